@@ -1,0 +1,184 @@
+"""Fish Bot's process configuration.
+
+Values come from the environment first, then from a ``.env`` file in the working directory.
+A :class:`Settings` object can also be built in code (``Settings(data_dir=..., ...)``) and handed
+to the bot, which is what the tests do so that they never touch the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from fish_bot.exceptions import ConfigurationError
+
+#: A Discord bot token is three base64url parts separated by dots.
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}$")
+
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+def _split_csv(value: Any) -> Any:
+    """Accept ``"1, 2,3"`` as well as a list for list-typed settings."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+class Settings(BaseSettings):
+    """Process-wide settings of one Fish Bot instance."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+    discord_token: str = Field(
+        default="",
+        validation_alias="DISCORD_TOKEN",
+        description="The bot token from the Discord developer portal.",
+        repr=False,
+    )
+    data_dir: Path = Field(
+        default=Path("data"),
+        validation_alias="FISHBOT_DATA_DIR",
+        description="Folder for the SQLite database, cache data and backups.",
+    )
+    database_url: str = Field(
+        default="",
+        validation_alias="FISHBOT_DATABASE_URL",
+        description=(
+            "SQLAlchemy URL of the database. Empty: SQLite file <data_dir>/fish_bot.db. "
+            "PostgreSQL: postgresql+asyncpg://user:password@host:5432/dbname"
+        ),
+    )
+    prefix: str = Field(
+        default="!",
+        validation_alias="FISHBOT_PREFIX",
+        min_length=1,
+        max_length=16,
+        description="Default command prefix (a guild can set its own).",
+    )
+    owner_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="FISHBOT_OWNER_IDS",
+        description="Comma-separated Discord user ids of the bot owners.",
+    )
+    log_level: str = Field(
+        default="INFO",
+        validation_alias="FISHBOT_LOG_LEVEL",
+        description="One of CRITICAL, ERROR, WARNING, INFO, DEBUG.",
+    )
+    cog_packages: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="FISHBOT_COG_PACKAGES",
+        description="Comma-separated extra cog packages (import paths) to load.",
+    )
+    migrate_on_start: bool = Field(
+        default=True,
+        validation_alias="FISHBOT_MIGRATE_ON_START",
+        description="Upgrade the database to the newest migration at start-up.",
+    )
+    owners_bypass_permissions: bool = Field(
+        default=True,
+        validation_alias="FISHBOT_OWNERS_BYPASS",
+        description="Bot owners pass every permission rule.",
+    )
+    db_pool_size: int = Field(default=5, ge=1, le=100, validation_alias="FISHBOT_DB_POOL_SIZE")
+    db_max_overflow: int = Field(
+        default=10, ge=0, le=100, validation_alias="FISHBOT_DB_MAX_OVERFLOW"
+    )
+    db_pool_timeout: float = Field(
+        default=30.0, gt=0, validation_alias="FISHBOT_DB_POOL_TIMEOUT"
+    )
+    db_connect_retries: int = Field(
+        default=3, ge=0, le=20, validation_alias="FISHBOT_DB_CONNECT_RETRIES"
+    )
+    db_echo: bool = Field(default=False, validation_alias="FISHBOT_DB_ECHO")
+
+    @field_validator("owner_ids", "cog_packages", mode="before")
+    @classmethod
+    def _csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            upper = value.strip().upper()
+            if upper not in LOG_LEVELS:
+                raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+            return upper
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("sqlite+aiosqlite:", "postgresql+asyncpg:")):
+            if value.startswith(("postgres://", "postgresql://")):
+                raise ValueError(
+                    "use the async driver: postgresql+asyncpg://user:password@host:5432/dbname"
+                )
+            if value.startswith("sqlite:"):
+                raise ValueError("use the async driver: sqlite+aiosqlite:///path/to/fish_bot.db")
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the configured one or the default SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'fish_bot.db').as_posix()}"
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+    def token_problem(self) -> str | None:
+        """Return why the token cannot work, or None when it looks right."""
+        token = self.discord_token.strip()
+        if not token:
+            return (
+                "No Discord token: set DISCORD_TOKEN in the environment or in a .env file "
+                "(DISCORD_TOKEN=...). Without a token, try `fish-bot sandbox`."
+            )
+        if not TOKEN_PATTERN.match(token):
+            return (
+                "DISCORD_TOKEN does not look like a bot token (three dot-separated parts). "
+                "Copy it again from the Bot page of the Discord developer portal."
+            )
+        return None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming each bad setting, its environment variable and what is wrong."""
+    parts = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "?"
+        info = Settings.model_fields.get(field)
+        env = info.validation_alias if info is not None and info.validation_alias else field
+        message = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{env}: {message} (got {item.get('input')!r})")
+    return "Bad setting: " + "; ".join(parts)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings from the environment and .env, raising ConfigurationError when bad."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigurationError(describe_validation_error(error)) from None

@@ -1,0 +1,1 @@
+"""The data layer: DatabaseService (engine, sessions, transactions), controllers, models."""

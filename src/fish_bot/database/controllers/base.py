@@ -1,0 +1,412 @@
+"""BaseController[Model]: the generic data operations every controller inherits.
+
+Each method opens its own session through :class:`DatabaseService` (so it is its own
+transaction) unless the calling task has a ``db.transaction()`` open, in which case it joins it.
+
+``filters`` everywhere may be a SQLAlchemy expression, a list of expressions (joined with AND),
+or a dict ``{column_name: value}``. Primary keys may be a scalar, a tuple (composite keys, in
+the order of the table's primary key) or a dict ``{column_name: value}``.
+
+Integrity errors become :class:`DuplicateError`, :class:`NotFoundError` or
+:class:`IntegrityViolation` with a message naming the table and key; a driver error never
+reaches the caller raw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from fish_bot.exceptions import (
+    DatabaseUnavailable,
+    DuplicateError,
+    IntegrityViolation,
+    NotFoundError,
+)
+
+if TYPE_CHECKING:
+    from fish_bot.database.service import DatabaseService
+
+ModelT = TypeVar("ModelT", bound=SQLModel)
+ItemT = TypeVar("ItemT")
+
+Filters = Any  # an expression, a sequence of expressions, a mapping, or None
+PrimaryKey = Any  # a scalar, a tuple, or a mapping
+
+
+@dataclass(frozen=True)
+class Page(Generic[ItemT]):
+    """One page of results."""
+
+    items: list[ItemT]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least 1)."""
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def _classify(error: IntegrityError) -> str:
+    text = str(error.orig if error.orig is not None else error).lower()
+    if "unique" in text or "duplicate key" in text or "primary key" in text:
+        return "duplicate"
+    if "foreign key" in text:
+        return "foreign"
+    return "other"
+
+
+class BaseController(Generic[ModelT]):
+    """Generic CRUD, pagination and bulk operations for one model."""
+
+    def __init__(self, model: type[ModelT], db: DatabaseService) -> None:
+        if db is None:
+            raise TypeError(f"{type(self).__name__} needs a DatabaseService")
+        self.model = model
+        self.db = db
+        self.table: sa.Table = model.__table__  # type: ignore[attr-defined]
+        self._pk_columns: tuple[sa.Column[Any], ...] = tuple(self.table.primary_key.columns)
+        self._column_names = frozenset(self.table.columns.keys())
+
+    # --- helpers -------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    @asynccontextmanager
+    async def _session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session with driver errors turned into domain errors."""
+        try:
+            async with self.db.session(write=write) as session:
+                yield session
+        except IntegrityError as error:
+            raise self._integrity_error(error) from None
+        except DatabaseUnavailable:
+            raise
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise DatabaseUnavailable(
+                    f"Lost the database connection during a {self.name} operation"
+                ) from error
+            raise
+
+    def _integrity_error(self, error: IntegrityError) -> Exception:
+        kind = _classify(error)
+        params = error.params if isinstance(error.params, Mapping) else {}
+        keys = ", ".join(
+            f"{col.name}={params[col.name]!r}" for col in self._pk_columns if col.name in params
+        )
+        where = f" ({keys})" if keys else ""
+        if kind == "duplicate":
+            return DuplicateError(f"A {self.name} row with the same key already exists{where}.")
+        if kind == "foreign":
+            return NotFoundError(f"A {self.name} row refers to something that does not exist{where}.")
+        detail = str(error.orig).splitlines()[0] if error.orig is not None else "integrity rule"
+        return IntegrityViolation(f"The {self.name} row breaks a database rule{where}: {detail}")
+
+    def _where(self, filters: Filters) -> list[sa.ColumnElement[bool]]:
+        if filters is None:
+            return []
+        if isinstance(filters, Mapping):
+            clauses = []
+            for name, value in filters.items():
+                if name not in self._column_names:
+                    raise ValueError(f"{self.name} has no column {name!r}")
+                column = self.table.c[name]
+                clauses.append(column.is_(None) if value is None else column == value)
+            return clauses
+        if isinstance(filters, (list, tuple)):
+            return [clause for item in filters for clause in self._where(item)]
+        return [filters]
+
+    def _pk_values(self, pk: PrimaryKey) -> tuple[Any, ...]:
+        if isinstance(pk, Mapping):
+            try:
+                return tuple(pk[col.name] for col in self._pk_columns)
+            except KeyError as missing:
+                raise ValueError(f"{self.name} primary key needs {missing.args[0]!r}") from None
+        values = tuple(pk) if isinstance(pk, (tuple, list)) else (pk,)
+        if len(values) != len(self._pk_columns):
+            names = ", ".join(col.name for col in self._pk_columns)
+            raise ValueError(f"{self.name} primary key is ({names}); got {len(values)} value(s)")
+        return values
+
+    def _pk_clause(self, pk: PrimaryKey) -> sa.ColumnElement[bool]:
+        values = self._pk_values(pk)
+        return sa.and_(*(col == value for col, value in zip(self._pk_columns, values, strict=True)))
+
+    def _pks_clause(self, pks: Iterable[PrimaryKey]) -> sa.ColumnElement[bool]:
+        values = [self._pk_values(pk) for pk in pks]
+        if len(self._pk_columns) == 1:
+            return self._pk_columns[0].in_([v[0] for v in values])
+        return sa.tuple_(*self._pk_columns).in_(values)
+
+    def _check_columns(self, values: Mapping[str, Any]) -> None:
+        unknown = set(values) - self._column_names
+        if unknown:
+            raise ValueError(f"{self.name} has no column(s) {', '.join(sorted(unknown))}")
+
+    def _select(
+        self,
+        filters: Filters = None,
+        order_by: Any = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        options: Sequence[Any] | None = None,
+    ) -> sa.Select[tuple[ModelT]]:
+        query = sa.select(self.model).where(*self._where(filters))
+        if order_by is not None:
+            orders = order_by if isinstance(order_by, (list, tuple)) else [order_by]
+            query = query.order_by(*orders)
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        if options:
+            query = query.options(*options)
+        return query
+
+    # --- reads ---------------------------------------------------------------------------
+
+    async def get_by_id(self, pk: PrimaryKey, *, options: Sequence[Any] | None = None) -> ModelT | None:
+        """The row with this primary key, or None."""
+        async with self._session() as session:
+            return await session.get(self.model, self._pk_values(pk), options=options)
+
+    async def find_one(
+        self, filters: Filters = None, *, order_by: Any = None, options: Sequence[Any] | None = None
+    ) -> ModelT | None:
+        """The first row matching ``filters``, or None."""
+        async with self._session() as session:
+            result = await session.execute(self._select(filters, order_by, 1, None, options))
+            return result.scalars().first()
+
+    async def find_all(
+        self,
+        filters: Filters = None,
+        *,
+        order_by: Any = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        options: Sequence[Any] | None = None,
+    ) -> list[ModelT]:
+        """Every row matching ``filters``."""
+        async with self._session() as session:
+            result = await session.execute(self._select(filters, order_by, limit, offset, options))
+            return list(result.scalars().all())
+
+    async def count(self, filters: Filters = None) -> int:
+        """How many rows match ``filters``."""
+        async with self._session() as session:
+            query = sa.select(sa.func.count()).select_from(self.table).where(*self._where(filters))
+            return int((await session.execute(query)).scalar_one())
+
+    async def exists(self, filters: Filters = None) -> bool:
+        """Whether any row matches ``filters``."""
+        async with self._session() as session:
+            query = sa.select(sa.exists().where(*self._where(filters)).select_from(self.table))
+            return bool((await session.execute(query)).scalar())
+
+    async def paginate(
+        self,
+        page: int = 1,
+        per_page: int = 20,
+        *,
+        filters: Filters = None,
+        order_by: Any = None,
+        options: Sequence[Any] | None = None,
+    ) -> Page[ModelT]:
+        """One page (1-based) of the rows matching ``filters``, with the total count."""
+        if page < 1:
+            raise ValueError("page starts at 1")
+        if not 1 <= per_page <= 1000:
+            raise ValueError("per_page must be between 1 and 1000")
+        if order_by is None:
+            order_by = list(self._pk_columns)
+        async with self._session() as session:
+            count_query = sa.select(sa.func.count()).select_from(self.table)
+            total = int((await session.execute(count_query.where(*self._where(filters)))).scalar_one())
+            query = self._select(filters, order_by, per_page, (page - 1) * per_page, options)
+            items = list((await session.execute(query)).scalars().all())
+        return Page(items=items, total=total, page=page, per_page=per_page)
+
+    # --- writes --------------------------------------------------------------------------
+
+    async def create(self, **values: Any) -> ModelT:
+        """Insert one row and return it."""
+        self._check_columns(values)
+        instance = self.model(**values)
+        async with self._session(write=True) as session:
+            session.add(instance)
+            await session.flush()
+            await session.refresh(instance)
+        return instance
+
+    async def update_by_id(self, pk: PrimaryKey, **values: Any) -> ModelT | None:
+        """Change columns of one row; returns the row, or None when it does not exist."""
+        self._check_columns(values)
+        async with self._session(write=True) as session:
+            instance = await session.get(self.model, self._pk_values(pk))
+            if instance is None:
+                return None
+            for key, value in values.items():
+                setattr(instance, key, value)
+            await session.flush()
+            return instance
+
+    async def update_where(self, filters: Filters, values: Mapping[str, Any]) -> int:
+        """Change columns of every matching row; returns how many rows changed."""
+        self._check_columns(values)
+        if not values:
+            return 0
+        async with self._session(write=True) as session:
+            query = sa.update(self.model).where(*self._where(filters)).values(**values)
+            result = await session.execute(query.execution_options(synchronize_session="fetch"))
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_by_id(self, pk: PrimaryKey) -> bool:
+        """Delete one row; returns whether it existed."""
+        async with self._session(write=True) as session:
+            query = sa.delete(self.model).where(self._pk_clause(pk))
+            result = await session.execute(query.execution_options(synchronize_session="fetch"))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_where(self, filters: Filters) -> int:
+        """Delete every matching row; returns how many were deleted."""
+        async with self._session(write=True) as session:
+            query = sa.delete(self.model).where(*self._where(filters))
+            result = await session.execute(query.execution_options(synchronize_session="fetch"))
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def upsert(
+        self,
+        values: Mapping[str, Any] | None = None,
+        *,
+        conflict_columns: Sequence[str] | None = None,
+        update_columns: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> ModelT:
+        """Insert a row, or update it when its key (or ``conflict_columns``) already exists.
+
+        Atomic on both databases (``INSERT ... ON CONFLICT DO UPDATE``). Returns the row as
+        stored after the statement.
+        """
+        data = {**(values or {}), **kwargs}
+        self._check_columns(data)
+        instance = self.model(**data)  # applies defaults and model validation
+        row = {name: getattr(instance, name) for name in self._column_names if hasattr(instance, name)}
+        row = {k: v for k, v in row.items() if k in data or v is not None}
+        conflict = list(conflict_columns or [col.name for col in self._pk_columns])
+        updates = list(update_columns or [k for k in data if k not in conflict])
+        insert_fn = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
+        statement = insert_fn(self.table).values(**row)
+        if updates:
+            statement = statement.on_conflict_do_update(
+                index_elements=conflict,
+                set_={name: statement.excluded[name] for name in updates},
+            )
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=conflict)
+        async with self._session(write=True) as session:
+            await session.execute(statement)
+            query = sa.select(self.model).where(
+                *(self.table.c[name] == row[name] for name in conflict)
+            ).execution_options(populate_existing=True)
+            return (await session.execute(query)).scalar_one()
+
+    async def get_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **lookup: Any
+    ) -> tuple[ModelT, bool]:
+        """The row matching ``lookup``, created with ``defaults`` when missing.
+
+        Returns ``(row, created)``. Safe under concurrency: when another writer creates the row
+        first, its row is returned.
+        """
+        self._check_columns(lookup)
+        self._check_columns(defaults or {})
+        existing = await self.find_one(lookup)
+        if existing is not None:
+            return existing, False
+        try:
+            async with self._session(write=True) as session, session.begin_nested():
+                instance = self.model(**{**(defaults or {}), **lookup})
+                session.add(instance)
+                await session.flush()
+                await session.refresh(instance)
+                return instance, True
+        except DuplicateError:
+            found = await self.find_one(lookup)
+            if found is None:
+                raise
+            return found, False
+
+    async def bulk_create(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Insert many rows in one statement; returns how many were inserted."""
+        if not rows:
+            return 0
+        for row in rows:
+            self._check_columns(row)
+        instances = [self.model(**dict(row)) for row in rows]
+        async with self._session(write=True) as session:
+            session.add_all(instances)
+            await session.flush()
+        return len(instances)
+
+    async def bulk_update(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Update many rows by primary key (each mapping holds the key and the new values).
+
+        Returns how many existing rows were updated; keys that match no row are ignored.
+        """
+        if not rows:
+            return 0
+        pk_names = [col.name for col in self._pk_columns]
+        for row in rows:
+            self._check_columns(row)
+            missing = [name for name in pk_names if name not in row]
+            if missing:
+                raise ValueError(f"bulk_update row lacks primary key {', '.join(missing)}")
+        total = 0
+        async with self._session(write=True) as session:
+            for row in rows:
+                values = {k: v for k, v in row.items() if k not in pk_names}
+                if not values:
+                    continue
+                query = (
+                    sa.update(self.model)
+                    .where(self._pk_clause({name: row[name] for name in pk_names}))
+                    .values(**values)
+                    .execution_options(synchronize_session="fetch")
+                )
+                result = await session.execute(query)
+                total += int(result.rowcount)  # type: ignore[attr-defined]
+        return total
+
+    async def bulk_delete(self, pks: Iterable[PrimaryKey]) -> int:
+        """Delete the rows with these primary keys; returns how many were deleted."""
+        keys = list(pks)
+        if not keys:
+            return 0
+        async with self._session(write=True) as session:
+            query = sa.delete(self.model).where(self._pks_clause(keys))
+            result = await session.execute(query.execution_options(synchronize_session="fetch"))
+            return int(result.rowcount)  # type: ignore[attr-defined]

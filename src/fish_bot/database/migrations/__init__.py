@@ -1,0 +1,106 @@
+"""Alembic migrations shipped inside the package, run through a DatabaseService.
+
+The functions here are what the bot (at start-up) and ``fish-bot db ...`` call. They run
+Alembic on a connection of the service's engine, so the same code serves SQLite and
+PostgreSQL and honours the service's connection options.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from fish_bot.database.service import DatabaseService
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent
+
+
+def alembic_config() -> Config:
+    """An Alembic Config pointing at the packaged migrations."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS_DIR.as_posix())
+    config.set_main_option("version_locations", (MIGRATIONS_DIR / "versions").as_posix())
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+def script_directory() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_revision() -> str | None:
+    """The newest revision shipped with this version of Fish Bot."""
+    return script_directory().get_current_head()
+
+
+async def _run(service: DatabaseService, action: Callable[[Config], Any]) -> str:
+    """Run an Alembic command on a connection of ``service``; returns what it printed."""
+    output = io.StringIO()
+    config = alembic_config()
+    config.stdout = output
+
+    def run_sync(connection: Any) -> None:
+        config.attributes["connection"] = connection
+        with redirect_stdout(output):
+            action(config)
+
+    async with service.engine.begin() as connection:
+        await connection.run_sync(run_sync)
+    return output.getvalue()
+
+
+async def upgrade(service: DatabaseService, revision: str = "head") -> str:
+    """Upgrade the database to ``revision`` (default: the newest)."""
+    return await _run(service, lambda config: command.upgrade(config, revision))
+
+
+async def downgrade(service: DatabaseService, revision: str) -> str:
+    """Downgrade the database to ``revision`` (``base`` removes every table)."""
+    return await _run(service, lambda config: command.downgrade(config, revision))
+
+
+async def current_revision(service: DatabaseService) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+
+    def read(connection: Any) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with service.engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+async def revision(service: DatabaseService, message: str, *, autogenerate: bool = True) -> str:
+    """Write a new migration file (comparing the models with the database when autogenerate)."""
+    return await _run(
+        service, lambda config: command.revision(config, message=message, autogenerate=autogenerate)
+    )
+
+
+async def pending_changes(service: DatabaseService) -> list[Any]:
+    """Differences between the models and the database (empty when they agree)."""
+    from fish_bot.database.migrations.env_support import compare_options, target_metadata
+
+    def compare(connection: Any) -> list[Any]:
+        context = MigrationContext.configure(connection, opts=compare_options())
+        return list(compare_metadata(context, target_metadata()))
+
+    async with service.engine.connect() as connection:
+        return await connection.run_sync(compare)
+
+
+def history() -> list[tuple[str, str | None, str]]:
+    """Every shipped revision, newest first: (revision, down_revision, message)."""
+    rows = []
+    for script in script_directory().walk_revisions():
+        down = script.down_revision
+        rows.append((script.revision, down if isinstance(down, str) or down is None else ",".join(down), script.doc or ""))
+    return rows

@@ -1,0 +1,396 @@
+"""DatabaseService: one async engine per process, sessions and ambient transactions.
+
+* ``session()`` gives a session. Inside a ``transaction()`` of the same task it is that
+  transaction's session (nothing is committed when it closes); otherwise it is a fresh session
+  that commits when the block ends cleanly and rolls back when it raises.
+* ``transaction()`` opens a transaction and makes it *ambient*: every ``session()`` (so every
+  controller call) made in the same asyncio task joins it, so several controller calls commit or
+  roll back together. A nested ``transaction()`` becomes a SAVEPOINT.
+* SQLite is opened with WAL, foreign keys and a busy timeout, and write transactions start with
+  ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing.
+* Connecting is retried a bounded number of times with backoff on transient errors; then
+  :class:`~fish_bot.exceptions.DatabaseUnavailable` is raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from fish_bot.exceptions import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from fish_bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
+_IMMEDIATE = "fishbot_sqlite_immediate"
+
+
+@dataclass
+class _Ambient:
+    """The transaction a task has open: its session and the task that owns it."""
+
+    session: AsyncSession
+    task: asyncio.Task[Any] | None
+    depth: int = 0
+
+
+_ambient: contextvars.ContextVar[_Ambient | None] = contextvars.ContextVar(
+    "fishbot_ambient_transaction", default=None
+)
+
+
+@dataclass
+class QueryStats:
+    """Counters kept for health and metrics."""
+
+    queries: int = 0
+    total_seconds: float = 0.0
+    errors: int = 0
+    retries: int = 0
+    by_statement: dict[str, int] = field(default_factory=dict)
+
+
+def _is_transient(error: BaseException) -> bool:
+    """Whether a connection-level error is worth retrying."""
+    if isinstance(error, (ConnectionError, TimeoutError, OSError)):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, InterfaceError):
+        return True
+    if isinstance(error, OperationalError):
+        text = str(error.orig).lower() if error.orig is not None else str(error).lower()
+        transient = (
+            "connection",
+            "could not connect",
+            "timeout",
+            "too many clients",
+            "the database system is starting up",
+            "server closed",
+            "unable to open database",
+            "database is locked",
+        )
+        return any(word in text for word in transient)
+    name = type(error).__name__
+    return name in {"CannotConnectNowError", "TooManyConnectionsError", "ConnectionDoesNotExistError"}
+
+
+class DatabaseService:
+    """Owns the engine and hands out sessions and transactions."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 5,
+        max_overflow: int = 10,
+        pool_timeout: float = 30.0,
+        connect_retries: int = 3,
+        retry_backoff: float = 0.25,
+        engine_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.url = url
+        self.echo = echo
+        self.pool_size = pool_size
+        self.max_overflow = max_overflow
+        self.pool_timeout = pool_timeout
+        self.connect_retries = connect_retries
+        self.retry_backoff = retry_backoff
+        #: Extra keyword arguments for ``create_async_engine`` (e.g. ``connect_args``).
+        self.engine_options = dict(engine_options or {})
+        self.stats = QueryStats()
+        self._engine: AsyncEngine | None = None
+        self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DatabaseService:
+        """Build the service for a bot's settings."""
+        return cls(
+            settings.effective_database_url,
+            echo=settings.db_echo,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+            connect_retries=settings.db_connect_retries,
+        )
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return make_url(self.url).get_backend_name()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def connected(self) -> bool:
+        return self._engine is not None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise DatabaseUnavailable("the database is not connected (call connect() first)")
+        return self._engine
+
+    def safe_url(self) -> str:
+        """The URL with any password hidden, for logs and messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    async def connect(self) -> None:
+        """Create the engine and check that the database answers (with bounded retries)."""
+        if self._engine is not None:
+            return
+        url = make_url(self.url)
+        kwargs: dict[str, Any] = {"echo": self.echo, "pool_pre_ping": True}
+        if self.is_sqlite:
+            database = url.database or ""
+            if database and database != ":memory:" and not database.startswith("file:"):
+                await asyncio.to_thread(Path(database).parent.mkdir, parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        else:
+            kwargs.update(
+                pool_size=self.pool_size,
+                max_overflow=self.max_overflow,
+                pool_timeout=self.pool_timeout,
+                pool_recycle=1800,
+            )
+        for key, value in self.engine_options.items():
+            if key == "connect_args":
+                kwargs["connect_args"] = {**kwargs.get("connect_args", {}), **value}
+            else:
+                kwargs[key] = value
+        engine = create_async_engine(url, **kwargs)
+        self._install_listeners(engine)
+        self._engine = engine
+        self._sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        try:
+            await self._with_retries(self._ping, "connect")
+        except BaseException:
+            await engine.dispose()
+            self._engine = None
+            self._sessionmaker = None
+            raise
+        log.info("Database connected: %s", self.safe_url())
+
+    async def disconnect(self) -> None:
+        """Dispose of the engine and its pool."""
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+            self._sessionmaker = None
+
+    def _install_listeners(self, engine: AsyncEngine) -> None:
+        sync_engine = engine.sync_engine
+        stats = self.stats
+
+        if self.is_sqlite:
+
+            @event.listens_for(sync_engine, "connect")
+            def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+                # Let SQLAlchemy (not the driver) decide when transactions begin.
+                dbapi_connection.isolation_level = None
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+
+            @event.listens_for(sync_engine, "begin")
+            def _sqlite_begin(conn: sa.Connection) -> None:
+                immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        @event.listens_for(sync_engine, "before_cursor_execute")
+        def _before(conn: Any, _cursor: Any, _stmt: Any, _params: Any, context: Any, _many: Any) -> None:
+            conn.info.setdefault("fishbot_query_start", []).append(time.perf_counter())
+
+        @event.listens_for(sync_engine, "after_cursor_execute")
+        def _after(conn: Any, _cursor: Any, stmt: str, _params: Any, _context: Any, _many: Any) -> None:
+            starts = conn.info.get("fishbot_query_start")
+            if starts:
+                stats.total_seconds += time.perf_counter() - starts.pop()
+            stats.queries += 1
+            verb = stmt.lstrip().split(None, 1)[0].upper() if stmt.strip() else "?"
+            stats.by_statement[verb] = stats.by_statement.get(verb, 0) + 1
+
+        @event.listens_for(sync_engine, "handle_error")
+        def _error(_context: Any) -> None:
+            stats.errors += 1
+
+    async def _ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    async def _with_retries(self, operation: Any, what: str) -> Any:
+        """Run ``operation`` (an async callable), retrying transient connection errors."""
+        attempts = self.connect_retries + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return await operation()
+            except Exception as error:
+                if not _is_transient(error):
+                    raise
+                if attempt == attempts:
+                    raise DatabaseUnavailable(
+                        f"The database at {self.safe_url()} is unreachable after {attempts} "
+                        f"attempts ({what}): {_short(error)}"
+                    ) from error
+                self.stats.retries += 1
+                delay = self.retry_backoff * 2 ** (attempt - 1)
+                log.warning(
+                    "Database %s failed (attempt %d/%d), retrying in %.2fs: %s",
+                    what,
+                    attempt,
+                    attempts,
+                    delay,
+                    _short(error),
+                )
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # --- sessions and transactions -------------------------------------------------------
+
+    def current_session(self) -> AsyncSession | None:
+        """The ambient transaction's session of this task, if one is open."""
+        ambient = _ambient.get()
+        if ambient is None or ambient.task is not asyncio.current_task():
+            return None
+        return ambient.session
+
+    def in_transaction(self) -> bool:
+        return self.current_session() is not None
+
+    async def _open_session(self, *, write: bool) -> AsyncSession:
+        if self._sessionmaker is None:
+            raise DatabaseUnavailable("the database is not connected (call connect() first)")
+        maker = self._sessionmaker
+
+        async def open_one() -> AsyncSession:
+            session = maker()
+            try:
+                options = {_IMMEDIATE: True} if (write and self.is_sqlite) else None
+                await session.connection(execution_options=options)
+            except BaseException:
+                await session.close()
+                raise
+            return session
+
+        session: AsyncSession = await self._with_retries(open_one, "open session")
+        return session
+
+    @asynccontextmanager
+    async def session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session: the ambient transaction's, or a new one that commits at the end.
+
+        ``write=True`` marks a session that will write, so SQLite takes its write lock at the
+        start (no lock-upgrade failures between concurrent writers).
+        """
+        ambient = self.current_session()
+        if ambient is not None:
+            yield ambient
+            return
+        session = await self._open_session(write=write)
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            await session.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Open a transaction that every controller call in this task joins.
+
+        Commits when the block ends cleanly, rolls back everything when it raises. Inside an
+        open transaction, this opens a SAVEPOINT instead: an error rolls back only the inner
+        block (and still propagates).
+        """
+        current = self.current_session()
+        if current is not None:
+            async with current.begin_nested():
+                yield current
+            return
+        session = await self._open_session(write=True)
+        token = _ambient.set(_Ambient(session=session, task=asyncio.current_task()))
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            _ambient.reset(token)
+            await session.close()
+
+    # --- health --------------------------------------------------------------------------
+
+    async def health(self) -> dict[str, Any]:
+        """A small status: ok, latency in ms, dialect, pool use and query counters."""
+        status: dict[str, Any] = {"dialect": self.dialect, "url": self.safe_url()}
+        if self._engine is None:
+            status.update(ok=False, error="not connected")
+            return status
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(self._ping(), timeout=5)
+        except Exception as error:
+            status.update(ok=False, error=_short(error))
+        else:
+            status.update(ok=True, latency_ms=round((time.perf_counter() - started) * 1000, 2))
+        status["pool"] = self.pool_status()
+        status["queries"] = self.stats.queries
+        status["query_errors"] = self.stats.errors
+        status["retries"] = self.stats.retries
+        return status
+
+    def pool_status(self) -> dict[str, int]:
+        """Connections in use and idle in the pool (zeros when unknown)."""
+        pool: Any = self.engine.pool if self._engine is not None else None
+        result = {"size": 0, "checked_out": 0, "idle": 0, "overflow": 0}
+        if pool is None:
+            return result
+        for key, method in (
+            ("size", "size"),
+            ("checked_out", "checkedout"),
+            ("idle", "checkedin"),
+            ("overflow", "overflow"),
+        ):
+            getter = getattr(pool, method, None)
+            if callable(getter):
+                try:
+                    result[key] = int(getter())
+                except Exception:  # pragma: no cover - pool without that counter
+                    result[key] = 0
+        return result
+
+
+def _short(error: BaseException) -> str:
+    """A one-line description of an error, without SQL or parameters."""
+    orig = getattr(error, "orig", None)
+    text = str(orig) if orig is not None else str(error)
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return f"{type(orig or error).__name__}: {first}"[:300]
