@@ -18,10 +18,13 @@ from fish_bot.database.controllers import (
     GuildConfigController,
     GuildController,
 )
+from fish_bot.database.controllers.cases import CaseController
+from fish_bot.database.controllers.permissions import PermissionController
 from fish_bot.database.controllers.scheduler import ScheduledJobController
 from fish_bot.database.service import DatabaseService
 
 ControllerFactory = Callable[[DatabaseService], BaseController[Any]]
+Instrumentation = Callable[[str, BaseController[Any]], None]
 
 
 class DatabaseCoordinator:
@@ -32,11 +35,15 @@ class DatabaseCoordinator:
         "guild_config": GuildConfigController,
         "cog_setting": CogSettingController,
         "scheduled_job": ScheduledJobController,
+        "permissions": PermissionController,
+        "case": CaseController,
     }
 
     def __init__(self, service: DatabaseService) -> None:
         self.service = service
         self._controllers: dict[str, BaseController[Any]] = {}
+        #: Applied once to each controller when it is created (Sentry spans); None: nothing.
+        self.instrumentation: Instrumentation | None = None
 
     @classmethod
     def register(cls, name: str, factory: ControllerFactory) -> None:
@@ -58,13 +65,25 @@ class DatabaseCoordinator:
             if factory is None:
                 raise AttributeError(f"no controller named {name!r}")
             controller = factory(self.service)
+            if self.instrumentation is not None:
+                self.instrumentation(name, controller)
             self._controllers[name] = controller
         return controller
+
+    def instrument(self, instrumentation: Instrumentation) -> None:
+        """Apply ``instrumentation(name, controller)`` to every controller, now and later."""
+        self.instrumentation = instrumentation
+        for name, controller in self._controllers.items():
+            instrumentation(name, controller)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         return self.get(name)
+
+    @property
+    def case(self) -> CaseController:
+        return self.get("case")  # type: ignore[return-value]
 
     @property
     def guild(self) -> GuildController:
@@ -81,6 +100,10 @@ class DatabaseCoordinator:
     @property
     def scheduled_job(self) -> ScheduledJobController:
         return self.get("scheduled_job")  # type: ignore[return-value]
+
+    @property
+    def permissions(self) -> PermissionController:
+        return self.get("permissions")  # type: ignore[return-value]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

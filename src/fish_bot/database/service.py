@@ -28,7 +28,12 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from fish_bot.exceptions import DatabaseUnavailable
 
@@ -89,7 +94,11 @@ def _is_transient(error: BaseException) -> bool:
         )
         return any(word in text for word in transient)
     name = type(error).__name__
-    return name in {"CannotConnectNowError", "TooManyConnectionsError", "ConnectionDoesNotExistError"}
+    return name in {
+        "CannotConnectNowError",
+        "TooManyConnectionsError",
+        "ConnectionDoesNotExistError",
+    }
 
 
 class DatabaseService:
@@ -223,11 +232,15 @@ class DatabaseService:
                 conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         @event.listens_for(sync_engine, "before_cursor_execute")
-        def _before(conn: Any, _cursor: Any, _stmt: Any, _params: Any, context: Any, _many: Any) -> None:
+        def _before(
+            conn: Any, _cursor: Any, _stmt: Any, _params: Any, context: Any, _many: Any
+        ) -> None:
             conn.info.setdefault("fishbot_query_start", []).append(time.perf_counter())
 
         @event.listens_for(sync_engine, "after_cursor_execute")
-        def _after(conn: Any, _cursor: Any, stmt: str, _params: Any, _context: Any, _many: Any) -> None:
+        def _after(
+            conn: Any, _cursor: Any, stmt: str, _params: Any, _context: Any, _many: Any
+        ) -> None:
             starts = conn.info.get("fishbot_query_start")
             if starts:
                 stats.total_seconds += time.perf_counter() - starts.pop()

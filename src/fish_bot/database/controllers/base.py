@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -75,6 +75,12 @@ def _classify(error: IntegrityError) -> str:
     return "other"
 
 
+def _is_data_error(error: DBAPIError) -> bool:
+    """A value refused by its column type (SQLSTATE class 22; asyncpg reports no DataError)."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return isinstance(error, DataError) or (isinstance(sqlstate, str) and sqlstate[:2] == "22")
+
+
 class BaseController(Generic[ModelT]):
     """Generic CRUD, pagination and bulk operations for one model."""
 
@@ -94,13 +100,18 @@ class BaseController(Generic[ModelT]):
         return self.table.name
 
     @asynccontextmanager
-    async def _session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
-        """A session with driver errors turned into domain errors."""
+    async def _session(
+        self, *, write: bool = False, row: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        """A session with driver errors turned into domain errors.
+
+        ``row`` holds the values being written, so an integrity error can name the key.
+        """
         try:
             async with self.db.session(write=write) as session:
                 yield session
         except IntegrityError as error:
-            raise self._integrity_error(error) from None
+            raise self._integrity_error(error, row) from None
         except DatabaseUnavailable:
             raise
         except DBAPIError as error:
@@ -108,11 +119,22 @@ class BaseController(Generic[ModelT]):
                 raise DatabaseUnavailable(
                     f"Lost the database connection during a {self.name} operation"
                 ) from error
+            if _is_data_error(error):
+                # A value the column's type refuses (e.g. too long for a VARCHAR on PostgreSQL).
+                text = str(error.orig if error.orig is not None else error).strip()
+                detail = text.splitlines()[0] if text else "bad value"
+                raise IntegrityViolation(
+                    f"The {self.name} row holds a value the database refuses: {detail}"
+                ) from None
             raise
 
-    def _integrity_error(self, error: IntegrityError) -> Exception:
+    def _integrity_error(
+        self, error: IntegrityError, row: Mapping[str, Any] | None = None
+    ) -> Exception:
         kind = _classify(error)
-        params = error.params if isinstance(error.params, Mapping) else {}
+        params = row if row is not None else error.params
+        if not isinstance(params, Mapping):
+            params = {}
         keys = ", ".join(
             f"{col.name}={params[col.name]!r}" for col in self._pk_columns if col.name in params
         )
@@ -120,7 +142,9 @@ class BaseController(Generic[ModelT]):
         if kind == "duplicate":
             return DuplicateError(f"A {self.name} row with the same key already exists{where}.")
         if kind == "foreign":
-            return NotFoundError(f"A {self.name} row refers to something that does not exist{where}.")
+            return NotFoundError(
+                f"A {self.name} row refers to something that does not exist{where}."
+            )
         detail = str(error.orig).splitlines()[0] if error.orig is not None else "integrity rule"
         return IntegrityViolation(f"The {self.name} row breaks a database rule{where}: {detail}")
 
@@ -173,7 +197,7 @@ class BaseController(Generic[ModelT]):
         limit: int | None = None,
         offset: int | None = None,
         options: Sequence[Any] | None = None,
-    ) -> sa.Select[tuple[ModelT]]:
+    ) -> sa.Select[Any]:
         query = sa.select(self.model).where(*self._where(filters))
         if order_by is not None:
             orders = order_by if isinstance(order_by, (list, tuple)) else [order_by]
@@ -188,7 +212,9 @@ class BaseController(Generic[ModelT]):
 
     # --- reads ---------------------------------------------------------------------------
 
-    async def get_by_id(self, pk: PrimaryKey, *, options: Sequence[Any] | None = None) -> ModelT | None:
+    async def get_by_id(
+        self, pk: PrimaryKey, *, options: Sequence[Any] | None = None
+    ) -> ModelT | None:
         """The row with this primary key, or None."""
         async with self._session() as session:
             return await session.get(self.model, self._pk_values(pk), options=options)
@@ -245,7 +271,9 @@ class BaseController(Generic[ModelT]):
             order_by = list(self._pk_columns)
         async with self._session() as session:
             count_query = sa.select(sa.func.count()).select_from(self.table)
-            total = int((await session.execute(count_query.where(*self._where(filters)))).scalar_one())
+            total = int(
+                (await session.execute(count_query.where(*self._where(filters)))).scalar_one()
+            )
             query = self._select(filters, order_by, per_page, (page - 1) * per_page, options)
             items = list((await session.execute(query)).scalars().all())
         return Page(items=items, total=total, page=page, per_page=per_page)
@@ -256,7 +284,7 @@ class BaseController(Generic[ModelT]):
         """Insert one row and return it."""
         self._check_columns(values)
         instance = self.model(**values)
-        async with self._session(write=True) as session:
+        async with self._session(write=True, row=values) as session:
             session.add(instance)
             await session.flush()
             await session.refresh(instance)
@@ -314,7 +342,9 @@ class BaseController(Generic[ModelT]):
         data = {**(values or {}), **kwargs}
         self._check_columns(data)
         instance = self.model(**data)  # applies defaults and model validation
-        row = {name: getattr(instance, name) for name in self._column_names if hasattr(instance, name)}
+        row = {
+            name: getattr(instance, name) for name in self._column_names if hasattr(instance, name)
+        }
         row = {k: v for k, v in row.items() if k in data or v is not None}
         conflict = list(conflict_columns or [col.name for col in self._pk_columns])
         updates = list(update_columns or [k for k in data if k not in conflict])
@@ -329,9 +359,11 @@ class BaseController(Generic[ModelT]):
             statement = statement.on_conflict_do_nothing(index_elements=conflict)
         async with self._session(write=True) as session:
             await session.execute(statement)
-            query = sa.select(self.model).where(
-                *(self.table.c[name] == row[name] for name in conflict)
-            ).execution_options(populate_existing=True)
+            query = (
+                sa.select(self.model)
+                .where(*(self.table.c[name] == row[name] for name in conflict))
+                .execution_options(populate_existing=True)
+            )
             return (await session.execute(query)).scalar_one()
 
     async def get_or_create(

@@ -33,11 +33,12 @@ class GuildController(BaseController[Guild]):
         PostgreSQL each get their own number. Inside a transaction that later rolls back, the
         number is given back too.
         """
+        column = self.table.c.case_count
         statement = (
-            sa.update(Guild)
-            .where(Guild.id == guild_id)  # type: ignore[arg-type]
-            .values(case_count=Guild.case_count + 1)
-            .returning(Guild.case_count)  # type: ignore[arg-type]
+            sa.update(self.table)
+            .where(self.table.c.id == guild_id)
+            .values(case_count=column + 1)
+            .returning(column)
         )
         async with self._session(write=True) as session:
             number = (await session.execute(statement)).scalar_one_or_none()
@@ -86,10 +87,13 @@ class GuildConfigController(BaseController[GuildConfig]):
 
     async def get_log_channel(self, guild_id: int, kind: LogKind | str) -> int | None:
         """The channel id for a kind of log (``mod``, ``message``, ``member``, ``server``)."""
+        column = GuildConfig.log_column(kind)  # an unknown kind fails even without a config
         config = await self.get_config(guild_id)
-        return getattr(config, GuildConfig.log_column(kind)) if config else None
+        return getattr(config, column) if config else None
 
-    async def set_log_channel(self, guild_id: int, kind: LogKind | str, channel_id: int | None) -> None:
+    async def set_log_channel(
+        self, guild_id: int, kind: LogKind | str, channel_id: int | None
+    ) -> None:
         await self.update_config(guild_id, **{GuildConfig.log_column(kind): channel_id})
 
     async def get_jail_role_id(self, guild_id: int) -> int | None:
@@ -127,7 +131,9 @@ class CogSettingController(BaseController[CogSetting]):
             updated_at=discord.utils.utcnow(),
         )
 
-    async def set_values(self, cog: str, values: dict[str, Any], guild_id: int | None = None) -> None:
+    async def set_values(
+        self, cog: str, values: dict[str, Any], guild_id: int | None = None
+    ) -> None:
         """Store several values in one transaction: all are written or none."""
         async with self.db.transaction():
             for key, value in values.items():

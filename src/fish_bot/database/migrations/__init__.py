@@ -53,8 +53,35 @@ async def _run(service: DatabaseService, action: Callable[[Config], Any]) -> str
         with redirect_stdout(output):
             action(config)
 
-    async with service.engine.begin() as connection:
-        await connection.run_sync(run_sync)
+    if not service.is_sqlite:
+        async with service.engine.begin() as connection:
+            await connection.run_sync(run_sync)
+        return output.getvalue()
+
+    def run_sqlite(connection: Any) -> None:
+        # Batch migrations rebuild a table by copy, DROP and rename. With foreign keys on,
+        # SQLite's DROP TABLE deletes the rows first and so fires ON DELETE CASCADE: every
+        # referencing row (guild_config of a rebuilt guild table...) would be lost. The
+        # pragma is ignored inside a transaction, so it is switched before BEGIN.
+        def pragma(sql: str) -> None:
+            cursor = connection.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute(sql)
+            finally:
+                cursor.close()
+
+        pragma("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                run_sync(connection)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left rows with broken foreign keys: {broken}")
+        finally:
+            pragma("PRAGMA foreign_keys=ON")
+
+    async with service.engine.connect() as connection:
+        await connection.run_sync(run_sqlite)
     return output.getvalue()
 
 
@@ -102,5 +129,11 @@ def history() -> list[tuple[str, str | None, str]]:
     rows = []
     for script in script_directory().walk_revisions():
         down = script.down_revision
-        rows.append((script.revision, down if isinstance(down, str) or down is None else ",".join(down), script.doc or ""))
+        rows.append(
+            (
+                script.revision,
+                down if isinstance(down, str) or down is None else ",".join(down),
+                script.doc or "",
+            )
+        )
     return rows

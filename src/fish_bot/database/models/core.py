@@ -77,9 +77,7 @@ class CogSetting(SQLModel, table=True):
     __tablename__ = "cog_setting"
 
     cog: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
-    guild_id: int = Field(
-        sa_column=sa.Column(Snowflake, primary_key=True, autoincrement=False)
-    )
+    guild_id: int = Field(sa_column=sa.Column(Snowflake, primary_key=True, autoincrement=False))
     key: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
     value: Any = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
     updated_at: datetime = Field(

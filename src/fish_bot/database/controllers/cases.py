@@ -1,0 +1,207 @@
+"""CaseController: moderation cases with per-guild sequential numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+import sqlalchemy as sa
+
+from fish_bot.database.controllers.base import BaseController, Page
+from fish_bot.database.controllers.core import GuildController
+from fish_bot.database.models.cases import Case, CaseStatus, CaseType
+
+if TYPE_CHECKING:
+    from fish_bot.database.service import DatabaseService
+
+#: Case types that put a restriction in force, and the type that lifts each.
+RESTRICTIONS: dict[CaseType, CaseType] = {
+    CaseType.BAN: CaseType.UNBAN,
+    CaseType.TEMPBAN: CaseType.UNBAN,
+    CaseType.TIMEOUT: CaseType.UNTIMEOUT,
+    CaseType.JAIL: CaseType.UNJAIL,
+    CaseType.POLLBAN: CaseType.POLLUNBAN,
+    CaseType.SNIPPETBAN: CaseType.SNIPPETUNBAN,
+}
+
+
+class CaseController(BaseController[Case]):
+    """Moderation cases. The case number is allocated atomically per guild."""
+
+    def __init__(self, db: DatabaseService) -> None:
+        super().__init__(Case, db)
+
+    async def insert_case(
+        self,
+        *,
+        guild_id: int,
+        case_user_id: int,
+        case_moderator_id: int,
+        case_type: CaseType | str,
+        case_reason: str | None = None,
+        case_expires_at: datetime | None = None,
+        case_status: CaseStatus | str = CaseStatus.ACTIVE,
+        case_extra: Mapping[str, Any] | None = None,
+    ) -> Case:
+        """Record a case with the guild's next number (number and row in one transaction)."""
+        kind = CaseType(case_type)
+        async with self.db.transaction():
+            number = await GuildController(self.db).next_case_number(guild_id)
+            return await self.create(
+                guild_id=guild_id,
+                case_number=number,
+                case_type=kind.value,
+                user_id=case_user_id,
+                moderator_id=case_moderator_id,
+                reason=case_reason,
+                expires_at=case_expires_at,
+                status=CaseStatus(case_status).value,
+                extra=dict(case_extra or {}),
+            )
+
+    async def get_case_by_number(self, guild_id: int, case_number: int) -> Case | None:
+        return await self.find_one({"guild_id": guild_id, "case_number": case_number})
+
+    async def get_cases_by_numbers(self, guild_id: int, numbers: Iterable[int]) -> dict[int, Case]:
+        """Several cases in one query, keyed by number."""
+        wanted = list(numbers)
+        if not wanted:
+            return {}
+        rows = await self.find_all(
+            [Case.guild_id == guild_id, Case.case_number.in_(wanted)]  # type: ignore[attr-defined]
+        )
+        return {row.case_number: row for row in rows}
+
+    def _option_filters(self, guild_id: int, options: Mapping[str, Any]) -> list[Any]:
+        table = self.table.c
+        filters: list[Any] = [table.guild_id == guild_id]
+        if options.get("user_id") is not None:
+            filters.append(table.user_id == options["user_id"])
+        if options.get("moderator_id") is not None:
+            filters.append(table.moderator_id == options["moderator_id"])
+        types = options.get("case_type")
+        if types is not None:
+            values = [
+                CaseType(t).value
+                for t in (types if isinstance(types, (list, tuple, set)) else [types])
+            ]
+            filters.append(table.case_type.in_(values))
+        statuses = options.get("status")
+        if statuses is not None:
+            values = [
+                CaseStatus(s).value
+                for s in (statuses if isinstance(statuses, (list, tuple, set)) else [statuses])
+            ]
+            filters.append(table.status.in_(values))
+        if options.get("since") is not None:
+            filters.append(table.created_at >= options["since"])
+        if options.get("until") is not None:
+            filters.append(table.created_at <= options["until"])
+        return filters
+
+    async def get_cases_by_options(
+        self, guild_id: int, options: Mapping[str, Any] | None = None, *, limit: int | None = None
+    ) -> list[Case]:
+        """Cases matching options (user_id, moderator_id, case_type, status, since, until),
+        newest first."""
+        return await self.find_all(
+            self._option_filters(guild_id, options or {}),
+            order_by=self.table.c.case_number.desc(),
+            limit=limit,
+        )
+
+    async def paginate_cases(
+        self,
+        guild_id: int,
+        options: Mapping[str, Any] | None = None,
+        *,
+        page: int = 1,
+        per_page: int = 10,
+    ) -> Page[Case]:
+        """One page of matching cases, newest first, with the total."""
+        return await self.paginate(
+            page,
+            per_page,
+            filters=self._option_filters(guild_id, options or {}),
+            order_by=self.table.c.case_number.desc(),
+        )
+
+    async def get_active_restriction(
+        self, guild_id: int, user_id: int, case_types: Iterable[CaseType | str]
+    ) -> Case | None:
+        """The newest active case of these types for the user, if any."""
+        values = [CaseType(t).value for t in case_types]
+        table = self.table.c
+        return await self.find_one(
+            [
+                table.guild_id == guild_id,
+                table.user_id == user_id,
+                table.case_type.in_(values),
+                table.status == CaseStatus.ACTIVE.value,
+            ],
+            order_by=table.case_number.desc(),
+        )
+
+    async def is_user_under_restriction(
+        self,
+        guild_id: int,
+        user_id: int,
+        active_restriction_type: CaseType | str,
+        inactive_restriction_type: CaseType | str | None = None,
+    ) -> bool:
+        """Whether the user has an active case of ``active_restriction_type``.
+
+        ``inactive_restriction_type`` (the lifting type, e.g. POLLUNBAN) is accepted for the
+        spec's call shape; lifting a restriction marks its case ``lifted``, so the status of the
+        newest restriction case is what decides.
+        """
+        del inactive_restriction_type
+        case = await self.get_active_restriction(guild_id, user_id, [active_restriction_type])
+        return case is not None
+
+    async def restricted_users(self, guild_id: int, case_type: CaseType | str) -> set[int]:
+        """Every user with an active case of this type in the guild (one query)."""
+        table = self.table.c
+        async with self._session() as session:
+            result = await session.execute(
+                sa.select(table.user_id)
+                .where(
+                    table.guild_id == guild_id,
+                    table.case_type == CaseType(case_type).value,
+                    table.status == CaseStatus.ACTIVE.value,
+                )
+                .distinct()
+            )
+            return {int(row[0]) for row in result}
+
+    async def set_status(
+        self, guild_id: int, case_number: int, status: CaseStatus | str
+    ) -> Case | None:
+        """Change a case's status; returns the case, or None when it does not exist."""
+        case = await self.get_case_by_number(guild_id, case_number)
+        if case is None or case.id is None:
+            return None
+        return await self.update_by_id(
+            case.id, status=CaseStatus(status).value, updated_at=discord.utils.utcnow()
+        )
+
+    async def close_active(
+        self,
+        guild_id: int,
+        user_id: int,
+        case_types: Iterable[CaseType | str],
+        status: CaseStatus | str = CaseStatus.LIFTED,
+    ) -> int:
+        """Close every active case of these types for the user; returns how many."""
+        table = self.table.c
+        return await self.update_where(
+            [
+                table.guild_id == guild_id,
+                table.user_id == user_id,
+                table.case_type.in_([CaseType(t).value for t in case_types]),
+                table.status == CaseStatus.ACTIVE.value,
+            ],
+            {"status": CaseStatus(status).value, "updated_at": discord.utils.utcnow()},
+        )

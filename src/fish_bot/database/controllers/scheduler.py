@@ -1,0 +1,274 @@
+"""ScheduledJobController: the state machine of persisted jobs.
+
+Every state change is one conditional ``UPDATE`` (``... WHERE id = ? AND status = ?``), so two
+runners, or a runner and a moderator cancelling, can race without a job running twice or a
+cancelled job running at all: whoever's statement changes the row wins, the other sees
+``rowcount == 0``.
+
+Delivery is *at least once*: a job that was ``running`` when the process died is put back to
+``pending`` at the next start-up (:meth:`ScheduledJobController.reset_stale_running`) and runs
+again. Handlers must therefore be idempotent (unbanning someone who is not banned, or deleting
+an ad that is already gone, must be harmless).
+
+``guild_id=None`` in the query methods means "any guild", not "jobs without a guild".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+import sqlalchemy as sa
+
+from fish_bot.database.controllers.base import BaseController
+from fish_bot.database.models.scheduler import JobStatus, ScheduledJob
+
+if TYPE_CHECKING:
+    from fish_bot.database.service import DatabaseService
+
+#: Longest error text kept in ``last_error``.
+MAX_ERROR_TEXT = 4000
+
+_T = ScheduledJob.__table__.c  # type: ignore[attr-defined]
+
+
+def _aware(value: datetime, what: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware (use discord.utils.utcnow())")
+    return value
+
+
+def _payload_matches(payload: Any, wanted: Mapping[str, Any]) -> bool:
+    """Whether ``payload`` holds every key of ``wanted`` with an equal value."""
+    if not isinstance(payload, Mapping):
+        return not wanted
+    missing = object()
+    return all(payload.get(key, missing) == value for key, value in wanted.items())
+
+
+class ScheduledJobController(BaseController[ScheduledJob]):
+    """Persisted jobs: add, claim, finish, fail, cancel and the runner's queries."""
+
+    def __init__(self, db: DatabaseService) -> None:
+        super().__init__(ScheduledJob, db)
+
+    # --- writes --------------------------------------------------------------------------
+
+    async def add(
+        self,
+        job_type: str,
+        run_at: datetime,
+        payload: Mapping[str, Any] | None = None,
+        guild_id: int | None = None,
+        max_attempts: int = 5,
+    ) -> ScheduledJob:
+        """Store a pending job; ``run_at`` must be aware (a time in the past means "now").
+
+        ``payload`` must be JSON-serialisable (ids as ints, times as ISO strings).
+        """
+        if not job_type or len(job_type) > 64:
+            raise ValueError("job_type must be 1 to 64 characters")
+        _aware(run_at, "run_at")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        data = dict(payload or {})
+        try:
+            json.dumps(data)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"payload of a {job_type!r} job is not JSON: {error}") from None
+        now = discord.utils.utcnow()
+        return await self.create(
+            job_type=job_type,
+            run_at=run_at,
+            payload=data,
+            guild_id=guild_id,
+            max_attempts=max_attempts,
+            status=JobStatus.PENDING.value,
+            attempts=0,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def claim_job(self, job_id: int, *, now: datetime | None = None) -> ScheduledJob | None:
+        """Take a pending job for running; returns it (attempts counted) or None.
+
+        One ``UPDATE ... WHERE id = ? AND status = 'pending'`` decides: only one caller gets
+        the row. With ``now``, the job must also be due (``run_at <= now``), so a job that
+        another runner already tried and pushed back to a later retry is not run early.
+        """
+        conditions = [_T.id == job_id, _T.status == JobStatus.PENDING.value]
+        if now is not None:
+            conditions.append(_T.run_at <= _aware(now, "now"))
+        statement = (
+            sa.update(ScheduledJob)
+            .where(*conditions)
+            .values(
+                status=JobStatus.RUNNING.value,
+                attempts=_T.attempts + 1,
+                updated_at=discord.utils.utcnow(),
+            )
+            .returning(ScheduledJob)
+            .execution_options(populate_existing=True)
+        )
+        async with self._session(write=True) as session:
+            return (await session.execute(statement)).scalars().first()
+
+    async def claim(self, job_id: int, *, now: datetime | None = None) -> bool:
+        """Take a pending job for running; True means this caller owns the run."""
+        return await self.claim_job(job_id, now=now) is not None
+
+    async def finish(self, job_id: int) -> bool:
+        """Mark a running job done; False when it was not running."""
+        now = discord.utils.utcnow()
+        changed = await self.update_where(
+            [_T.id == job_id, _T.status == JobStatus.RUNNING.value],
+            {"status": JobStatus.DONE.value, "finished_at": now, "updated_at": now},
+        )
+        return changed > 0
+
+    async def fail(
+        self, job_id: int, error_text: str, retry_at: datetime | None
+    ) -> JobStatus | None:
+        """Record a failed run of a running job.
+
+        The job goes back to ``pending`` at ``retry_at``, or becomes ``failed`` when
+        ``retry_at`` is None or its attempts have reached ``max_attempts``. Returns the new
+        status, or None when the job was not running.
+        """
+        if retry_at is not None:
+            _aware(retry_at, "retry_at")
+        text = (error_text or "error")[:MAX_ERROR_TEXT]
+        now = discord.utils.utcnow()
+        async with self._session(write=True) as session:
+            row = (
+                await session.execute(
+                    sa.select(_T.attempts, _T.max_attempts).where(
+                        _T.id == job_id, _T.status == JobStatus.RUNNING.value
+                    )
+                )
+            ).first()
+            if row is None:
+                return None
+            attempts, max_attempts = row
+            values: dict[str, Any] = {"last_error": text, "updated_at": now}
+            if retry_at is None or attempts >= max_attempts:
+                status = JobStatus.FAILED
+                values.update(status=status.value, finished_at=now)
+            else:
+                status = JobStatus.PENDING
+                values.update(status=status.value, run_at=retry_at)
+            statement = (
+                sa.update(ScheduledJob)
+                .where(_T.id == job_id, _T.status == JobStatus.RUNNING.value)
+                .values(**values)
+                .execution_options(synchronize_session="fetch")
+            )
+            await session.execute(statement)
+            return status
+
+    async def release(self, job_id: int) -> bool:
+        """Give an interrupted run back: running -> pending, the attempt not counted.
+
+        Used when the bot shuts down while a handler runs.
+        """
+        changed = await self.update_where(
+            [_T.id == job_id, _T.status == JobStatus.RUNNING.value],
+            {
+                "status": JobStatus.PENDING.value,
+                "attempts": sa.case((_T.attempts > 0, _T.attempts - 1), else_=0),
+                "updated_at": discord.utils.utcnow(),
+            },
+        )
+        return changed > 0
+
+    async def cancel(self, job_id: int) -> bool:
+        """Cancel a pending job; False when it is not pending (running, done, gone...)."""
+        now = discord.utils.utcnow()
+        changed = await self.update_where(
+            [_T.id == job_id, _T.status == JobStatus.PENDING.value],
+            {"status": JobStatus.CANCELLED.value, "finished_at": now, "updated_at": now},
+        )
+        return changed > 0
+
+    async def cancel_where(
+        self,
+        job_type: str,
+        guild_id: int | None = None,
+        payload_filter: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Cancel the pending jobs of a type (in a guild, with matching payload values).
+
+        ``payload_filter={"user_id": 42}`` cancels the jobs whose payload has ``user_id``
+        equal to 42 (other keys may differ). The payload match is done in Python over the
+        candidate rows, the same way on every database. Returns how many were cancelled.
+        """
+        wanted = dict(payload_filter or {})
+        conditions = [_T.job_type == job_type, _T.status == JobStatus.PENDING.value]
+        if guild_id is not None:
+            conditions.append(_T.guild_id == guild_id)
+        async with self._session(write=True) as session:
+            rows = (await session.execute(sa.select(_T.id, _T.payload).where(*conditions))).all()
+            ids = [job_id for job_id, payload in rows if _payload_matches(payload, wanted)]
+            if not ids:
+                return 0
+            now = discord.utils.utcnow()
+            statement = (
+                sa.update(ScheduledJob)
+                .where(_T.id.in_(ids), _T.status == JobStatus.PENDING.value)
+                .values(status=JobStatus.CANCELLED.value, finished_at=now, updated_at=now)
+                .execution_options(synchronize_session="fetch")
+            )
+            result = await session.execute(statement)
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def reset_stale_running(self) -> int:
+        """Put jobs left ``running`` by a crash back to ``pending``; returns how many.
+
+        Call it once at start-up, before any runner of this database starts (one scheduler
+        process per database). Those jobs run again, so handlers must be idempotent.
+        """
+        return await self.update_where(
+            {"status": JobStatus.RUNNING.value},
+            {"status": JobStatus.PENDING.value, "updated_at": discord.utils.utcnow()},
+        )
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def _pending_conditions(
+        self, job_types: Collection[str] | None
+    ) -> list[sa.ColumnElement[bool]]:
+        conditions: list[sa.ColumnElement[bool]] = [_T.status == JobStatus.PENDING.value]
+        if job_types is not None:
+            conditions.append(_T.job_type.in_(list(job_types)))
+        return conditions
+
+    async def due(
+        self, now: datetime, limit: int = 50, *, job_types: Collection[str] | None = None
+    ) -> list[ScheduledJob]:
+        """Pending jobs with ``run_at <= now``, oldest first (only ``job_types`` when given)."""
+        conditions = [*self._pending_conditions(job_types), _T.run_at <= _aware(now, "now")]
+        return await self.find_all(conditions, order_by=[_T.run_at, _T.id], limit=limit)
+
+    async def next_run_at(self, *, job_types: Collection[str] | None = None) -> datetime | None:
+        """The earliest ``run_at`` of a pending job (of ``job_types`` when given), or None."""
+        query = (
+            sa.select(_T.run_at)
+            .where(*self._pending_conditions(job_types))
+            .order_by(_T.run_at)
+            .limit(1)
+        )
+        async with self._session() as session:
+            value: datetime | None = (await session.execute(query)).scalar_one_or_none()
+            return value
+
+    async def pending(
+        self, job_type: str | None = None, guild_id: int | None = None
+    ) -> list[ScheduledJob]:
+        """Pending jobs (of a type, in a guild), in the order they will run."""
+        conditions = self._pending_conditions(None if job_type is None else [job_type])
+        if guild_id is not None:
+            conditions.append(_T.guild_id == guild_id)
+        return await self.find_all(conditions, order_by=[_T.run_at, _T.id])

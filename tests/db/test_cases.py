@@ -1,0 +1,177 @@
+"""CaseController on both databases: numbering, queries, restrictions, status changes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import discord
+import pytest
+
+from fish_bot.database.coordinator import DatabaseCoordinator
+from fish_bot.database.models.cases import CaseStatus, CaseType
+
+Stored = Callable[..., Awaitable[list[dict[str, Any]]]]
+
+GUILD = 1_200_000_000_000_000_001
+OTHER = 1_200_000_000_000_000_002
+MOD = 1_200_000_000_000_000_010
+ALICE = 1_200_000_000_000_000_101
+BOB = 1_200_000_000_000_000_102
+
+
+class Boom(Exception):
+    """Raised by a test to abort a transaction."""
+
+
+async def add(
+    db: DatabaseCoordinator,
+    kind: CaseType,
+    user: int = ALICE,
+    *,
+    guild: int = GUILD,
+    reason: str | None = "reason",
+    **extra: Any,
+) -> Any:
+    return await db.case.insert_case(
+        guild_id=guild,
+        case_user_id=user,
+        case_moderator_id=MOD,
+        case_type=kind,
+        case_reason=reason,
+        **extra,
+    )
+
+
+async def test_insert_case_numbers_cases_per_guild(db: DatabaseCoordinator, stored: Stored) -> None:
+    first = await add(db, CaseType.WARN)
+    second = await add(db, CaseType.BAN, BOB)
+    elsewhere = await add(db, CaseType.KICK, guild=OTHER)
+    third = await add(db, CaseType.NOTE)
+
+    assert [first.case_number, second.case_number, third.case_number] == [1, 2, 3]
+    assert elsewhere.case_number == 1
+    assert first.status == CaseStatus.ACTIVE.value
+    assert first.case_type == "WARN" and first.user_id == ALICE and first.moderator_id == MOD
+    rows = await stored("case")
+    assert sorted((r["guild_id"], r["case_number"]) for r in rows) == [
+        (GUILD, 1),
+        (GUILD, 2),
+        (GUILD, 3),
+        (OTHER, 1),
+    ]
+    counters = {r["id"]: r["case_count"] for r in await stored("guild")}
+    assert counters == {GUILD: 3, OTHER: 1}
+
+
+async def test_fifty_concurrent_inserts_get_numbers_one_to_fifty(
+    db: DatabaseCoordinator, stored: Stored
+) -> None:
+    cases = await asyncio.gather(
+        *(add(db, CaseType.WARN, ALICE + i, reason=f"warn {i}") for i in range(50))
+    )
+
+    assert sorted(case.case_number for case in cases) == list(range(1, 51))
+    rows = await stored("case")
+    assert sorted(r["case_number"] for r in rows) == list(range(1, 51))
+    assert len({r["user_id"] for r in rows}) == 50
+    assert [r["case_count"] for r in await stored("guild")] == [50]
+
+
+async def test_a_rolled_back_case_gives_its_number_back(
+    db: DatabaseCoordinator, stored: Stored
+) -> None:
+    await add(db, CaseType.WARN)
+    with pytest.raises(Boom):
+        async with db.transaction():
+            case = await add(db, CaseType.BAN)
+            assert case.case_number == 2
+            raise Boom
+    again = await add(db, CaseType.KICK)
+
+    assert again.case_number == 2
+    assert [(r["case_number"], r["case_type"]) for r in await stored("case")] == [
+        (1, "WARN"),
+        (2, "KICK"),
+    ]
+
+
+async def test_insert_case_stores_expiry_status_and_extra(db: DatabaseCoordinator) -> None:
+    expires = discord.utils.utcnow() + timedelta(hours=2)
+    case = await add(
+        db,
+        CaseType.JAIL,
+        case_expires_at=expires,
+        case_extra={"roles": [1, 2]},
+        case_status=CaseStatus.ACTIVE,
+    )
+    loaded = await db.case.get_case_by_number(GUILD, case.case_number)
+
+    assert loaded is not None and loaded.expires_at is not None
+    assert abs((loaded.expires_at - expires).total_seconds()) < 1
+    assert loaded.extra == {"roles": [1, 2]}
+    assert loaded.reason == "reason"
+    assert await db.case.get_case_by_number(GUILD, 99) is None
+    with pytest.raises(ValueError):
+        await add(db, "NOT_A_TYPE")  # type: ignore[arg-type]
+
+
+async def test_queries_by_options_newest_first_and_paginated(db: DatabaseCoordinator) -> None:
+    await add(db, CaseType.WARN, ALICE)
+    await add(db, CaseType.BAN, BOB)
+    await add(db, CaseType.WARN, BOB)
+    await add(db, CaseType.NOTE, ALICE)
+    await add(db, CaseType.WARN, ALICE, guild=OTHER)
+
+    everything = await db.case.get_cases_by_options(GUILD)
+    assert [c.case_number for c in everything] == [4, 3, 2, 1]
+    alice = await db.case.get_cases_by_options(GUILD, {"user_id": ALICE})
+    assert [c.case_number for c in alice] == [4, 1]
+    warns = await db.case.get_cases_by_options(GUILD, {"case_type": [CaseType.WARN]})
+    assert [c.case_number for c in warns] == [3, 1]
+    bob_bans = await db.case.get_cases_by_options(GUILD, {"user_id": BOB, "case_type": "BAN"})
+    assert [c.case_number for c in bob_bans] == [2]
+    assert await db.case.get_cases_by_options(GUILD, {"moderator_id": ALICE}) == []
+    assert len(await db.case.get_cases_by_options(GUILD, limit=2)) == 2
+    numbers = await db.case.get_cases_by_numbers(GUILD, [1, 3, 42])
+    assert sorted(numbers) == [1, 3]
+
+    page = await db.case.paginate_cases(GUILD, page=2, per_page=3)
+    assert page.total == 4
+    assert [c.case_number for c in page.items] == [1]
+
+
+async def test_restrictions_and_closing_them(db: DatabaseCoordinator) -> None:
+    pollban = await add(db, CaseType.POLLBAN, ALICE)
+    await add(db, CaseType.POLLBAN, BOB)
+    await add(db, CaseType.TEMPBAN, ALICE)
+    await add(db, CaseType.POLLBAN, ALICE, guild=OTHER)
+
+    assert await db.case.is_user_under_restriction(
+        GUILD, ALICE, CaseType.POLLBAN, CaseType.POLLUNBAN
+    )
+    assert await db.case.restricted_users(GUILD, CaseType.POLLBAN) == {ALICE, BOB}
+    active = await db.case.get_active_restriction(GUILD, ALICE, [CaseType.BAN, CaseType.TEMPBAN])
+    assert active is not None and active.case_type == "TEMPBAN"
+
+    assert await db.case.close_active(GUILD, ALICE, [CaseType.POLLBAN]) == 1
+    assert not await db.case.is_user_under_restriction(GUILD, ALICE, CaseType.POLLBAN)
+    assert await db.case.restricted_users(GUILD, CaseType.POLLBAN) == {BOB}
+    # The other guild keeps its own case.
+    assert await db.case.restricted_users(OTHER, CaseType.POLLBAN) == {ALICE}
+    closed = await db.case.get_case_by_number(GUILD, pollban.case_number)
+    assert closed is not None and closed.status == CaseStatus.LIFTED.value
+    assert closed.updated_at is not None
+    # Closing again changes nothing.
+    assert await db.case.close_active(GUILD, ALICE, [CaseType.POLLBAN]) == 0
+
+
+async def test_set_status(db: DatabaseCoordinator) -> None:
+    case = await add(db, CaseType.TEMPBAN)
+
+    expired = await db.case.set_status(GUILD, case.case_number, CaseStatus.EXPIRED)
+    assert expired is not None and expired.status == "expired"
+    assert await db.case.get_active_restriction(GUILD, ALICE, [CaseType.TEMPBAN]) is None
+    assert await db.case.set_status(GUILD, 999, CaseStatus.VOIDED) is None
