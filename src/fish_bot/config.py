@@ -98,18 +98,63 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(
         default=10, ge=0, le=100, validation_alias="FISHBOT_DB_MAX_OVERFLOW"
     )
-    db_pool_timeout: float = Field(
-        default=30.0, gt=0, validation_alias="FISHBOT_DB_POOL_TIMEOUT"
-    )
+    db_pool_timeout: float = Field(default=30.0, gt=0, validation_alias="FISHBOT_DB_POOL_TIMEOUT")
     db_connect_retries: int = Field(
         default=3, ge=0, le=20, validation_alias="FISHBOT_DB_CONNECT_RETRIES"
     )
     db_echo: bool = Field(default=False, validation_alias="FISHBOT_DB_ECHO")
+    # --- operations (docs/operations.md) ---
+    log_json: bool = Field(
+        default=False,
+        validation_alias="FISHBOT_LOG_JSON",
+        description="Log JSON lines to stderr instead of the Rich console.",
+    )
+    log_file: Path | None = Field(
+        default=None,
+        validation_alias="FISHBOT_LOG_FILE",
+        description="Also log to this file, rotated by size (JSON lines when FISHBOT_LOG_JSON).",
+    )
+    log_file_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, validation_alias="FISHBOT_LOG_FILE_MAX_BYTES"
+    )
+    log_file_backups: int = Field(
+        default=5, ge=0, le=1000, validation_alias="FISHBOT_LOG_FILE_BACKUPS"
+    )
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        validation_alias="FISHBOT_HEALTH_PORT",
+        description="Serve /healthz and /metrics on this port (unset: off; 0: any free port).",
+    )
+    health_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        validation_alias="FISHBOT_HEALTH_HOST",
+        description="Address the health endpoint listens on.",
+    )
+    sentry_dsn: str = Field(
+        default="",
+        validation_alias="SENTRY_DSN",
+        description="Sentry DSN; errors and traces go to Sentry (needs the 'sentry' extra).",
+        repr=False,
+    )
+    sentry_environment: str = Field(default="production", validation_alias="SENTRY_ENVIRONMENT")
+    sentry_traces_sample_rate: float = Field(
+        default=0.1, ge=0.0, le=1.0, validation_alias="FISHBOT_SENTRY_TRACES_SAMPLE_RATE"
+    )
 
     @field_validator("owner_ids", "cog_packages", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("health_port", "log_file", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -132,9 +177,7 @@ class Settings(BaseSettings):
                 )
             if value.startswith("sqlite:"):
                 raise ValueError("use the async driver: sqlite+aiosqlite:///path/to/fish_bot.db")
-            raise ValueError(
-                "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
-            )
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
     @property

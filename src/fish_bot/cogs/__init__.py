@@ -1,0 +1,1 @@
+"""Built-in feature cogs, one package each."""

@@ -1,0 +1,529 @@
+"""The `perm` command group: per-command rules, permission ranks and `perm explain`.
+
+Every `perm` command is guild-only, needs permission rank 8 by default, and can always be run by
+the server owner and Administrators (:func:`~fish_bot.core.permissions.admin_override`), so no
+rule can lock a server out of its own permission settings.
+
+``<command>`` is a command's qualified name (``ping``, ``"perm rank set"``: quote a name with
+spaces in prefix commands); ``<role or channel>`` is a role or text channel, by mention, id or
+name.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from fish_bot.core.base_cog import BaseCog, command_meta
+from fish_bot.core.decorators import hybrid_group
+from fish_bot.core.permissions import MAX_RANK, Subject, admin_override, requires_rank
+from fish_bot.core.rules import set_command_rank_as, set_role_rank_as
+from fish_bot.database.models.permissions import RuleTarget
+from fish_bot.exceptions import UserFacingError
+
+if TYPE_CHECKING:
+    from fish_bot.core.rules import GuildRules, RuleStore
+
+#: The rank the `perm` commands need by default.
+PERM_COMMANDS_RANK = 8
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+#: Human names of the rules PermissionManager.evaluate reports.
+RULE_LABELS: dict[str, str] = {
+    "owner": "1 · bot owner",
+    "dm": "2 · direct messages",
+    "guild_owner": "3 · server owner override",
+    "administrator": "3 · Administrator override",
+    "paused": "module paused",
+    "cog_restricted_channels": "4 · module setting `restricted_channels`",
+    "cog_allowed_channels": "4 · module setting `allowed_channels`",
+    "cog_required_roles": "4 · module setting `required_roles`",
+    "command_denied_channel": "5 · command rule: denied channel",
+    "command_denied_role": "5 · command rule: denied role",
+    "command_allowed_channels": "5 · command rule: allowed channels",
+    "command_allowed_roles": "5 · command rule: allowed roles",
+    "command_allowed_role": "5 · command rule: allowed role",
+    "rank": "6 · permission rank",
+    "default": "no rule restricts it",
+}
+
+_CHANNEL_TYPES = (
+    discord.TextChannel,
+    discord.VoiceChannel,
+    discord.StageChannel,
+    discord.ForumChannel,
+)
+
+
+def _plain(text: str) -> str:
+    """User text made safe inside inline code."""
+    return text.replace("`", "'")[:80]
+
+
+def _command_names(bot: commands.Bot) -> list[str]:
+    return sorted({command.qualified_name for command in bot.walk_commands()})
+
+
+class CommandConverter(commands.Converter[commands.Command[Any, ..., Any]]):
+    """A prefix or hybrid command of the bot, by qualified name (``"perm rank set"``)."""
+
+    async def convert(
+        self, ctx: commands.Context[Any], argument: str
+    ) -> commands.Command[Any, ..., Any]:
+        name = " ".join(argument.strip().lstrip("/").split()).lower()
+        prefix = ctx.clean_prefix if ctx.interaction is None else ""
+        if prefix and name.startswith(prefix.lower()):
+            name = name[len(prefix) :].strip()
+        command = ctx.bot.get_command(name) if name else None
+        if command is not None:
+            return command
+        close = difflib.get_close_matches(name, _command_names(ctx.bot), n=5, cutoff=0.5)
+        text = f"There is no command `{_plain(name or argument)}`."
+        if close:
+            text += " Did you mean " + ", ".join(f"`{match}`" for match in close) + "?"
+        raise commands.BadArgument(text)
+
+
+class RoleOrChannelConverter(commands.Converter[discord.Role | discord.abc.GuildChannel]):
+    """A role or a channel of the guild, by mention, id or name (roles are tried first)."""
+
+    async def convert(
+        self, ctx: commands.Context[Any], argument: str
+    ) -> discord.Role | discord.abc.GuildChannel:
+        text = argument.strip()
+        if text.startswith("@") and not text.startswith("<@"):
+            text = text[1:]
+        if not text.startswith("<#"):
+            try:
+                return await commands.RoleConverter().convert(ctx, text)
+            except commands.BadArgument:
+                pass
+        channel_text = text[1:] if text.startswith("#") else text
+        try:
+            channel = await commands.GuildChannelConverter().convert(ctx, channel_text)
+        except commands.BadArgument:
+            channel = None
+        if isinstance(channel, _CHANNEL_TYPES):
+            return channel
+        raise commands.BadArgument(
+            f"`{_plain(argument)}` is not a role or channel of this server "
+            "(use a mention, an id or the exact name)."
+        )
+
+
+if TYPE_CHECKING:
+    CommandArg = commands.Command[Any, ..., Any]
+    TargetArg = discord.Role | discord.abc.GuildChannel
+else:
+    CommandArg = CommandConverter
+    TargetArg = RoleOrChannelConverter
+
+
+async def command_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Offer the bot's command names that contain what was typed."""
+    client = interaction.client
+    if not isinstance(client, commands.Bot):
+        return []
+    typed = " ".join(current.lower().split())
+    names = [name for name in _command_names(client) if typed in name]
+    names.sort(key=lambda name: (not name.startswith(typed), name))
+    return [app_commands.Choice(name=name, value=name) for name in names[:25]]
+
+
+async def target_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Offer the guild's roles (``@name``) and channels (``#name``) matching what was typed."""
+    guild = interaction.guild
+    if guild is None:
+        return []
+    typed = current.lower().lstrip("@#")
+    choices: list[app_commands.Choice[str]] = []
+    for role in guild.roles:
+        if typed in role.name.lower():
+            choices.append(app_commands.Choice(name=f"@{role.name}"[:100], value=role.mention))
+    for channel in guild.channels:
+        if isinstance(channel, _CHANNEL_TYPES) and typed in channel.name.lower():
+            choices.append(
+                app_commands.Choice(name=f"#{channel.name}"[:100], value=channel.mention)
+            )
+    return choices[:25]
+
+
+async def rank_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Offer ``default`` and the ranks 0..10."""
+    typed = current.strip().lower()
+    options = ["default", *(str(rank) for rank in range(MAX_RANK + 1))]
+    return [app_commands.Choice(name=o, value=o) for o in options if o.startswith(typed)]
+
+
+def _mentions(ids: set[int], kind: RuleTarget) -> str:
+    if not ids:
+        return "—"
+    template = "<@&{}>" if kind is RuleTarget.ROLE else "<#{}>"
+    return ", ".join(template.format(i) for i in sorted(ids))
+
+
+def _field(text: str) -> str:
+    return text if len(text) <= 1024 else text[:1020] + " …"
+
+
+if TYPE_CHECKING:
+    # Type-checkers see the cog the mixin is composed into; at run time it is a plain class.
+    _MixinBase = BaseCog
+else:
+    _MixinBase = object
+
+
+class PermissionCommandsMixin(_MixinBase):
+    """perm explain/allow/deny/remove/clear/show, perm rank set/remove/list/command."""
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _perm_store(self) -> RuleStore:
+        store = self.bot.rule_store
+        if store is None:
+            raise UserFacingError("Permission rules are not available on this bot.")
+        return store
+
+    @staticmethod
+    def _perm_guild(ctx: commands.Context[Any]) -> discord.Guild:
+        if ctx.guild is None:  # the permission model refuses DMs first
+            raise UserFacingError("This command only works in a server.")
+        return ctx.guild
+
+    @staticmethod
+    async def _perm_reply(
+        ctx: commands.Context[Any], text: str | None = None, *, embed: discord.Embed | None = None
+    ) -> None:
+        if embed is not None:
+            await ctx.send(text, embed=embed, allowed_mentions=NO_MENTIONS)
+        else:
+            await ctx.send(text, allowed_mentions=NO_MENTIONS)
+
+    @staticmethod
+    def _perm_target(target: discord.Role | discord.abc.GuildChannel) -> tuple[RuleTarget, str]:
+        if isinstance(target, discord.Role):
+            return RuleTarget.ROLE, f"role {target.mention}"
+        return RuleTarget.CHANNEL, f"channel {target.mention}"
+
+    @staticmethod
+    def _perm_group_help(ctx: commands.Context[Any]) -> str:
+        """The group's help: one line per subcommand with its usage."""
+        group = ctx.command
+        assert isinstance(group, commands.Group)
+        prefix = "/" if ctx.interaction is not None else ctx.clean_prefix
+        lines = [f"**{group.qualified_name}**: {group.short_doc}"]
+        for sub in sorted(group.commands, key=lambda c: c.name):
+            usage = f"{prefix}{sub.qualified_name} {sub.signature}".strip()
+            lines.append(f"`{usage}` — {sub.short_doc}")
+        return "\n".join(lines)
+
+    # --- the group -----------------------------------------------------------------------
+
+    @hybrid_group(name="perm", invoke_without_command=True)
+    @commands.guild_only()
+    @admin_override()
+    @requires_rank(PERM_COMMANDS_RANK)
+    async def perm(self, ctx: commands.Context[Any]) -> None:
+        """Decide who may use which command: rules per role and channel, and permission ranks.
+
+        They need permission rank 8 by default; the server owner and Administrators can always
+        use them.
+        """
+        await self._perm_reply(ctx, self._perm_group_help(ctx))
+
+    @perm.command(name="explain")
+    @app_commands.describe(
+        command="A command name, e.g. ping or perm show",
+        member="Whose permission to check (default: you)",
+        channel="Where (default: this channel)",
+    )
+    async def perm_explain(
+        self,
+        ctx: commands.Context[Any],
+        command: CommandArg,
+        member: discord.Member | None = None,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        """Show whether a member may use a command in a channel, and which rule decides.
+
+        The member defaults to you and the channel to this one.
+        """
+        guild = self._perm_guild(ctx)
+        who = member if member is not None else ctx.author
+        where = channel if channel is not None else ctx.channel
+        cog = command.cog if isinstance(command.cog, BaseCog) else None
+        subject = Subject(
+            user=who,
+            guild=guild,
+            channel=where,
+            command=command,
+            command_name=command.qualified_name,
+        )
+        decision = await self.bot.permissions.evaluate(subject, cog=cog)
+        name = command.qualified_name
+        verdict = "✅ **Allowed**" if decision.allowed else "⛔ **Denied**"
+        where_text = getattr(where, "mention", "this channel")
+        lines = [
+            f"{verdict}: {who.mention} using `{name}` in {where_text}",
+            f"**Rule:** {RULE_LABELS.get(decision.rule, decision.rule)} (`{decision.rule}`)",
+            f"**Why:** {decision.reason}",
+        ]
+        lines.extend(decision.details)
+        # The rank layer, for context even when an earlier rule decided.
+        declared = int(command_meta(command, "rank", 0) or 0)
+        override = await self._perm_store().command_rank(guild.id, name)
+        needed = declared if override is None else override
+        have = await self.bot.permissions.member_rank(who) if isinstance(who, discord.Member) else 0
+        source = "declared" if override is None else f"server override; declared {declared}"
+        lines.append(f"**Rank:** needs {needed} ({source}); {who.mention} has {have}.")
+        rules = await self._perm_store().command_rules(guild.id, name)
+        if any(rules.values()):
+            lines.append(
+                "**Command rules:** "
+                f"allow roles {_mentions(rules['allow_roles'], RuleTarget.ROLE)}; "
+                f"deny roles {_mentions(rules['deny_roles'], RuleTarget.ROLE)}; "
+                f"allow channels {_mentions(rules['allow_channels'], RuleTarget.CHANNEL)}; "
+                f"deny channels {_mentions(rules['deny_channels'], RuleTarget.CHANNEL)}"
+            )
+        if decision.allowed:
+            lines.append(
+                "Discord permission checks of the command itself still apply when it runs."
+            )
+        text = "\n".join(lines)
+        await self._perm_reply(ctx, text if len(text) <= 2000 else text[:1998] + " …")
+
+    @perm.command(name="allow")
+    @app_commands.describe(
+        command="A command name, e.g. ping or perm show",
+        target="A role or channel (pick one, or type its mention, id or name)",
+    )
+    async def perm_allow(
+        self, ctx: commands.Context[Any], command: CommandArg, target: TargetArg
+    ) -> None:
+        """Allow a role or channel to use a command.
+
+        Once a command has allowed roles (or channels), only those may use it; an allowed role
+        also skips the rank check.
+        """
+        guild = self._perm_guild(ctx)
+        kind, label = self._perm_target(target)
+        await self._perm_store().allow(guild.id, command.qualified_name, kind, target.id)
+        scope = (
+            "members with one of its allowed roles"
+            if kind is RuleTarget.ROLE
+            else "its allowed channels"
+        )
+        await self._perm_reply(
+            ctx,
+            f"✅ `{command.qualified_name}` is now allowed for {label}. "
+            f"From now on only {scope} can use it.",
+        )
+
+    @perm.command(name="deny")
+    @app_commands.describe(
+        command="A command name, e.g. ping or perm show",
+        target="A role or channel (pick one, or type its mention, id or name)",
+    )
+    async def perm_deny(
+        self, ctx: commands.Context[Any], command: CommandArg, target: TargetArg
+    ) -> None:
+        """Deny a role or channel the use of a command (denials win over allowed roles)."""
+        guild = self._perm_guild(ctx)
+        kind, label = self._perm_target(target)
+        await self._perm_store().deny(guild.id, command.qualified_name, kind, target.id)
+        await self._perm_reply(ctx, f"⛔ `{command.qualified_name}` is now denied for {label}.")
+
+    @perm.command(name="remove")
+    @app_commands.describe(
+        command="A command name, e.g. ping or perm show",
+        target="A role or channel (pick one, or type its mention, id or name)",
+    )
+    async def perm_remove(
+        self, ctx: commands.Context[Any], command: CommandArg, target: TargetArg
+    ) -> None:
+        """Remove the allow or deny rule a command has for a role or channel."""
+        guild = self._perm_guild(ctx)
+        kind, label = self._perm_target(target)
+        removed = await self._perm_store().remove_rule(
+            guild.id, command.qualified_name, kind, target.id
+        )
+        if removed:
+            text = f"🗑️ Removed the rule of `{command.qualified_name}` for {label}."
+        else:
+            text = f"`{command.qualified_name}` had no rule for {label}."
+        await self._perm_reply(ctx, text)
+
+    @perm.command(name="clear")
+    @app_commands.describe(command="A command name, e.g. ping or perm show")
+    async def perm_clear(self, ctx: commands.Context[Any], command: CommandArg) -> None:
+        """Remove every allow and deny rule of a command (its rank is kept)."""
+        guild = self._perm_guild(ctx)
+        removed = await self._perm_store().clear_command(guild.id, command.qualified_name)
+        if removed:
+            text = f"🗑️ Removed {removed} rule(s) of `{command.qualified_name}`."
+        else:
+            text = f"`{command.qualified_name}` had no rules."
+        await self._perm_reply(ctx, text)
+
+    @perm.command(name="show")
+    @app_commands.describe(command="Only this command (default: everything)")
+    async def perm_show(
+        self, ctx: commands.Context[Any], command: CommandArg | None = None
+    ) -> None:
+        """Show the stored rules and ranks: for one command, or for the whole server."""
+        guild = self._perm_guild(ctx)
+        rules = await self._perm_store().snapshot(guild.id)
+        if command is not None:
+            embed = self._perm_command_embed(command, rules)
+        else:
+            embed = self._perm_guild_embed(guild, rules)
+        await self._perm_reply(ctx, embed=embed)
+
+    def _perm_command_embed(self, command: CommandArg, rules: GuildRules) -> discord.Embed:
+        name = command.qualified_name
+        entry = rules.rules_for(name)
+        embed = discord.Embed(title=f"Permissions of {name}", color=discord.Color.blurple())
+        embed.add_field(
+            name="Allowed roles", value=_field(_mentions(entry["allow_roles"], RuleTarget.ROLE))
+        )
+        embed.add_field(
+            name="Denied roles", value=_field(_mentions(entry["deny_roles"], RuleTarget.ROLE))
+        )
+        embed.add_field(name="\u200b", value="\u200b")
+        embed.add_field(
+            name="Allowed channels",
+            value=_field(_mentions(entry["allow_channels"], RuleTarget.CHANNEL)),
+        )
+        embed.add_field(
+            name="Denied channels",
+            value=_field(_mentions(entry["deny_channels"], RuleTarget.CHANNEL)),
+        )
+        embed.add_field(name="\u200b", value="\u200b")
+        declared = int(command_meta(command, "rank", 0) or 0)
+        override = rules.command_ranks.get(name)
+        rank_text = (
+            f"{declared} (declared)"
+            if override is None
+            else f"{override} (server override; declared {declared})"
+        )
+        embed.add_field(name="Rank needed", value=rank_text, inline=False)
+        return embed
+
+    def _perm_guild_embed(self, guild: discord.Guild, rules: GuildRules) -> discord.Embed:
+        embed = discord.Embed(title=f"Permissions in {guild.name}", color=discord.Color.blurple())
+        lines = []
+        for name in sorted(rules.commands):
+            entry = rules.commands[name]
+            parts = []
+            if entry["allow_roles"]:
+                parts.append("allow " + _mentions(entry["allow_roles"], RuleTarget.ROLE))
+            if entry["deny_roles"]:
+                parts.append("deny " + _mentions(entry["deny_roles"], RuleTarget.ROLE))
+            if entry["allow_channels"]:
+                parts.append("only in " + _mentions(entry["allow_channels"], RuleTarget.CHANNEL))
+            if entry["deny_channels"]:
+                parts.append("not in " + _mentions(entry["deny_channels"], RuleTarget.CHANNEL))
+            lines.append(f"`{name}`: " + "; ".join(parts))
+        embed.add_field(
+            name="Command rules", value=_field("\n".join(lines) or "None"), inline=False
+        )
+        embed.add_field(
+            name="Role ranks", value=_field(self._perm_role_rank_lines(guild, rules)), inline=False
+        )
+        overrides = "\n".join(
+            f"`{name}`: {rank}" for name, rank in sorted(rules.command_ranks.items())
+        )
+        embed.add_field(
+            name="Command rank overrides", value=_field(overrides or "None"), inline=False
+        )
+        return embed
+
+    @staticmethod
+    def _perm_role_rank_lines(guild: discord.Guild, rules: GuildRules) -> str:
+        ordered = sorted(rules.role_ranks.items(), key=lambda item: (-item[1], item[0]))
+        lines = []
+        for role_id, rank in ordered:
+            gone = "" if guild.get_role(role_id) is not None else " (deleted role)"
+            lines.append(f"{rank} · <@&{role_id}>{gone}")
+        return "\n".join(lines) or "None: every member has rank 0 (the server owner has 10)."
+
+    # --- ranks ---------------------------------------------------------------------------
+
+    @perm.group(name="rank", invoke_without_command=True)
+    async def perm_rank(self, ctx: commands.Context[Any]) -> None:
+        """Permission ranks: roles get a rank from 0 to 10, commands need a rank."""
+        await self._perm_reply(ctx, self._perm_group_help(ctx))
+
+    @perm_rank.command(name="set")
+    @app_commands.describe(role="The role", rank="Its permission rank, 0 to 10")
+    async def perm_rank_set(
+        self,
+        ctx: commands.Context[Any],
+        role: discord.Role,
+        rank: commands.Range[int, 0, MAX_RANK],
+    ) -> None:
+        """Give a role a permission rank from 0 to 10 (a member's rank is its highest role's)."""
+        guild = self._perm_guild(ctx)
+        await self._perm_reply(ctx, await set_role_rank_as(self.bot, ctx.author, guild, role, rank))
+
+    @perm_rank.command(name="remove")
+    @app_commands.describe(role="The role")
+    async def perm_rank_remove(self, ctx: commands.Context[Any], role: discord.Role) -> None:
+        """Take a role's permission rank away (it counts as 0)."""
+        guild = self._perm_guild(ctx)
+        removed = await self._perm_store().remove_role_rank(guild.id, role.id)
+        if removed:
+            text = f"🗑️ {role.mention} no longer has a permission rank."
+        else:
+            text = f"{role.mention} had no permission rank."
+        await self._perm_reply(ctx, text)
+
+    @perm_rank.command(name="list")
+    async def perm_rank_list(self, ctx: commands.Context[Any]) -> None:
+        """List the roles that have a permission rank, highest first."""
+        guild = self._perm_guild(ctx)
+        rules = await self._perm_store().snapshot(guild.id)
+        embed = discord.Embed(
+            title=f"Permission ranks in {guild.name}",
+            description=_field(self._perm_role_rank_lines(guild, rules)),
+            color=discord.Color.blurple(),
+        )
+        await self._perm_reply(ctx, embed=embed)
+
+    @perm_rank.command(name="command")
+    @app_commands.describe(
+        command="A command name, e.g. ping or perm show", rank="0 to 10, or default"
+    )
+    async def perm_rank_command(
+        self, ctx: commands.Context[Any], command: CommandArg, rank: str
+    ) -> None:
+        """Set the rank a command needs in this server (0 to 10), or `default` to reset it."""
+        guild = self._perm_guild(ctx)
+        await self._perm_reply(
+            ctx, await set_command_rank_as(self.bot, ctx.author, guild, command, rank)
+        )
+
+    # --- slash autocompletion ------------------------------------------------------------
+
+    perm_explain.autocomplete("command")(command_autocomplete)
+    perm_allow.autocomplete("command")(command_autocomplete)
+    perm_allow.autocomplete("target")(target_autocomplete)
+    perm_deny.autocomplete("command")(command_autocomplete)
+    perm_deny.autocomplete("target")(target_autocomplete)
+    perm_remove.autocomplete("command")(command_autocomplete)
+    perm_remove.autocomplete("target")(target_autocomplete)
+    perm_clear.autocomplete("command")(command_autocomplete)
+    perm_show.autocomplete("command")(command_autocomplete)
+    perm_rank_command.autocomplete("command")(command_autocomplete)
+    perm_rank_command.autocomplete("rank")(rank_autocomplete)

@@ -1,0 +1,189 @@
+"""Helpers of the core cog: finding cogs by name, showing setting values, Discord limits."""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from fish_bot.core.durations import format_duration
+
+if TYPE_CHECKING:
+    from fish_bot.bot import FishBot
+    from fish_bot.core.base_cog import BaseCog
+    from fish_bot.core.settings.manager import SettingSpec
+
+#: Where the built-in cog packages live; a short name ``example`` means ``fish_bot.cogs.example``.
+COG_PACKAGE_ROOT = "fish_bot.cogs"
+CORE_EXTENSION = "fish_bot.cogs.core"
+
+#: Replies never ping anyone.
+NO_PINGS = discord.AllowedMentions.none()
+
+FIELD_LIMIT = 1024
+DESCRIPTION_LIMIT = 4096
+PAGE_LIMIT = 3900  # one page of an embed description, with room for a footer
+
+
+# --- names -----------------------------------------------------------------------------------
+
+
+def package_name(name: str) -> str:
+    """``example`` -> ``fish_bot.cogs.example``; a dotted package path is kept as it is."""
+    cleaned = name.strip()
+    return cleaned if "." in cleaned else f"{COG_PACKAGE_ROOT}.{cleaned.lower()}"
+
+
+def extension_of(bot: FishBot, cog: commands.Cog) -> str | None:
+    """The loaded extension (package) a cog came from."""
+    module = type(cog).__module__
+    for extension in bot.extensions:
+        if module == extension or module.startswith(extension + "."):
+            return extension
+    return None
+
+
+def find_extension(bot: FishBot, name: str) -> str | None:
+    """A loaded extension named by package path, short name or cog name (any case)."""
+    wanted = name.strip()
+    for candidate in (wanted, package_name(wanted)):
+        if candidate in bot.extensions:
+            return candidate
+    cog = find_cog(bot, wanted)
+    return extension_of(bot, cog) if cog is not None else None
+
+
+def find_cog(bot: FishBot, name: str) -> BaseCog | None:
+    """A loaded Fish cog by qualified name (any case), package path or short package name."""
+    wanted = name.strip().lower()
+    cogs = bot.fish_cogs()
+    for cog in cogs:
+        if cog.qualified_name.lower() == wanted:
+            return cog
+    package = package_name(name).lower()
+    for cog in cogs:
+        extension = extension_of(bot, cog)
+        if extension is not None and extension.lower() == package:
+            return cog
+    return None
+
+
+def available_packages() -> list[str]:
+    """The built-in cog packages shipped with Fish Bot (loaded or not)."""
+    import fish_bot.cogs as root
+
+    return sorted(
+        f"{COG_PACKAGE_ROOT}.{info.name}"
+        for info in pkgutil.iter_modules(root.__path__)
+        if info.ispkg
+    )
+
+
+# --- values ----------------------------------------------------------------------------------
+
+_MENTION_FORMATS = {"channel": "<#{}>", "role": "<@&{}>", "user": "<@{}>"}
+
+
+def format_value(spec: SettingSpec | None, value: Any, limit: int = 200) -> str:
+    """A setting value as a reader wants it: durations as ``5m``, channels as mentions."""
+    if value is None:
+        return "*not set*"
+    kind = spec.rules.kind if spec is not None else None
+    item_kind = None
+    if spec is not None and kind == "list":
+        converter = spec.rules.converter
+        item_kind = getattr(converter, "item_type", None)
+    if kind == "duration" and isinstance(value, int) and not isinstance(value, bool):
+        text = format_duration(value)
+    elif kind in _MENTION_FORMATS and isinstance(value, int):
+        text = _MENTION_FORMATS[kind].format(value)
+    elif item_kind in _MENTION_FORMATS and isinstance(value, list):
+        text = ", ".join(_MENTION_FORMATS[item_kind].format(v) for v in value) or "*none*"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = value if value else '""'
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return truncate(text, limit)
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def join_lines(lines: Iterable[str], limit: int = FIELD_LIMIT) -> str:
+    """Lines joined for an embed field; the tail is replaced by "… and N more" when too long."""
+    items = list(lines)
+    if not items:
+        return "*none*"
+    kept: list[str] = []
+    size = 0
+    for index, line in enumerate(items):
+        line = truncate(line, limit)
+        remaining = len(items) - index
+        tail = len(f"\n… and {remaining} more")
+        if size + len(line) + 1 + (tail if remaining > 1 else 0) > limit:
+            kept.append(f"… and {remaining} more")
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept)
+
+
+def paginate(blocks: Iterable[str], limit: int = PAGE_LIMIT) -> list[str]:
+    """Group text blocks into pages of at most ``limit`` characters (a block is never split
+    unless it alone is too long, then it is cut)."""
+    pages: list[str] = []
+    current = ""
+    for block in blocks:
+        block = truncate(block, limit)
+        candidate = f"{current}\n\n{block}" if current else block
+        if len(candidate) > limit:
+            pages.append(current)
+            current = block
+        else:
+            current = candidate
+    if current:
+        pages.append(current)
+    return pages
+
+
+# --- the --global flag -----------------------------------------------------------------------
+
+GLOBAL_WORDS = frozenset({"--global", "global", "-g"})
+
+
+class GlobalFlag(commands.Converter[bool], app_commands.Transformer):
+    """``--global`` in a prefix command; a true/false option ``global_`` in a slash command."""
+
+    async def convert(self, ctx: commands.Context[Any], argument: str) -> bool:
+        if argument.strip().lower() in GLOBAL_WORDS:
+            return True
+        raise commands.BadArgument(f"Expected `--global` here, not {truncate(argument, 40)!r}.")
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.boolean
+
+    async def transform(self, interaction: discord.Interaction, value: Any, /) -> bool:
+        return bool(value)
+
+
+def split_global(text: str) -> tuple[str, bool]:
+    """``"hello --global"`` -> ``("hello", True)``: the flag typed after a free-text value."""
+    stripped = text.rstrip()
+    if stripped.lower() == "--global":
+        return "", True
+    if stripped.lower().endswith(" --global"):
+        return stripped[: -len(" --global")].rstrip(), True
+    return text, False

@@ -1,0 +1,211 @@
+"""Durations: parse what people type ("90s", "5m", "1h30m", "2 hours") and format seconds back.
+
+Used by the settings validator language (``time.*`` rules) and by moderation (timeouts, temporary
+bans, reminders). Every parse error is a :class:`ValueError` (more precisely a
+:class:`DurationError`) whose message shows an example of a good value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Final, Literal
+
+__all__ = [
+    "DURATION_EXAMPLE",
+    "MAX_DURATION_SECONDS",
+    "UNIT_SECONDS",
+    "DurationError",
+    "format_duration",
+    "parse_duration",
+    "parse_duration_or_datetime",
+]
+
+#: Seconds in one of each unit letter.
+UNIT_SECONDS: Final[dict[str, int]] = {
+    "w": 7 * 24 * 3600,
+    "d": 24 * 3600,
+    "h": 3600,
+    "m": 60,
+    "s": 1,
+}
+
+#: The longest duration accepted: ten years of 365 days.
+MAX_DURATION_SECONDS: Final[int] = 10 * 365 * 24 * 3600
+
+#: The example appended to every error message.
+DURATION_EXAMPLE: Final[str] = "e.g. 30m, 2h, 7d or 1w2d"
+
+_UNIT_NAMES: Final[dict[str, str]] = {
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "s"),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), "m"),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "h"),
+    **dict.fromkeys(("d", "day", "days"), "d"),
+    **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), "w"),
+}
+
+_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_BARE_NUMBER: Final = re.compile(_NUMBER)
+# One "<number><unit>" part, then an optional separator (",", "and") before the next part.
+_PART: Final = re.compile(
+    rf"\s*(?P<num>{_NUMBER})\s*(?P<unit>[a-z]+)\s*(?:(?:,|and\b)\s*)?",
+)
+_ISO_DATE_START: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+DurationProblem = Literal["invalid", "negative", "too_long"]
+
+
+class DurationError(ValueError):
+    """A duration could not be parsed; ``problem`` says why (invalid, negative or too long)."""
+
+    def __init__(self, message: str, *, problem: DurationProblem = "invalid") -> None:
+        super().__init__(message)
+        self.problem: DurationProblem = problem
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """``repr(value)``, shortened so error messages stay short."""
+    try:
+        text = repr(value)
+    except Exception:  # e.g. an int too large to print
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _invalid(value: object) -> DurationError:
+    return DurationError(
+        f"{_shown(value)} is not a duration; use a number with a unit (s, m, h, d or w), "
+        f"{DURATION_EXAMPLE}"
+    )
+
+
+def _checked_seconds(amount: Decimal, original: object) -> int:
+    """Round ``amount`` (seconds) to whole seconds and apply the sign and size limits."""
+    if amount < 0:
+        raise DurationError(
+            f"a duration cannot be negative, got {_shown(original)}; use {DURATION_EXAMPLE}",
+            problem="negative",
+        )
+    if amount > MAX_DURATION_SECONDS:
+        raise DurationError(
+            f"{_shown(original)} is too long (at most 10 years); use {DURATION_EXAMPLE}",
+            problem="too_long",
+        )
+    return int(amount.to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def parse_duration(text: str | int | float, *, default_unit: str = "s") -> int:
+    """Parse a duration and return it in whole seconds.
+
+    Accepts a number of seconds (``90``, ``1.5``, ``"90"``) and unit text, case-insensitive:
+    ``"90s"``, ``"5m"``, ``"2h"``, ``"7d"``, ``"1w2d"``, ``"1h30m"``, ``"1h 30m"``,
+    ``"5 minutes"``, ``"2 hours, 30 minutes"``, ``"1 day and 2 hours"``. Units are s, m, h, d and
+    w, with their long forms (sec, min, hr, hour(s), day(s), week(s) ...).
+
+    ``default_unit`` (one of s, m, h, d, w) is the unit of a bare number: with
+    ``default_unit="m"``, ``5`` and ``"5"`` mean five minutes. The result is rounded to the
+    nearest second.
+
+    Raises :class:`DurationError` (a :class:`ValueError`) with an example of a good value for
+    anything else, for negative durations and for durations longer than ten years.
+    """
+    unit_name = _UNIT_NAMES.get(default_unit.strip().lower()) if default_unit else None
+    if unit_name is None:
+        raise ValueError(f"unknown default_unit {default_unit!r}; use one of s, m, h, d, w")
+    unit = UNIT_SECONDS[unit_name]
+
+    if isinstance(text, bool):
+        raise _invalid(text)
+    if isinstance(text, int):
+        return _checked_seconds(Decimal(text) * unit, text)
+    if isinstance(text, float):
+        if not math.isfinite(text):
+            raise _invalid(text)
+        return _checked_seconds(Decimal(text) * unit, text)
+    if not isinstance(text, str):
+        raise _invalid(text)
+
+    cleaned = text.strip().lower()
+    negative = cleaned.startswith("-")
+    if negative:
+        cleaned = cleaned[1:].lstrip()
+    if not cleaned:
+        raise _invalid(text)
+
+    if _BARE_NUMBER.fullmatch(cleaned):
+        total = Decimal(cleaned) * unit
+    else:
+        total = Decimal(0)
+        pos = 0
+        while pos < len(cleaned):
+            match = _PART.match(cleaned, pos)
+            if match is None:
+                raise _invalid(text)
+            letter = _UNIT_NAMES.get(match["unit"])
+            if letter is None:
+                raise _invalid(text)
+            total += Decimal(match["num"]) * UNIT_SECONDS[letter]
+            pos = match.end()
+    return _checked_seconds(-total if negative else total, text)
+
+
+def format_duration(seconds: int) -> str:
+    """Format whole seconds as short text: ``"1h 30m"``, ``"2d"``, ``"1w 2d"``, ``"45s"``, ``"0s"``.
+
+    The result parses back with :func:`parse_duration`. Raises :class:`ValueError` for negative
+    values.
+    """
+    remaining = int(seconds)
+    if remaining < 0:
+        raise ValueError(f"a duration cannot be negative, got {_shown(seconds)}")
+    if remaining == 0:
+        return "0s"
+    parts: list[str] = []
+    for letter, size in UNIT_SECONDS.items():
+        count, remaining = divmod(remaining, size)
+        if count:
+            parts.append(f"{count}{letter}")
+    return " ".join(parts)
+
+
+def parse_duration_or_datetime(text: str | int | float, now: datetime) -> datetime:
+    """Parse a moment in the future: a duration from ``now`` or an absolute date-time.
+
+    Accepts whatever :func:`parse_duration` accepts (the result is ``now + duration``) and ISO
+    dates and date-times: ``"2026-12-01 18:00"``, ``"2026-12-01T18:00"``, ``"2026-12-01"``
+    (midnight), with an optional offset (``"Z"``, ``"+02:00"``). A date-time without an offset is
+    in UTC; a naive ``now`` is taken as UTC too. Returns an aware UTC datetime.
+
+    Raises :class:`ValueError` with an example when the text is neither, when the moment is not
+    in the future, or when it is more than ten years away.
+    """
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    example_moment = (now + timedelta(days=1)).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    example = f"e.g. 30m, 2h, 7d, 1w2d or {example_moment} (UTC)"
+
+    if isinstance(text, str) and _ISO_DATE_START.match(text.strip()):
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise ValueError(f"{_shown(text)} is not a valid date or time; use {example}") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+        if moment <= now:
+            raise ValueError(f"{_shown(text)} is in the past; give a future time, {example}")
+        if moment - now > timedelta(seconds=MAX_DURATION_SECONDS):
+            raise ValueError(f"{_shown(text)} is more than 10 years away; use {example}")
+        return moment
+
+    try:
+        seconds = parse_duration(text)
+    except DurationError as exc:
+        if exc.problem == "invalid":
+            raise ValueError(f"{_shown(text)} is not a duration or a date; use {example}") from None
+        raise ValueError(f"{exc}; or a date like {example_moment} (UTC)") from None
+    if seconds <= 0:
+        raise ValueError(f"the time must be in the future, got {_shown(text)}; use {example}")
+    return (now + timedelta(seconds=seconds)).astimezone(UTC)

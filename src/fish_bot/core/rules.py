@@ -1,0 +1,364 @@
+"""RuleStore: the stored permission layers 5 (per-command rules) and 6 (ranks), cached per guild.
+
+:class:`~fish_bot.core.permissions.PermissionManager` reads a guild's rules through three hooks
+(:meth:`RuleStore.command_rules`, :meth:`RuleStore.command_rank`, :meth:`RuleStore.role_ranks`).
+The first read of a guild loads everything it stored with one round of batch queries (one per
+table); later reads are served from memory, so a permission check does no I/O.
+
+Every write goes to the database first and then updates the cached guild, so the cache never
+shows a rule the database does not hold. A write made inside an open ``db.transaction()`` (which
+may still roll back) drops the guild from the cache instead; it is read again on next use.
+Writes validate their input and raise :class:`~fish_bot.exceptions.UserFacingError` with a
+message fit to show (rank outside 0..10, empty or too long command name).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fish_bot.database.models.permissions import COMMAND_NAME_LENGTH, MAX_RANK, RuleTarget
+from fish_bot.exceptions import UserFacingError
+
+if TYPE_CHECKING:
+    import discord
+
+    from fish_bot.bot import FishBot
+    from fish_bot.database.controllers.permissions import GuildPermissions, PermissionController
+    from fish_bot.database.coordinator import DatabaseCoordinator
+
+RULE_KEYS = ("allow_roles", "deny_roles", "allow_channels", "deny_channels")
+
+
+def _rule_key(target: RuleTarget, allow: bool) -> str:
+    return f"{'allow' if allow else 'deny'}_{target.value}s"
+
+
+@dataclass
+class GuildRules:
+    """One guild's stored rules and ranks, as the permission model reads them."""
+
+    guild_id: int
+    #: command qualified name -> {"allow_roles": {...}, "deny_roles": ..., ...}
+    commands: dict[str, dict[str, set[int]]] = field(default_factory=dict)
+    #: role id -> rank
+    role_ranks: dict[int, int] = field(default_factory=dict)
+    #: command qualified name -> the rank the guild requires instead of the declared one
+    command_ranks: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_stored(cls, stored: GuildPermissions) -> GuildRules:
+        rules = cls(
+            guild_id=stored.guild_id,
+            role_ranks=dict(stored.role_ranks),
+            command_ranks=dict(stored.command_ranks),
+        )
+        for row in stored.rules:
+            rules._set(row.command, RuleTarget(row.target_type), row.target_id, row.allow)
+        return rules
+
+    def _entry(self, command: str) -> dict[str, set[int]]:
+        entry = self.commands.get(command)
+        if entry is None:
+            entry = {key: set() for key in RULE_KEYS}
+            self.commands[command] = entry
+        return entry
+
+    def _set(self, command: str, target: RuleTarget, target_id: int, allow: bool) -> None:
+        self._discard(command, target, target_id)
+        self._entry(command)[_rule_key(target, allow)].add(target_id)
+
+    def _discard(self, command: str, target: RuleTarget, target_id: int) -> None:
+        entry = self.commands.get(command)
+        if entry is None:
+            return
+        entry[_rule_key(target, True)].discard(target_id)
+        entry[_rule_key(target, False)].discard(target_id)
+        if not any(entry.values()):
+            del self.commands[command]
+
+    def rules_for(self, command: str) -> dict[str, set[int]]:
+        """A copy of one command's rules (every key present, sets possibly empty)."""
+        entry = self.commands.get(command)
+        if entry is None:
+            return {key: set() for key in RULE_KEYS}
+        return {key: set(entry[key]) for key in RULE_KEYS}
+
+    def copy(self) -> GuildRules:
+        return GuildRules(
+            guild_id=self.guild_id,
+            commands={name: self.rules_for(name) for name in self.commands},
+            role_ranks=dict(self.role_ranks),
+            command_ranks=dict(self.command_ranks),
+        )
+
+
+def validate_rank(rank: int) -> int:
+    """A permission rank, or a UserFacingError that says what is allowed."""
+    if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank <= MAX_RANK:
+        raise UserFacingError(
+            f"A permission rank is a whole number from 0 to {MAX_RANK}; {rank!r} is not."
+        )
+    return rank
+
+
+def parse_rank(value: str) -> int | None:
+    """Text typed for a rank: ``0``..``10``, or ``default`` (None)."""
+    text = value.strip().lower()
+    if text in {"default", "reset", "none"}:
+        return None
+    if not re.fullmatch(r"-?\d+", text):
+        raise UserFacingError(f"A rank is a number from 0 to {MAX_RANK}, or `default`.")
+    return validate_rank(int(text))
+
+
+def validate_command_name(command: str) -> str:
+    """A command's qualified name with its spaces normalised, or a UserFacingError."""
+    name = " ".join(str(command).split())
+    if not name:
+        raise UserFacingError("Name a command.")
+    if len(name) > COMMAND_NAME_LENGTH:
+        raise UserFacingError(
+            f"`{name[:40]}…` is not a command (names are at most {COMMAND_NAME_LENGTH} characters)."
+        )
+    return name
+
+
+class RuleStore:
+    """Per-guild permission rules and ranks with an in-memory cache."""
+
+    def __init__(self, db: DatabaseCoordinator) -> None:
+        self.db = db
+        self._cache: dict[int, GuildRules] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    @property
+    def controller(self) -> PermissionController:
+        return self.db.permissions
+
+    # --- cache ---------------------------------------------------------------------------
+
+    def _lock(self, guild_id: int) -> asyncio.Lock:
+        lock = self._locks.get(guild_id)
+        if lock is None:
+            lock = self._locks[guild_id] = asyncio.Lock()
+        return lock
+
+    async def _guild(self, guild_id: int) -> GuildRules:
+        rules = self._cache.get(guild_id)
+        if rules is not None:
+            return rules
+        async with self._lock(guild_id):
+            rules = self._cache.get(guild_id)
+            if rules is None:
+                stored = await self.controller.load_guild(guild_id)
+                rules = GuildRules.from_stored(stored)
+                self._cache[guild_id] = rules
+            return rules
+
+    def is_loaded(self, guild_id: int) -> bool:
+        """Whether a guild's rules are in memory."""
+        return guild_id in self._cache
+
+    def invalidate(self, guild_id: int | None = None) -> None:
+        """Forget the cached rules of one guild (or of every guild); they are read again."""
+        if guild_id is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(guild_id, None)
+
+    async def preload(self, guild_ids: Iterable[int]) -> None:
+        """Load several guilds' rules ahead of their first check."""
+        for guild_id in guild_ids:
+            await self._guild(guild_id)
+
+    async def _write(self, guild_id: int) -> GuildRules | None:
+        """The cached guild to update after a write, or None when it must be re-read."""
+        if self.db.service.in_transaction():
+            # The caller's transaction may still roll back: re-read after it ends.
+            self.invalidate(guild_id)
+            return None
+        return self._cache.get(guild_id)
+
+    # --- hooks read by PermissionManager -------------------------------------------------
+
+    async def command_rules(self, guild_id: int, command_name: str) -> dict[str, set[int]]:
+        """allow_roles, deny_roles, allow_channels, deny_channels of one command."""
+        return (await self._guild(guild_id)).rules_for(command_name)
+
+    async def command_rank(self, guild_id: int, command_name: str) -> int | None:
+        """The guild's override of the rank a command needs, or None."""
+        return (await self._guild(guild_id)).command_ranks.get(command_name)
+
+    async def role_ranks(self, guild_id: int) -> dict[int, int]:
+        """role id -> rank (0..10) for a guild."""
+        return dict((await self._guild(guild_id)).role_ranks)
+
+    async def snapshot(self, guild_id: int) -> GuildRules:
+        """A copy of everything a guild stored (for ``perm show``)."""
+        return (await self._guild(guild_id)).copy()
+
+    # --- writes: command rules -----------------------------------------------------------
+
+    async def set_rule(
+        self, guild_id: int, command: str, target: RuleTarget | str, target_id: int, *, allow: bool
+    ) -> None:
+        """Allow or deny a role or channel for a command (replacing the opposite rule)."""
+        name = validate_command_name(command)
+        kind = RuleTarget(target)
+        async with self._lock(guild_id):
+            await self.controller.set_rule(guild_id, name, kind, target_id, allow=allow)
+            cached = await self._write(guild_id)
+            if cached is not None:
+                cached._set(name, kind, target_id, allow)
+
+    async def allow(
+        self, guild_id: int, command: str, target: RuleTarget | str, target_id: int
+    ) -> None:
+        """Allow a role or channel for a command."""
+        await self.set_rule(guild_id, command, target, target_id, allow=True)
+
+    async def deny(
+        self, guild_id: int, command: str, target: RuleTarget | str, target_id: int
+    ) -> None:
+        """Deny a role or channel for a command."""
+        await self.set_rule(guild_id, command, target, target_id, allow=False)
+
+    async def remove_rule(
+        self, guild_id: int, command: str, target: RuleTarget | str, target_id: int
+    ) -> bool:
+        """Remove the rule about one role or channel; returns whether there was one."""
+        name = validate_command_name(command)
+        kind = RuleTarget(target)
+        async with self._lock(guild_id):
+            removed = await self.controller.remove_rule(guild_id, name, kind, target_id)
+            cached = await self._write(guild_id)
+            if cached is not None:
+                cached._discard(name, kind, target_id)
+            return removed
+
+    async def clear_command(self, guild_id: int, command: str) -> int:
+        """Remove every allow/deny rule of a command; returns how many there were."""
+        name = validate_command_name(command)
+        async with self._lock(guild_id):
+            removed = await self.controller.clear_command(guild_id, name)
+            cached = await self._write(guild_id)
+            if cached is not None:
+                cached.commands.pop(name, None)
+            return removed
+
+    # --- writes: ranks -------------------------------------------------------------------
+
+    async def set_role_rank(self, guild_id: int, role_id: int, rank: int) -> None:
+        """Give a role a permission rank (0..10)."""
+        value = validate_rank(rank)
+        async with self._lock(guild_id):
+            await self.controller.set_role_rank(guild_id, role_id, value)
+            cached = await self._write(guild_id)
+            if cached is not None:
+                cached.role_ranks[role_id] = value
+
+    async def remove_role_rank(self, guild_id: int, role_id: int) -> bool:
+        """Forget a role's rank; returns whether it had one."""
+        async with self._lock(guild_id):
+            removed = await self.controller.remove_role_rank(guild_id, role_id)
+            cached = await self._write(guild_id)
+            if cached is not None:
+                cached.role_ranks.pop(role_id, None)
+            return removed
+
+    async def set_command_rank(self, guild_id: int, command: str, rank: int) -> None:
+        """Make a command need ``rank`` in this guild instead of its declared rank."""
+        name = validate_command_name(command)
+        value = validate_rank(rank)
+        async with self._lock(guild_id):
+            await self.controller.set_command_rank(guild_id, name, value)
+            cached = await self._write(guild_id)
+            if cached is not None:
+                cached.command_ranks[name] = value
+
+    async def reset_command_rank(self, guild_id: int, command: str) -> bool:
+        """Go back to the command's declared rank; returns whether there was an override."""
+        name = validate_command_name(command)
+        async with self._lock(guild_id):
+            removed = await self.controller.remove_command_rank(guild_id, name)
+            cached = await self._write(guild_id)
+            if cached is not None:
+                cached.command_ranks.pop(name, None)
+            return removed
+
+    async def clear_guild(self, guild_id: int) -> int:
+        """Remove every rule and rank of a guild; returns how many rows went."""
+        async with self._lock(guild_id):
+            removed = await self.controller.clear_guild(guild_id)
+            self.invalidate(guild_id)
+            return removed
+
+
+# --- rank changes made from commands (`perm rank ...` and `config ranks ...`) -----------------
+
+
+async def may_grant_any_rank(bot: FishBot, actor: discord.abc.User, guild: discord.Guild) -> bool:
+    """The server owner, Administrators and (when they bypass permissions) bot owners."""
+    import discord
+
+    if guild.owner_id == actor.id:
+        return True
+    if isinstance(actor, discord.Member) and actor.guild_permissions.administrator:
+        return True
+    return bool(bot.settings.owners_bypass_permissions and await bot.is_owner(actor))
+
+
+async def check_rank_authority(
+    bot: FishBot, actor: discord.abc.User, guild: discord.Guild, *ranks: int
+) -> None:
+    """Refuse to hand out or change a rank above the actor's own rank.
+
+    Without it, a member with a rank that may manage ranks could give their own role rank 10.
+    The server owner, Administrators and bot owners are not limited.
+    """
+    import discord
+
+    if await may_grant_any_rank(bot, actor, guild):
+        return
+    own = await bot.permissions.member_rank(actor) if isinstance(actor, discord.Member) else 0
+    too_high = [rank for rank in ranks if rank > own]
+    if too_high:
+        raise UserFacingError(
+            f"⛔ Your permission rank is {own}: you can't set or change rank {max(too_high)}. "
+            "Ask an Administrator or the server owner."
+        )
+
+
+async def set_role_rank_as(
+    bot: FishBot, actor: discord.abc.User, guild: discord.Guild, role: discord.Role, rank: int
+) -> str:
+    """Give a role a rank on behalf of ``actor`` (within their authority); returns the reply."""
+    store: RuleStore = bot.rule_store
+    current = (await store.role_ranks(guild.id)).get(role.id, 0)
+    await check_rank_authority(bot, actor, guild, rank, current)
+    await store.set_role_rank(guild.id, role.id, rank)
+    return f"✅ {role.mention} now has permission rank {rank}."
+
+
+async def set_command_rank_as(
+    bot: FishBot, actor: discord.abc.User, guild: discord.Guild, command: object, rank: str
+) -> str:
+    """Set (a number) or reset (``default``) the rank a command needs; returns the reply."""
+    from fish_bot.core.base_cog import command_meta
+
+    value = parse_rank(rank)
+    name = str(getattr(command, "qualified_name", command))
+    declared = int(command_meta(command, "rank", 0) or 0)
+    store: RuleStore = bot.rule_store
+    override = await store.command_rank(guild.id, name)
+    current = declared if override is None else override
+    await check_rank_authority(bot, actor, guild, current, declared if value is None else value)
+    if value is None:
+        await store.reset_command_rank(guild.id, name)
+        return f"✅ `{name}` needs its declared rank again ({declared})."
+    await store.set_command_rank(guild.id, name, value)
+    return f"✅ `{name}` now needs permission rank {value} here (declared: {declared})."

@@ -1,0 +1,414 @@
+"""JobScheduler: persisted jobs that run at a time, and keep their promise across restarts.
+
+Work that must happen at a time (an unban, a reminder, an ad expiry) is stored as a
+:class:`~fish_bot.database.models.ScheduledJob` row instead of an in-memory sleep. A cog
+registers one handler per job type and schedules jobs; the scheduler's runner runs every due
+job once::
+
+    async def unban(job: ScheduledJob) -> None:
+        guild = bot.get_guild(job.guild_id)
+        ...  # must be idempotent: it may run again after a crash
+
+    bot.scheduler.register_handler("moderation.unban", unban)      # in cog_load
+    await bot.scheduler.schedule(
+        "moderation.unban", until, {"user_id": member.id}, guild_id=guild.id
+    )
+    bot.scheduler.unregister_handler("moderation.unban")          # in cog_unload
+
+Guarantees:
+
+* A job runs once: each run first *claims* the row with a conditional ``UPDATE``, so two
+  runners (or two ``run_due`` calls) never run the same job.
+* Jobs due while the bot was down run right after :meth:`JobScheduler.start`.
+* A job interrupted by a crash is run again after the restart (at-least-once): handlers must be
+  idempotent. A job interrupted by a clean :meth:`JobScheduler.stop` is given back without
+  counting the attempt.
+* A failing handler is retried with exponential backoff (30 s, 1 min, 2 min... capped at 1 h)
+  until ``max_attempts``, then the job is ``failed`` and keeps its last error.
+* A job whose type has no handler (its cog is not loaded) stays pending and is not polled for:
+  registering the handler wakes the runner.
+
+Time comes from ``clock`` (``discord.utils.utcnow`` by default) and waiting from asyncio
+timers only, so a virtual clock (SimCord's ``env.advance_time``) drives the scheduler in tests.
+
+One scheduler per database: :meth:`JobScheduler.start` puts jobs left ``running`` back to
+``pending``, which would steal the jobs of another live process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord.utils
+from sqlalchemy import event
+
+from fish_bot.database.models.scheduler import JobStatus, ScheduledJob
+
+if TYPE_CHECKING:
+    from fish_bot.database.controllers.scheduler import ScheduledJobController
+    from fish_bot.database.coordinator import DatabaseCoordinator
+
+__all__ = ["JobHandler", "JobScheduler"]
+
+JobHandler = Callable[[ScheduledJob], Awaitable[None]]
+"""An async function that does one job's work; raising marks the run as failed."""
+
+_MAX_BATCHES = 100
+"""At most this many batches per :meth:`JobScheduler.run_due` call (a safety valve)."""
+
+_IDLE_FLOOR = 1.0
+"""Shortest sleep when a due job could not be run (never spin hot)."""
+
+
+class JobScheduler:
+    """Runs persisted jobs at their time through registered handlers."""
+
+    def __init__(
+        self,
+        db: DatabaseCoordinator,
+        *,
+        logger: logging.Logger | None = None,
+        clock: Callable[[], datetime] = discord.utils.utcnow,
+        poll_interval: float = 60.0,
+        retry_base: float = 30.0,
+        retry_max: float = 3600.0,
+        job_timeout: float | None = 300.0,
+        batch_size: int = 50,
+        shutdown_timeout: float = 10.0,
+        error_backoff: float = 5.0,
+    ) -> None:
+        if poll_interval <= 0:
+            raise ValueError("poll_interval must be positive")
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.db = db
+        self.log = logger or logging.getLogger(__name__)
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self.retry_base = retry_base
+        self.retry_max = retry_max
+        #: A handler still running after this many seconds is cancelled and counts as failed.
+        self.job_timeout = job_timeout
+        self.batch_size = batch_size
+        #: How long :meth:`stop` lets running handlers finish before cancelling them.
+        self.shutdown_timeout = shutdown_timeout
+        #: First wait after an error in the runner loop (doubles, capped at 5 min).
+        self.error_backoff = error_backoff
+        self.stats: dict[str, Any] = {
+            "ran": 0,
+            "failed": 0,
+            "last_run_at": None,
+            "last_error": None,
+        }
+        self._handlers: dict[str, JobHandler] = {}
+        self._runner: asyncio.Task[None] | None = None
+        self._active: set[asyncio.Task[bool]] = set()
+        #: Set by a wake-up that came while the runner was busy: it must not go to sleep.
+        self._woken = False
+        #: The runner's current sleep; cancelling it wakes the runner early.
+        self._sleeper: asyncio.Task[None] | None = None
+        #: When the runner will look again on its own (None: it is not sleeping).
+        self._sleep_until: datetime | None = None
+
+    # --- handlers ------------------------------------------------------------------------
+
+    @property
+    def controller(self) -> ScheduledJobController:
+        return self.db.scheduled_job
+
+    @property
+    def handlers(self) -> list[str]:
+        """The job types that have a handler."""
+        return sorted(self._handlers)
+
+    def register_handler(self, job_type: str, handler: JobHandler) -> None:
+        """Make ``handler`` run the jobs of ``job_type`` (replacing any earlier handler)."""
+        if not job_type:
+            raise ValueError("job_type must not be empty")
+        if not callable(handler):
+            raise TypeError("handler must be an async callable taking the job")
+        self._handlers[job_type] = handler
+        self._wake_runner()  # jobs of this type may be waiting already
+
+    def unregister_handler(self, job_type: str) -> bool:
+        """Stop running ``job_type`` jobs (they stay pending); returns whether it had one."""
+        return self._handlers.pop(job_type, None) is not None
+
+    # --- scheduling ----------------------------------------------------------------------
+
+    async def schedule(
+        self,
+        job_type: str,
+        run_at: datetime,
+        payload: dict[str, Any] | None = None,
+        *,
+        guild_id: int | None = None,
+        max_attempts: int = 5,
+    ) -> int:
+        """Store a job to run at ``run_at`` (aware; a past time runs it at once); its id.
+
+        Inside ``db.transaction()`` the job joins the transaction: it exists, and the runner
+        is woken, only once the transaction commits.
+        """
+        if run_at.tzinfo is None or run_at.utcoffset() is None:
+            raise ValueError("run_at must be timezone-aware (use discord.utils.utcnow())")
+        job = await self.controller.add(
+            job_type, run_at, payload or {}, guild_id=guild_id, max_attempts=max_attempts
+        )
+        assert job.id is not None
+        session = self.db.service.current_session()
+        if session is None:
+            self._wake_for(run_at)
+        else:
+            event.listen(
+                session.sync_session, "after_commit", lambda _s: self._wake_for(run_at), once=True
+            )
+        return job.id
+
+    async def cancel(self, job_id: int) -> bool:
+        """Cancel a pending job; False when it is running, finished or unknown."""
+        return await self.controller.cancel(job_id)
+
+    async def cancel_where(
+        self,
+        job_type: str,
+        guild_id: int | None = None,
+        payload_filter: dict[str, Any] | None = None,
+    ) -> int:
+        """Cancel pending jobs of a type (in a guild, whose payload holds these values)."""
+        return await self.controller.cancel_where(job_type, guild_id, payload_filter)
+
+    def _wake_for(self, run_at: datetime) -> None:
+        """Wake the runner when ``run_at`` comes before the time it sleeps until."""
+        if self._sleep_until is None or run_at < self._sleep_until or run_at <= self.clock():
+            self._wake_runner()
+
+    def _wake_runner(self) -> None:
+        self._woken = True
+        if self._sleeper is not None:
+            self._sleeper.cancel()
+
+    # --- running -------------------------------------------------------------------------
+
+    def retry_delay(self, attempts: int) -> float:
+        """Seconds before the next try after ``attempts`` failed runs."""
+        return float(min(self.retry_max, self.retry_base * 2 ** max(0, attempts - 1)))
+
+    async def run_due(self) -> int:
+        """Run every due job that has a handler, now; returns how many ran."""
+        ran = 0
+        for _ in range(_MAX_BATCHES):
+            job_types = list(self._handlers)
+            if not job_types:
+                break
+            now = self.clock()
+            jobs = await self.controller.due(now, self.batch_size, job_types=job_types)
+            if not jobs:
+                break
+            tasks = [self._start_job(job, now) for job in jobs]
+            await asyncio.wait(tasks)  # unlike gather, a cancelled caller leaves them running
+            ran += sum(1 for task in tasks if not task.cancelled() and task.result())
+            if len(jobs) < self.batch_size:
+                break
+        return ran
+
+    def _start_job(self, job: ScheduledJob, now: datetime) -> asyncio.Task[bool]:
+        task = asyncio.create_task(self._run_job(job, now), name=f"fish-bot-job-{job.id}")
+        self._active.add(task)
+        task.add_done_callback(self._active.discard)
+        return task
+
+    async def _run_job(self, job: ScheduledJob, now: datetime) -> bool:
+        """Claim and run one job; True when this call ran its handler."""
+        assert job.id is not None
+        try:
+            claimed = await self.controller.claim_job(job.id, now=now)
+        except Exception as error:
+            self._record_error(f"claiming job {job.id}: {error!r}")
+            self.log.exception("Could not claim scheduled job %s (%s)", job.id, job.job_type)
+            return False
+        if claimed is None:
+            return False  # someone else ran it, or it was cancelled meanwhile
+        handler = self._handlers.get(claimed.job_type)
+        if handler is None:  # unregistered between due() and claim(): give it back
+            await self._release(claimed)
+            return False
+        self.stats["ran"] += 1
+        self.stats["last_run_at"] = self.clock()
+        try:
+            # asyncio.timeout (not wait_for): the handler runs in this task, so a virtual clock
+            # sees its waits directly.
+            async with asyncio.timeout(self.job_timeout):
+                await handler(claimed)
+        except asyncio.CancelledError:
+            self.log.info(
+                "Scheduled job %s (%s) interrupted; it will run again",
+                claimed.id,
+                claimed.job_type,
+            )
+            await self._release(claimed)
+            raise
+        except Exception as error:
+            await self._handle_failure(claimed, error)
+        else:
+            try:
+                await self.controller.finish(job.id)
+            except Exception as error:
+                # The job stays "running" and runs again after the next start-up.
+                self._record_error(f"finishing job {job.id}: {error!r}")
+                self.log.exception(
+                    "Scheduled job %s (%s) ran but could not be marked done",
+                    job.id,
+                    claimed.job_type,
+                )
+        return True
+
+    async def _handle_failure(self, job: ScheduledJob, error: Exception) -> None:
+        assert job.id is not None
+        self.stats["failed"] += 1
+        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        self._record_error(f"job {job.id} ({job.job_type}): {text}")
+        retry_at = self.clock() + timedelta(seconds=self.retry_delay(job.attempts))
+        try:
+            status = await self.controller.fail(job.id, text, retry_at)
+        except Exception:
+            self.log.exception("Could not record the failure of scheduled job %s", job.id)
+            status = None
+        if status is JobStatus.PENDING:
+            self.log.error(
+                "Scheduled job %s (%s) failed (attempt %d/%d), retrying at %s",
+                job.id,
+                job.job_type,
+                job.attempts,
+                job.max_attempts,
+                retry_at.isoformat(),
+                exc_info=error,
+            )
+        else:
+            self.log.error(
+                "Scheduled job %s (%s) failed (attempt %d/%d), giving up",
+                job.id,
+                job.job_type,
+                job.attempts,
+                job.max_attempts,
+                exc_info=error,
+            )
+
+    async def _release(self, job: ScheduledJob) -> None:
+        assert job.id is not None
+        try:
+            await self.controller.release(job.id)
+        except Exception:
+            # reset_stale_running() at the next start-up gives it back instead.
+            self.log.exception("Could not give back scheduled job %s", job.id)
+
+    def _record_error(self, text: str) -> None:
+        self.stats["last_error"] = text[:500]
+
+    # --- the runner ----------------------------------------------------------------------
+
+    @property
+    def is_running(self) -> bool:
+        return self._runner is not None and not self._runner.done()
+
+    @property
+    def sleeping_until(self) -> datetime | None:
+        """When the idle runner looks for due jobs again on its own (None while it works)."""
+        return self._sleep_until
+
+    async def start(self) -> None:
+        """Give back jobs a crash left running, then start the runner (idempotent).
+
+        Jobs that came due while the bot was down run right away.
+        """
+        if self.is_running:
+            return
+        reset = await self.controller.reset_stale_running()
+        if reset:
+            self.log.warning("%d scheduled job(s) were interrupted by a restart; rerunning", reset)
+        if self.is_running:  # another start() won the race while we awaited
+            return
+        self._runner = asyncio.create_task(self._run_forever(), name="fish-bot-job-scheduler")
+        self._runner.add_done_callback(self._runner_done)
+
+    async def stop(self) -> None:
+        """Stop the runner; running handlers get ``shutdown_timeout`` seconds, then are cancelled.
+
+        A cancelled handler's job goes back to pending (its attempt not counted).
+        """
+        runner, self._runner = self._runner, None
+        if runner is not None and not runner.done():
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+        self._sleep_until = None
+        active = set(self._active)
+        if active:
+            _, still_running = await asyncio.wait(active, timeout=self.shutdown_timeout)
+            for task in still_running:
+                task.cancel()
+            if still_running:
+                await asyncio.wait(still_running)
+        for task in active:
+            if not task.cancelled() and task.exception() is not None:
+                self.log.error("Scheduled job task ended with an error", exc_info=task.exception())
+
+    def _runner_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:  # pragma: no cover - the loop catches everything it can
+            self._record_error(f"runner stopped: {error!r}")
+            self.log.critical("The job scheduler stopped after an error", exc_info=error)
+
+    async def _run_forever(self) -> None:
+        backoff = self.error_backoff
+        while True:
+            try:
+                self._woken = False
+                ran = await self.run_due()
+                delay = await self._seconds_until_next()
+                if delay <= 0 and ran == 0:
+                    delay = _IDLE_FLOOR  # a due job we could not run: do not spin
+                backoff = self.error_backoff
+            except Exception as error:
+                self._record_error(f"runner: {error!r}")
+                self.log.exception("Job scheduler loop failed; retrying in %.0fs", backoff)
+                delay = backoff
+                backoff = min(backoff * 2, 300.0)
+                self._woken = False  # back off even if someone scheduled a job meanwhile
+            if delay > 0 and not self._woken:
+                await self._sleep(delay)
+
+    async def _sleep(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or less when :meth:`_wake_runner` cancels the sleep.
+
+        A plain ``asyncio.sleep`` in a task, awaited through ``asyncio.wait``: a virtual clock
+        (SimCord) recognises both, so the idle runner counts as settled and its timer moves
+        only with ``advance_time``. (``wait_for`` on an Event is a wait it cannot see through.)
+        """
+        sleeper = asyncio.create_task(asyncio.sleep(delay), name="fish-bot-job-scheduler-sleep")
+        self._sleeper = sleeper
+        self._sleep_until = self.clock() + timedelta(seconds=delay)
+        try:
+            await asyncio.wait({sleeper})
+        finally:
+            self._sleeper = None
+            self._sleep_until = None
+            sleeper.cancel()
+
+    async def _seconds_until_next(self) -> float:
+        """Seconds until the next job that has a handler, at most ``poll_interval``."""
+        job_types = list(self._handlers)
+        if not job_types:
+            return self.poll_interval
+        next_at = await self.controller.next_run_at(job_types=job_types)
+        if next_at is None:
+            return self.poll_interval
+        seconds = (next_at - self.clock()).total_seconds()
+        return max(0.0, min(self.poll_interval, seconds))

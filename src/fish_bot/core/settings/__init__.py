@@ -1,0 +1,1 @@
+"""Settings: the validator language and the settings manager."""

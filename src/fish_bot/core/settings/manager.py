@@ -1,0 +1,332 @@
+"""ConfigManager: every cog's settings, validated on every write, cached in memory.
+
+Values live in the ``cog_setting`` table (guild_id 0 holds global values) and are all loaded
+once at start-up, so reading a setting never does I/O. A write validates first (a bad value is
+refused with a message naming the setting and the rule), then updates the cache and persists.
+
+``set``/``update``/``reset`` return an :class:`asyncio.Task` that completes when the value is
+stored. Awaiting it is optional: the spec's pattern ``self.set_setting("x", 1)`` works without
+``await`` (validation still happens at once and raises at once), and :meth:`flush` waits for
+every pending write at shutdown. When a write fails to persist, the cached value goes back to
+what it was, the failure is logged, and awaiting the task raises it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fish_bot.core.settings.validators import RuleSet, compile_rules
+from fish_bot.database.models.core import GLOBAL_SCOPE
+from fish_bot.exceptions import (
+    SettingsConfigError,
+    SettingValidationError,
+    UnknownSettingError,
+)
+
+if TYPE_CHECKING:
+    import discord
+
+    from fish_bot.database.coordinator import DatabaseCoordinator
+
+log = logging.getLogger(__name__)
+
+_Key = tuple[str, int, str]  # (cog, guild_id or 0, setting)
+
+#: Prefix of internal state keys (pause state) that are stored like settings but not declared.
+INTERNAL_PREFIX = "__"
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One declared setting: default, description and compiled rules."""
+
+    name: str
+    default: Any
+    description: str
+    rules: RuleSet
+    rule_text: str
+
+    def describe(self) -> str:
+        rules = self.rules.describe()
+        return f"{self.description} ({rules})" if rules else self.description
+
+
+def parse_settings_config(cog: str, config: Mapping[str, Any]) -> dict[str, SettingSpec]:
+    """Turn a cog's ``settings_config`` into specs; a malformed entry raises SettingsConfigError.
+
+    Each entry is ``name: (default, description[, validators])``. The default must pass its
+    own rules (it is normalised by them: a ``time.minutes`` default of 5 is read as 300 s).
+    """
+    specs: dict[str, SettingSpec] = {}
+    for name, entry in config.items():
+        where = f"cog {cog!r}, setting {name!r}"
+        if not isinstance(name, str) or not name or name.startswith(INTERNAL_PREFIX):
+            raise SettingsConfigError(f"{where}: setting names must be non-empty text")
+        if not isinstance(entry, tuple) or not 2 <= len(entry) <= 3:
+            raise SettingsConfigError(
+                f"{where}: expected (default, description) or (default, description, validators)"
+            )
+        default, description = entry[0], entry[1]
+        raw_rules = entry[2] if len(entry) == 3 else None
+        if not isinstance(description, str):
+            raise SettingsConfigError(f"{where}: the description must be text")
+        try:
+            rules = compile_rules(raw_rules, setting=name)
+        except SettingsConfigError as error:
+            raise SettingsConfigError(f"cog {cog!r}: {error}") from None
+        if default is not None:
+            try:
+                default = rules.validate(copy.deepcopy(default))
+            except SettingValidationError as error:
+                raise SettingsConfigError(
+                    f"{where}: the default {default!r} breaks its own rule {error.rule!r}: "
+                    f"{error.reason}"
+                ) from None
+        specs[name] = SettingSpec(name, default, description, rules, _rule_text(raw_rules))
+    return specs
+
+
+def _rule_text(raw: Any) -> str:
+    if raw is None:
+        return ""
+    items = raw if isinstance(raw, (list, tuple)) else [raw]
+    return ", ".join(
+        item if isinstance(item, str) else getattr(item, "__name__", "check") for item in items
+    )
+
+
+class ConfigManager:
+    """Holds, validates and persists the settings of every cog."""
+
+    def __init__(self, db: DatabaseCoordinator) -> None:
+        self.db = db
+        self._values: dict[_Key, Any] = {}
+        self._specs: dict[str, dict[str, SettingSpec]] = {}
+        self._write_lock = asyncio.Lock()
+        self._pending: set[asyncio.Task[None]] = set()
+        self.loaded = False
+
+    # --- start-up and registration -----------------------------------------------------
+
+    async def load(self) -> int:
+        """Read every stored value into memory; returns how many there were."""
+        rows = await self.db.cog_setting.find_all()
+        self._values = {(row.cog, row.guild_id, row.key): row.value for row in rows}
+        self.loaded = True
+        return len(rows)
+
+    def register(self, cog: str, specs: dict[str, SettingSpec]) -> None:
+        """Declare a cog's settings (replacing what an earlier load of the cog declared)."""
+        self._specs[cog] = specs
+
+    def unregister(self, cog: str) -> None:
+        self._specs.pop(cog, None)
+
+    def cogs(self) -> list[str]:
+        return sorted(self._specs)
+
+    def specs(self, cog: str) -> dict[str, SettingSpec]:
+        return self._specs.get(cog, {})
+
+    def spec(self, cog: str, name: str) -> SettingSpec:
+        spec = self._specs.get(cog, {}).get(name)
+        if spec is None:
+            known = ", ".join(sorted(self._specs.get(cog, {}))) or "none"
+            raise UnknownSettingError(f"{cog} has no setting '{name}'. Its settings: {known}.")
+        return spec
+
+    # --- reading -------------------------------------------------------------------------
+
+    def get(self, cog: str, name: str, guild_id: int | None = None, default: Any = None) -> Any:
+        """Guild value, then global value, then the declared default, then ``default``."""
+        if guild_id:
+            key = (cog, guild_id, name)
+            if key in self._values:
+                return copy.deepcopy(self._values[key])
+        key = (cog, GLOBAL_SCOPE, name)
+        if key in self._values:
+            return copy.deepcopy(self._values[key])
+        spec = self._specs.get(cog, {}).get(name)
+        if spec is not None and spec.default is not None:
+            return copy.deepcopy(spec.default)
+        return default
+
+    def stored(self, cog: str, name: str, guild_id: int | None = None) -> tuple[bool, Any]:
+        """Whether a value is stored at exactly this scope, and the value."""
+        key = (cog, guild_id or GLOBAL_SCOPE, name)
+        return key in self._values, copy.deepcopy(self._values.get(key))
+
+    def stored_values(self, cog: str | None = None) -> dict[_Key, Any]:
+        """Every stored value (of one cog), keyed by (cog, guild_id, name)."""
+        return {k: copy.deepcopy(v) for k, v in self._values.items() if cog is None or k[0] == cog}
+
+    # --- validation ----------------------------------------------------------------------
+
+    def validate(
+        self,
+        cog: str,
+        name: str,
+        value: Any,
+        *,
+        guild: discord.Guild | None = None,
+        from_text: bool = False,
+    ) -> Any:
+        """Return the normalised value, or raise SettingValidationError naming setting and rule."""
+        spec = self.spec(cog, name)
+        try:
+            if from_text and isinstance(value, str):
+                value = spec.rules.convert_text(value)
+            return spec.rules.validate(value, guild=guild)
+        except SettingValidationError as error:
+            raise error.with_setting(name) from None
+
+    # --- writing -------------------------------------------------------------------------
+
+    def set(
+        self,
+        cog: str,
+        name: str,
+        value: Any,
+        guild_id: int | None = None,
+        *,
+        guild: discord.Guild | None = None,
+        from_text: bool = False,
+    ) -> asyncio.Task[None]:
+        """Validate, cache and persist one value."""
+        normalised = self.validate(cog, name, value, guild=guild, from_text=from_text)
+        return self._write(cog, {name: normalised}, guild_id, delete=())
+
+    def update(
+        self,
+        cog: str,
+        values: Mapping[str, Any],
+        guild_id: int | None = None,
+        *,
+        guild: discord.Guild | None = None,
+        from_text: bool = False,
+    ) -> asyncio.Task[None]:
+        """Validate every value first; store all of them together, or none."""
+        normalised: dict[str, Any] = {}
+        problems: list[SettingValidationError] = []
+        for name, value in values.items():
+            try:
+                normalised[name] = self.validate(cog, name, value, guild=guild, from_text=from_text)
+            except (SettingValidationError, UnknownSettingError) as error:
+                problems.append(
+                    error
+                    if isinstance(error, SettingValidationError)
+                    else SettingValidationError(str(error), setting=name)
+                )
+        if problems:
+            if len(problems) == 1:
+                raise problems[0]
+            raise SettingValidationError(
+                "; ".join(str(problem) for problem in problems) + " (nothing was changed)"
+            )
+        return self._write(cog, normalised, guild_id, delete=())
+
+    def reset(self, cog: str, name: str, guild_id: int | None = None) -> asyncio.Task[None]:
+        """Remove the stored value at this scope (the next scope up applies again)."""
+        self.spec(cog, name)
+        return self._write(cog, {}, guild_id, delete=(name,))
+
+    def set_internal(
+        self, cog: str, name: str, value: Any, guild_id: int | None = None
+    ) -> asyncio.Task[None]:
+        """Store framework state (e.g. pause) that is not a declared setting."""
+        if not name.startswith(INTERNAL_PREFIX):
+            raise ValueError("internal keys start with '__'")
+        if value is None:
+            return self._write(cog, {}, guild_id, delete=(name,))
+        return self._write(cog, {name: value}, guild_id, delete=())
+
+    def import_values(self, values: Iterable[tuple[str, int, str, Any]]) -> asyncio.Task[None]:
+        """Store many (cog, guild_id, name, value) entries at once; all validated first."""
+        entries = list(values)
+        problems = []
+        checked: list[tuple[str, int, str, Any]] = []
+        for cog, guild_id, name, value in entries:
+            try:
+                checked.append((cog, guild_id, name, self.validate(cog, name, value)))
+            except (SettingValidationError, UnknownSettingError) as error:
+                problems.append(f"{cog} (guild {guild_id or 'global'}): {error}")
+        if problems:
+            raise SettingValidationError("; ".join(problems) + " (nothing was changed)")
+        return self._spawn(self._persist_many(checked))
+
+    def _write(
+        self, cog: str, values: dict[str, Any], guild_id: int | None, delete: Iterable[str]
+    ) -> asyncio.Task[None]:
+        scope = guild_id or GLOBAL_SCOPE
+        deleted = list(delete)
+        previous = {
+            name: self._values.get((cog, scope, name), _MISSING) for name in [*values, *deleted]
+        }
+        for name, value in values.items():
+            self._values[(cog, scope, name)] = copy.deepcopy(value)
+        for name in deleted:
+            self._values.pop((cog, scope, name), None)
+        return self._spawn(self._persist(cog, scope, values, deleted, previous))
+
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        self._pending.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("A settings write failed", exc_info=task.exception())
+
+    async def _persist(
+        self,
+        cog: str,
+        scope: int,
+        values: dict[str, Any],
+        deleted: list[str],
+        previous: dict[str, Any],
+    ) -> None:
+        try:
+            async with self._write_lock, self.db.transaction():
+                controller = self.db.cog_setting
+                for name, value in values.items():
+                    await controller.set_value(cog, name, value, scope)
+                for name in deleted:
+                    await controller.delete_value(cog, name, scope)
+        except BaseException:
+            for name, old in previous.items():
+                key = (cog, scope, name)
+                current = self._values.get(key, _MISSING)
+                expected = values.get(name, _MISSING) if name in values else _MISSING
+                if current == expected:  # nobody changed it since: put the old value back
+                    if old is _MISSING:
+                        self._values.pop(key, None)
+                    else:
+                        self._values[key] = old
+            raise
+
+    async def _persist_many(self, entries: list[tuple[str, int, str, Any]]) -> None:
+        async with self._write_lock, self.db.transaction():
+            for cog, guild_id, name, value in entries:
+                await self.db.cog_setting.set_value(cog, name, value, guild_id)
+        for cog, guild_id, name, value in entries:
+            self._values[(cog, guild_id or GLOBAL_SCOPE, name)] = copy.deepcopy(value)
+
+    async def flush(self) -> None:
+        """Wait until every pending write is stored (errors are logged, not raised)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING: Any = _Missing()

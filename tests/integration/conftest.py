@@ -1,0 +1,126 @@
+"""SimCord fixtures: the real FishBot with its real cogs against a simulated Discord."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+import simcord
+
+from fish_bot.bot import BUILTIN_COGS, FishBot
+from fish_bot.config import Settings
+
+OWNER_ID = 900000000000000001
+
+
+@pytest.fixture
+def fish_settings(tmp_path: Path) -> Settings:
+    """Settings for a test bot: its own data folder and SQLite file, one bot owner."""
+    return Settings(data_dir=tmp_path / "data", prefix="!", owner_ids=[OWNER_ID])
+
+
+@pytest.fixture
+def make_bot(fish_settings: Settings) -> Callable[..., FishBot]:
+    """Build a FishBot on the test settings (call again to 'restart' on the same data)."""
+
+    def factory(cogs: Sequence[str] | None = None, **overrides: Any) -> FishBot:
+        settings = fish_settings.model_copy(update=overrides) if overrides else fish_settings
+        return FishBot(settings, cogs=list(BUILTIN_COGS if cogs is None else cogs))
+
+    return factory
+
+
+@pytest.fixture
+def bot_cogs() -> Sequence[str] | None:
+    """Override in a test module to load other cogs (None: the built-in ones)."""
+    return None
+
+
+@pytest.fixture
+async def env(
+    make_bot: Callable[..., FishBot], bot_cogs: Sequence[str] | None
+) -> AsyncIterator[simcord.Env]:
+    """A running SimCord environment with a FishBot logged in.
+
+    Built like SimCord's own ``simcord_env`` fixture (start and shutdown, then errors the bot
+    did not handle fail the test), with one shard for the auto-sharded bot.
+    """
+    bot = make_bot(bot_cogs)
+    environment = simcord.Env(bot, shard_count=1)
+    await environment.start()
+    try:
+        yield environment
+    finally:
+        await environment.shutdown()
+        current = environment.bot
+        if isinstance(current, FishBot):
+            await current.database.disconnect()
+        if environment.check_errors:
+            environment._raise_errors_since(environment._errors_acknowledged)
+
+
+@dataclass
+class World:
+    """A seeded guild: owner, admin, moderator, two members, three channels."""
+
+    guild: Any
+    general: Any
+    mod_log: Any
+    bot_commands: Any
+    owner: Any
+    admin: Any
+    moderator: Any
+    member: Any
+    member2: Any
+    admin_role: Any
+    mod_role: Any
+    member_role: Any
+
+
+def build_world(env: simcord.Env) -> World:
+    """Create the demo guild used by the integration tests."""
+    owner_user = env.create_user("owner")
+    guild = env.create_guild(name="Fish Tank", owner=owner_user)
+    admin_role = guild.create_role("Admin", permissions=discord.Permissions(administrator=True))
+    mod_role = guild.create_role(
+        "Moderator",
+        permissions=discord.Permissions(
+            kick_members=True,
+            ban_members=True,
+            moderate_members=True,
+            manage_messages=True,
+            manage_roles=True,
+            manage_channels=True,
+        ),
+    )
+    member_role = guild.create_role("Member")
+    general = guild.create_text_channel("general")
+    mod_log = guild.create_text_channel("mod-log")
+    bot_commands = guild.create_text_channel("bot-commands")
+    if owner_user.id in guild.member_ids():
+        owner = simcord.MemberActor(env, guild, owner_user)
+    else:
+        owner = guild.add_member(owner_user)
+    return World(
+        guild=guild,
+        general=general,
+        mod_log=mod_log,
+        bot_commands=bot_commands,
+        owner=owner,
+        admin=guild.add_member(env.create_user("admin"), roles=[admin_role]),
+        moderator=guild.add_member(env.create_user("moderator"), roles=[mod_role]),
+        member=guild.add_member(env.create_user("member"), roles=[member_role]),
+        member2=guild.add_member(env.create_user("member2"), roles=[member_role]),
+        admin_role=admin_role,
+        mod_role=mod_role,
+        member_role=member_role,
+    )
+
+
+@pytest.fixture
+async def world(env: simcord.Env) -> World:
+    return build_world(env)

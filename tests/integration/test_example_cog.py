@@ -1,0 +1,335 @@
+"""The example cog, driven through SimCord: cache data, loops, components, jobs, restarts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+import simcord
+
+from fish_bot.bot import FishBot
+from fish_bot.config import Settings
+from fish_bot.core.views import FishView, RoutedView, make_custom_id, routed_button
+
+COGS = ["fish_bot.cogs.core", "fish_bot.cogs.example"]
+
+
+@pytest.fixture
+def bot_cogs() -> Sequence[str]:
+    return COGS
+
+
+def replies(channel: Any, after: discord.Message) -> list[discord.Message]:
+    return [m for m in channel.history() if m.id > after.id and m.author.bot]
+
+
+async def say(actor: Any, channel: Any, text: str) -> discord.Message:
+    sent = await actor.send(channel, text)
+    answers = replies(channel, sent)
+    assert answers, f"no reply to {text!r}"
+    return answers[-1]
+
+
+def example(env: simcord.Env) -> Any:
+    cog = env.bot.get_cog("Example")
+    assert cog is not None
+    return cog
+
+
+async def restart(env: simcord.Env, make_bot: Callable[..., FishBot]) -> FishBot:
+    """Stop the bot cleanly (cogs save their data) and start a new one on the same data."""
+    await env.bot.close()
+    bot = make_bot(COGS)
+    await env.restart_bot(bot)
+    return bot
+
+
+def cache_file(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "cogs" / "example" / "example_cache.json"
+
+
+# --- commands and cache data -------------------------------------------------------------
+
+
+async def test_count_is_per_guild_and_survives_a_restart(
+    env: simcord.Env, world: Any, make_bot: Callable[..., FishBot], fish_settings: Settings
+) -> None:
+    assert (await say(world.member, world.general, "!example count")).content == (
+        "🔢 The counter is at 1 (+1)."
+    )
+    assert (await say(world.member2, world.general, "!example count")).content == (
+        "🔢 The counter is at 2 (+1)."
+    )
+    cog = example(env)
+    assert cog.is_data_modified(cog.cache_file)
+    await restart(env, make_bot)
+    saved = json.loads(cache_file(fish_settings).read_text(encoding="utf-8"))
+    assert saved["counters"] == {str(world.guild.id): 2}
+    assert example(env).count("counters", world.guild.id) == 2
+    assert (await say(world.member, world.general, "!example count")).content == (
+        "🔢 The counter is at 3 (+1)."
+    )
+
+
+async def test_modified_cache_data_is_saved_periodically(
+    env: simcord.Env, world: Any, fish_settings: Settings
+) -> None:
+    await say(world.member, world.general, "!example count")
+    path = cache_file(fish_settings)
+    await env.advance_time(301)  # cache_save_interval: 5 minutes
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["counters"] == {str(world.guild.id): 1}
+    assert not example(env).is_data_modified(example(env).cache_file)
+
+
+async def test_show_and_its_refresh_button(env: simcord.Env, world: Any) -> None:
+    await say(world.owner, world.general, "!settings set example greeting Ahoy!")
+    shown = await say(world.member, world.general, "!example show")
+    embed = shown.embeds[0]
+    assert embed.description == "Ahoy!"
+    assert {f.name: f.value for f in embed.fields}["Counter"] == "0"
+    assert embed.footer.text == "fish · example"
+    await say(world.member, world.general, "!example count")
+    result = await world.member.click(shown, label="Refresh")
+    assert result.response is not None
+    assert {f.name: f.value for f in result.response.embeds[0].fields}["Counter"] == "1"
+
+
+async def test_reset_needs_rank_five(env: simcord.Env, world: Any) -> None:
+    await say(world.member, world.general, "!example count")
+    refused = await say(world.member, world.general, "!example reset")
+    assert refused.content == "⛔ `example reset` needs permission rank 5; your rank is 0."
+    env.errors  # noqa: B018 - acknowledge the refusal the bot reported
+    done = await say(world.admin, world.general, "!example reset")  # admin_override
+    assert done.content == "🔢 The counter was 1; it is 0 now."
+
+
+async def test_about_works_in_direct_messages(env: simcord.Env, world: Any) -> None:
+    await world.member.send_dm("!example about")
+    answer = world.member.user.dm_channel.last_message
+    assert answer.author.bot
+    assert "docs/writing-a-cog.md" in answer.content
+
+
+async def test_the_listener_counts_messages_without_database_io(
+    env: simcord.Env, world: Any
+) -> None:
+    await say(world.owner, world.general, "!settings set example count_messages on")
+    counted = example(env).count("messages", world.guild.id)
+    stats = env.bot.database.stats
+    before = stats.queries
+    for text in ("hello", "how are the fish", "blub"):
+        await world.member.send(world.general, text)
+    assert stats.queries == before
+    assert example(env).count("messages", world.guild.id) == counted + 3
+
+
+# --- the heartbeat loop ------------------------------------------------------------------
+
+
+async def test_heartbeat_ticks_with_virtual_time(env: simcord.Env, world: Any) -> None:
+    cog = example(env)
+    start = cog.ticks
+    await env.advance_time(60 * 5)
+    assert cog.ticks == start + 5
+
+
+async def test_a_failing_iteration_is_recorded_and_the_loop_goes_on(
+    env: simcord.Env, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cog = example(env)
+    real = type(cog).record_tick
+
+    def broken(self: Any) -> int:
+        raise RuntimeError("the tank is empty")
+
+    monkeypatch.setattr(type(cog), "record_tick", broken)
+    await env.advance_time(60)
+    monkeypatch.setattr(type(cog), "record_tick", real)
+    ticks = cog.ticks
+    await env.advance_time(120)
+    assert cog.ticks == ticks + 2  # the loop kept running
+    status = await say(world.owner, world.general, "!status example")
+    fields = {f.name: f.value for f in status.embeds[0].fields}
+    assert fields["State"] == "Error"
+    assert "RuntimeError: the tank is empty" in fields["Errors"]
+    assert "1 failed" in fields["Loops"]
+
+
+# --- routed components -------------------------------------------------------------------
+
+
+async def test_the_button_counts_and_survives_a_restart(
+    env: simcord.Env, world: Any, make_bot: Callable[..., FishBot]
+) -> None:
+    posted = await say(world.member, world.general, "!example button")
+    assert posted.content == "🐟 This button was pressed 0 times."
+    result = await world.member2.click(posted, label="Press me")
+    assert result.response is not None
+    assert result.response.content == "🐟 This button was pressed 1 time."
+
+    await restart(env, make_bot)
+    result = await world.member.click(posted, label="Press me")  # the old message
+    assert result.response is not None
+    assert result.response.content == "🐟 This button was pressed 2 times."
+    assert example(env).count("presses", world.guild.id) == 2
+
+
+async def test_a_paused_module_refuses_its_buttons(env: simcord.Env, world: Any) -> None:
+    posted = await say(world.member, world.general, "!example button")
+    await example(env).pause(world.guild.id)
+    result = await world.member.click(posted, label="Press me")
+    assert result.response is not None
+    assert result.response.ephemeral
+    assert result.response.content == "⛔ The Example module is paused here."
+    assert example(env).count("presses", world.guild.id) == 0
+
+
+async def test_unknown_action_and_failing_handler(
+    env: simcord.Env, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel = env.bot.get_channel(world.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    retired = await channel.send(
+        "old", view=RoutedView(routed_button("example", "retired", label="Old"))
+    )
+    result = await world.member.click(retired, label="Old")
+    assert result.response is not None
+    assert result.response.content == "This button is no longer supported."
+    assert result.response.ephemeral
+
+    posted = await say(world.member, world.general, "!example button")
+
+    def broken(self: Any, section: str, guild_id: int, amount: int = 1) -> int:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(type(example(env)), "add", broken)
+    result = await world.member.click(posted, label="Press me")
+    assert result.response is not None
+    text = result.response.content
+    assert text.startswith("Sorry, something went wrong on our side (error id `")
+    assert "secret" not in text
+
+
+async def test_a_live_view_is_not_handled_twice(env: simcord.Env, world: Any) -> None:
+    """A View that claims a routed-looking custom_id handles its own clicks."""
+    cog = example(env)
+    clicks: list[str] = []
+
+    class LiveView(FishView):
+        def __init__(self) -> None:
+            super().__init__(cog, timeout=60)
+            button: discord.ui.Button[Any] = discord.ui.Button(
+                label="Live", custom_id=make_custom_id(cog, "press", world.guild.id)
+            )
+            button.callback = self.on_click  # type: ignore[method-assign]
+            self.add_item(button)
+
+        async def on_click(self, interaction: discord.Interaction) -> None:
+            clicks.append("view")
+            await interaction.response.send_message("from the view", ephemeral=True)
+
+    channel = env.bot.get_channel(world.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    message = await channel.send("live", view=LiveView())
+    result = await world.member.click(message, label="Live")
+    assert result.response is not None
+    assert result.response.content == "from the view"
+    assert clicks == ["view"]
+    assert cog.count("presses", world.guild.id) == 0  # the router left it alone
+
+
+# --- scheduled jobs ----------------------------------------------------------------------
+
+
+async def test_a_reminder_is_posted_when_it_is_due(env: simcord.Env, world: Any) -> None:
+    reply = await say(world.member, world.general, "!example remind 10m feed the fish")
+    assert reply.content.startswith("⏰ I will remind you <t:")
+    await env.advance_time(9 * 60)
+    assert "feed the fish" not in world.general.last_message.content
+    await env.advance_time(61)
+    last = world.general.last_message
+    assert last.content == f"⏰ {world.member.mention}, you asked me to remind you: feed the fish"
+
+
+async def test_a_reminder_survives_a_restart(
+    env: simcord.Env, world: Any, make_bot: Callable[..., FishBot]
+) -> None:
+    await say(
+        world.owner,
+        world.general,
+        f"!settings set example reminder_channel {world.mod_log.mention}",
+    )
+    await say(world.member, world.general, "!example remind 1h clean the filter")
+    await restart(env, make_bot)
+    status = await say(world.owner, world.general, "!status example")
+    assert {f.name: f.value for f in status.embeds[0].fields}["Pending reminders"] == "1"
+    await env.advance_time(3600 + 5)
+    last = world.mod_log.last_message
+    assert last is not None
+    assert last.content.endswith("you asked me to remind you: clean the filter")
+
+
+async def test_reminder_delays_are_checked(env: simcord.Env, world: Any) -> None:
+    reply = await say(world.member, world.general, "!example remind soon dinner")
+    assert reply.content.startswith("❌")
+    reply = await say(world.member, world.general, "!example remind 3d dinner")
+    assert reply.content == "❌ The delay must be between 1s and 1d."
+    await say(world.owner, world.general, "!settings set example max_reminder_delay 72")
+    reply = await say(world.member, world.general, "!example remind 3d dinner")
+    assert reply.content.startswith("⏰")
+
+
+# --- a corrupt cache file --------------------------------------------------------------------
+
+
+@pytest.fixture
+def corrupt_cache(fish_settings: Settings) -> Path:
+    """Garbage in the example cog's cache file, written before the bot starts."""
+    path = cache_file(fish_settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"counters": {"1": 5', encoding="utf-8")
+    return path
+
+
+async def test_a_corrupt_cache_file_is_quarantined(
+    corrupt_cache: Path, env: simcord.Env, world: Any
+) -> None:
+    quarantined = list(corrupt_cache.parent.glob("example_cache.json.corrupt-*"))
+    assert len(quarantined) == 1
+    assert quarantined[0].read_text(encoding="utf-8") == '{"counters": {"1": 5'
+    status = await say(world.owner, world.general, "!status example")
+    errors = {f.name: f.value for f in status.embeds[0].fields}["Errors"]
+    assert "Corrupt data file example_cache.json moved aside" in errors
+    counted = await say(world.member, world.general, "!example count")
+    assert counted.content == "🔢 The counter is at 1 (+1)."  # started from the default
+
+
+# --- FishView: the cog's permission check and the bot's error policy -----------------------
+
+
+async def test_a_fish_view_checks_permissions_and_hides_errors(
+    env: simcord.Env, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown = await say(world.member, world.general, "!example show")
+    await example(env).pause(world.guild.id)
+    result = await world.member.click(shown, label="Refresh")
+    assert result.response is not None
+    assert result.response.ephemeral
+    assert result.response.content == "⛔ The Example module is paused here."
+    await example(env).resume(world.guild.id)
+
+    def broken(self: Any, guild_id: int) -> discord.Embed:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(type(example(env)), "show_embed", broken)
+    result = await world.member.click(shown, label="Refresh")
+    assert result.response is not None
+    assert result.response.content.startswith("Sorry, something went wrong on our side")
+    assert "secret" not in result.response.content
+    errors = env.errors  # the view reported it: acknowledged here
+    assert any("secret internals" in str(error) for error in errors)

@@ -1,0 +1,190 @@
+"""Duration parsing and formatting (fish_bot.core.durations)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fish_bot.core.durations import (
+    MAX_DURATION_SECONDS,
+    DurationError,
+    format_duration,
+    parse_duration,
+    parse_duration_or_datetime,
+)
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        (90, 90),
+        (0, 0),
+        (2.4, 2),
+        (2.5, 3),
+        ("90", 90),
+        (" 90 ", 90),
+        ("90s", 90),
+        ("5m", 300),
+        ("2h", 7200),
+        ("7d", 604_800),
+        ("1w", 604_800),
+        ("1w2d", 777_600),
+        ("1h30m", 5400),
+        ("1h 30m", 5400),
+        ("1H30M", 5400),
+        ("5 minutes", 300),
+        ("1 minute", 60),
+        ("2 hours", 7200),
+        ("1 day", 86_400),
+        ("3 weeks", 1_814_400),
+        ("10 sec", 10),
+        ("2 hrs, 15 mins", 8100),
+        ("1 hour and 30 minutes", 5400),
+        ("1.5h", 5400),
+        ("0s", 0),
+    ],
+)
+def test_parse_duration_accepts(text: str | int | float, seconds: int) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "abc", "5x", "1h30", "h", "5 lightyears", "1..5h", "1e3", "5m-", "∞", "٣m"],
+)
+def test_parse_duration_refuses_garbage_with_an_example(text: str) -> None:
+    with pytest.raises(ValueError, match=r"e\.g\. 30m, 2h, 7d or 1w2d") as info:
+        parse_duration(text)
+    assert isinstance(info.value, DurationError)
+    assert info.value.problem == "invalid"
+
+
+@pytest.mark.parametrize("value", [True, False, None, [1], float("nan"), float("inf")])
+def test_parse_duration_refuses_other_types(value: object) -> None:
+    with pytest.raises(ValueError, match=r"e\.g\. 30m"):
+        parse_duration(value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [-1, -0.5, "-5m", "-90", "- 1h"])
+def test_parse_duration_refuses_negative(value: str | int | float) -> None:
+    with pytest.raises(DurationError, match=r"cannot be negative.*e\.g\. 30m") as info:
+        parse_duration(value)
+    assert info.value.problem == "negative"
+
+
+@pytest.mark.parametrize("value", [MAX_DURATION_SECONDS + 1, "3651d", "99999999999w", "9" * 5000])
+def test_parse_duration_refuses_absurd_sizes(value: str | int) -> None:
+    with pytest.raises(DurationError, match=r"too long.*e\.g\. 30m") as info:
+        parse_duration(value)
+    assert info.value.problem == "too_long"
+
+
+def test_parse_duration_accepts_the_limit() -> None:
+    assert parse_duration(MAX_DURATION_SECONDS) == MAX_DURATION_SECONDS
+    assert parse_duration("3650d") == MAX_DURATION_SECONDS
+
+
+def test_parse_duration_default_unit_applies_to_bare_numbers_only() -> None:
+    assert parse_duration(5, default_unit="m") == 300
+    assert parse_duration("5", default_unit="m") == 300
+    assert parse_duration(1.5, default_unit="h") == 5400
+    assert parse_duration("30s", default_unit="m") == 30
+    with pytest.raises(ValueError, match="default_unit"):
+        parse_duration(5, default_unit="parsec")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0s"),
+        (45, "45s"),
+        (60, "1m"),
+        (5400, "1h 30m"),
+        (172_800, "2d"),
+        (777_600, "1w 2d"),
+        (90_061, "1d 1h 1m 1s"),
+    ],
+)
+def test_format_duration(seconds: int, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+def test_format_duration_refuses_negative() -> None:
+    with pytest.raises(ValueError):
+        format_duration(-1)
+
+
+@settings(max_examples=200)
+@given(st.integers(min_value=0, max_value=MAX_DURATION_SECONDS))
+def test_format_then_parse_round_trips(seconds: int) -> None:
+    assert parse_duration(format_duration(seconds)) == seconds
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=30) | st.text(alphabet="0123456789.smhdw -,and", max_size=20))
+def test_parse_duration_only_raises_value_error(text: str) -> None:
+    try:
+        result = parse_duration(text)
+    except ValueError:
+        return
+    assert isinstance(result, int)
+    assert 0 <= result <= MAX_DURATION_SECONDS
+
+
+# --- parse_duration_or_datetime ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2h", NOW + timedelta(hours=2)),
+        ("1w2d", NOW + timedelta(days=9)),
+        (90, NOW + timedelta(seconds=90)),
+        ("2026-12-01 18:00", datetime(2026, 12, 1, 18, 0, tzinfo=UTC)),
+        ("2026-12-01T18:00", datetime(2026, 12, 1, 18, 0, tzinfo=UTC)),
+        ("2026-12-01", datetime(2026, 12, 1, tzinfo=UTC)),
+        ("2026-12-01T18:00:30Z", datetime(2026, 12, 1, 18, 0, 30, tzinfo=UTC)),
+        ("2026-12-01T18:00+02:00", datetime(2026, 12, 1, 16, 0, tzinfo=UTC)),
+    ],
+)
+def test_parse_duration_or_datetime_accepts(text: str | int, expected: datetime) -> None:
+    result = parse_duration_or_datetime(text, NOW)
+    assert result == expected
+    assert result.tzinfo is not None
+    assert result.utcoffset() == timedelta(0)
+
+
+def test_parse_duration_or_datetime_naive_now_is_utc() -> None:
+    naive = NOW.replace(tzinfo=None)
+    assert parse_duration_or_datetime("1h", naive) == NOW + timedelta(hours=1)
+
+
+def test_parse_duration_or_datetime_converts_other_zones_of_now() -> None:
+    paris = NOW.astimezone(timezone(timedelta(hours=2)))
+    assert parse_duration_or_datetime("2026-12-01 18:00", paris) == datetime(
+        2026, 12, 1, 18, 0, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2026-01-01 10:00", "in the past"),
+        ("2026-06-01 12:00", "in the past"),
+        ("0s", "in the future"),
+        ("-5m", "negative"),
+        ("tomorrow", "not a duration or a date"),
+        ("2026-13-01", "not a valid date"),
+        ("2040-01-01", "more than 10 years"),
+        ("11000d", "too long"),
+    ],
+)
+def test_parse_duration_or_datetime_refuses(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as info:
+        parse_duration_or_datetime(text, NOW)
+    assert "e.g." in str(info.value) or "2026-06-02 12:00" in str(info.value)
