@@ -1,0 +1,41 @@
+"""Constants of the guild configuration cog."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import discord
+
+#: The permission rank every `config` command needs by default (the server owner and
+#: Administrators can always run them).
+CONFIG_RANK: Final = 7
+
+#: Command prefixes are 1 to 16 characters without spaces (the column holds 16).
+PREFIX_MAX_LENGTH: Final = 16
+
+#: Words that turn a channel or role setting off in prefix commands.
+NONE_WORDS: Final = frozenset({"none", "off", "clear", "reset", "disable", "-"})
+
+#: `config ranks init`: a role gets the highest rank of the permissions it has; roles with
+#: none of them get no rank.
+DEFAULT_RANK_RULES: Final[tuple[tuple[str, int], ...]] = (
+    ("administrator", 8),
+    ("manage_guild", 7),
+    ("ban_members", 5),
+    ("kick_members", 3),
+    ("moderate_members", 3),
+    ("manage_messages", 2),
+)
+
+#: Human names of the log kinds, in the order `config show` lists them.
+LOG_KIND_LABELS: Final[dict[str, str]] = {
+    "mod": "Moderation log",
+    "message": "Message log",
+    "member": "Member log",
+    "server": "Server log",
+}
+
+EMBED_COLOUR: Final = discord.Color.blurple()
+
+#: Replies never ping anyone.
+NO_PINGS: Final = discord.AllowedMentions.none()

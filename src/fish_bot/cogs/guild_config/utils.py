@@ -1,0 +1,203 @@
+"""Helpers of the guild configuration cog: argument converters, prefix rules, default ranks.
+
+The channel and role arguments of `config log` and `config jail` work in both forms of a hybrid
+command: as prefix commands they take a mention, an id, a name or a word such as ``none`` (which
+turns the setting off); as slash commands they show Discord's channel or role picker, and leaving
+the option empty turns the setting off. Each converter is a :class:`commands.Converter` (prefix)
+and an :class:`app_commands.Transformer` (slash) at once.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from fish_bot.cogs.guild_config.constants import (
+    DEFAULT_RANK_RULES,
+    NONE_WORDS,
+    PREFIX_MAX_LENGTH,
+)
+from fish_bot.database.models.core import LogKind
+from fish_bot.exceptions import UserFacingError
+
+
+class Clear(enum.Enum):
+    """The value a prefix command gets for ``none``/``off``: turn the setting off."""
+
+    CLEAR = "clear"
+
+
+CLEAR = Clear.CLEAR
+
+_KIND_LIST = ", ".join(f"`{kind.value}`" for kind in LogKind)
+
+
+def plain(text: str, limit: int = 60) -> str:
+    """User text made safe to show inside inline code."""
+    cleaned = " ".join(str(text).replace("`", "'").split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def is_none_word(argument: str) -> bool:
+    return argument.strip().lower() in NONE_WORDS
+
+
+# --- converters ------------------------------------------------------------------------------
+
+
+class LogKindConverter(commands.Converter[LogKind], app_commands.Transformer):
+    """A log kind: ``mod``, ``message``, ``member`` or ``server`` (a choice in slash commands)."""
+
+    async def convert(self, ctx: commands.Context[Any], argument: str) -> LogKind:
+        return parse_log_kind(argument)
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.string
+
+    @property
+    def choices(self) -> list[app_commands.Choice[int | float | str]] | None:
+        return [app_commands.Choice(name=kind.value, value=kind.value) for kind in LogKind]
+
+    async def transform(self, interaction: discord.Interaction, value: Any, /) -> LogKind:
+        return parse_log_kind(str(value))
+
+
+def parse_log_kind(argument: str) -> LogKind:
+    """A :class:`LogKind` from what a user typed, or a BadArgument naming the kinds."""
+    text = argument.strip().lower().removesuffix("-log").removesuffix("log").strip(" -_")
+    try:
+        return LogKind(text)
+    except ValueError:
+        raise commands.BadArgument(
+            f"Unknown log kind `{plain(argument)}`: use one of {_KIND_LIST}."
+        ) from None
+
+
+class TextChannelOrNone(commands.Converter[Any], app_commands.Transformer):
+    """A text channel of the server, or ``none`` to turn the setting off."""
+
+    async def convert(
+        self, ctx: commands.Context[Any], argument: str
+    ) -> discord.TextChannel | Clear:
+        if is_none_word(argument):
+            return CLEAR
+        text = argument.strip()
+        if text.startswith("#"):  # "#general" typed as text rather than picked
+            text = text[1:]
+        try:
+            return await commands.TextChannelConverter().convert(ctx, text)
+        except commands.BadArgument:
+            raise commands.BadArgument(
+                f"`{plain(argument)}` is not a text channel of this server "
+                "(use #channel, its id or its name, or `none` to turn this off)."
+            ) from None
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news]
+
+    async def transform(self, interaction: discord.Interaction, value: Any, /) -> Any:
+        guild = interaction.guild
+        channel = guild.get_channel(int(value.id)) if guild is not None else None
+        if not isinstance(channel, discord.TextChannel):
+            raise app_commands.TransformerError(value, self.type, self)
+        return channel
+
+
+class RoleOrNone(commands.Converter[Any], app_commands.Transformer):
+    """A role of the server, or ``none`` to turn the setting off."""
+
+    async def convert(self, ctx: commands.Context[Any], argument: str) -> discord.Role | Clear:
+        if is_none_word(argument):
+            return CLEAR
+        text = argument.strip()
+        if text.lower() in {"@everyone", "everyone"} and ctx.guild is not None:
+            return ctx.guild.default_role
+        if text.startswith("@") and not text.startswith("<@"):
+            text = text[1:]
+        try:
+            return await commands.RoleConverter().convert(ctx, text)
+        except commands.BadArgument:
+            raise commands.BadArgument(
+                f"`{plain(argument)}` is not a role of this server "
+                "(use @role, its id or its name, or `none` to turn this off)."
+            ) from None
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.role
+
+    async def transform(self, interaction: discord.Interaction, value: Any, /) -> Any:
+        return value
+
+
+if TYPE_CHECKING:
+    LogKindArg = LogKind
+    ChannelArg = discord.TextChannel | Clear | None
+    RoleArg = discord.Role | Clear | None
+else:
+    LogKindArg = LogKindConverter
+    ChannelArg = TextChannelOrNone
+    RoleArg = RoleOrNone
+
+
+# --- prefix ----------------------------------------------------------------------------------
+
+
+def validate_prefix(text: str) -> str:
+    """A command prefix (1 to 16 characters, no spaces or backticks), or a UserFacingError."""
+    prefix = text.strip()
+    if not prefix:
+        raise UserFacingError("A prefix needs at least one character, e.g. `?` or `fish!`.")
+    if re.search(r"\s", prefix):
+        raise UserFacingError(
+            "A prefix cannot contain spaces: use 1 to "
+            f"{PREFIX_MAX_LENGTH} characters such as `?` or `fish!`."
+        )
+    if "`" in prefix:
+        raise UserFacingError("A prefix cannot contain backticks (`).")
+    if len(prefix) > PREFIX_MAX_LENGTH:
+        raise UserFacingError(
+            f"That prefix is {len(prefix)} characters long; a prefix is at most "
+            f"{PREFIX_MAX_LENGTH} characters."
+        )
+    return prefix
+
+
+# --- ranks -----------------------------------------------------------------------------------
+
+
+def suggested_rank(role: discord.Role) -> int | None:
+    """The rank `config ranks init` gives a role from its permissions (None: no rank)."""
+    if role.is_default() or role.managed:
+        return None
+    permissions = role.permissions
+    ranks = [rank for name, rank in DEFAULT_RANK_RULES if getattr(permissions, name, False)]
+    return max(ranks) if ranks else None
+
+
+def role_rank_lines(guild: discord.Guild, role_ranks: dict[int, int], limit: int = 25) -> str:
+    """``rank · @role`` lines, highest rank first."""
+    ordered = sorted(role_ranks.items(), key=lambda item: (-item[1], item[0]))
+    lines = []
+    for role_id, rank in ordered[:limit]:
+        gone = "" if guild.get_role(role_id) is not None else " (deleted role)"
+        lines.append(f"{rank} · <@&{role_id}>{gone}")
+    if len(ordered) > limit:
+        lines.append(f"… and {len(ordered) - limit} more")
+    return "\n".join(lines)
+
+
+def field(text: str) -> str:
+    """Text cut to fit an embed field."""
+    return text if len(text) <= 1024 else text[:1020] + " …"

@@ -1,0 +1,62 @@
+"""The Moderation cog class, composed of its mixins."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+
+from fish_bot.cogs.moderation.cases_commands import CasesCommandsMixin
+from fish_bot.cogs.moderation.commands import ModerationCommandsMixin
+from fish_bot.cogs.moderation.jobs import ModerationJobs
+from fish_bot.cogs.moderation.listeners import ModerationListenersMixin
+from fish_bot.cogs.moderation.utils import RestrictionCache
+from fish_bot.core.base_cog import BaseCog
+from fish_bot.database.models.cases import CaseType
+
+if TYPE_CHECKING:
+    from fish_bot.bot import FishBot
+
+
+class Moderation(ModerationCommandsMixin, CasesCommandsMixin, ModerationListenersMixin, BaseCog):
+    """Cases, moderation actions, timed expiries and the mod log."""
+
+    def __init__(self, bot: FishBot) -> None:
+        settings_config = {
+            "dm_members": (
+                True,
+                "Tell members by DM about actions taken against them (--silent skips it once)",
+                "type.bool",
+            ),
+        }
+        super().__init__(bot, settings_config)
+        #: Poll-banned users per guild, read once per guild (the poll listener does no I/O).
+        self.pollbans = RestrictionCache(bot.db, CaseType.POLLBAN)
+        self.jobs = ModerationJobs(self)
+
+    async def cog_initialize(self) -> None:
+        try:
+            async with self.task_tracker.task_context("Initialization") as tracker:
+                await super().cog_initialize()
+                tracker.update_status("Registering expiry jobs")
+                self.jobs.register()
+                self.set_ready(True)
+                tracker.update_status("Ready")
+        except Exception:
+            self._has_errors = True
+            raise
+
+    async def cog_unload(self) -> None:
+        self.jobs.unregister()
+        self.pollbans.invalidate()
+        await super().cog_unload()
+
+    async def _add_status_fields(self, embed: discord.Embed) -> None:
+        stats = self.bot.scheduler.stats if self.bot.scheduler is not None else {}
+        pending = 0
+        if self.bot.scheduler is not None:
+            for job_type in self.jobs.handlers:
+                pending += len(await self.bot.scheduler.controller.pending(job_type))
+        embed.add_field(name="Pending expiries", value=str(pending))
+        if stats.get("last_error"):
+            embed.add_field(name="Scheduler", value=str(stats["last_error"])[:1024], inline=False)
