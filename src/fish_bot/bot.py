@@ -69,6 +69,9 @@ class FishBot(commands.AutoShardedBot):
         **options: Any,
     ) -> None:
         owner_ids = set(settings.owner_ids)
+        # Fish Bot has no voice features: don't warn that the voice libraries are missing.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=_command_prefix,
             intents=intents or default_intents(),
