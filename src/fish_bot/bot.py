@@ -128,7 +128,11 @@ class FishBot(commands.AutoShardedBot):
                 )
         await self.config_manager.load()
         await self.load_prefixes()
-        self.scheduler = JobScheduler(self.db, logger=logging.getLogger("fish_bot.scheduler"))
+        # Jobs scheduled by this process wake the runner themselves; the poll only finds jobs
+        # that another process (a second bot on the same database) added.
+        self.scheduler = JobScheduler(
+            self.db, logger=logging.getLogger("fish_bot.scheduler"), poll_interval=300
+        )
         self._install_rule_store()
         for name in self.all_cog_packages():
             await self.load_cog(name)

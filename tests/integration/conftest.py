@@ -50,7 +50,9 @@ async def env(
     did not handle fail the test), with one shard for the auto-sharded bot.
     """
     bot = make_bot(bot_cogs)
-    environment = simcord.Env(bot, shard_count=1)
+    # settle_timeout is a ceiling, not a wait: a loaded two-core CI machine needs more than the
+    # default 5 s of real time to advance the virtual clock by hours.
+    environment = simcord.Env(bot, shard_count=1, settle_timeout=30)
     await environment.start()
     try:
         yield environment

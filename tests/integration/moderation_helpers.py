@@ -27,7 +27,8 @@ def fish(env: simcord.Env) -> FishBot:
 
 def moderation(env: simcord.Env) -> Moderation:
     cog = fish(env).get_cog("Moderation")
-    # By name: another test may have reloaded the cog's modules (``cog reload``).
+    # By name: discord.py drops a cog package's modules when a bot unloads it (every close),
+    # so the next bot imports fresh classes.
     assert cog is not None and type(cog).__name__ == "Moderation"
     return cog  # type: ignore[return-value]
 

@@ -15,26 +15,19 @@ import pytest
 import simcord
 from discord.ext import commands
 
-from fish_bot.bot import FishBot
 from fish_bot.cogs.moderation.cases_commands import CASES_VIEW_TIMEOUT
-from fish_bot.cogs.moderation.cog import Moderation
 from fish_bot.core.base_cog import PermissionCheckFailure
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 
 from .conftest import World
-
-
-def fish(env: simcord.Env) -> FishBot:
-    bot = env.bot
-    assert isinstance(bot, FishBot)
-    return bot
+from .moderation_helpers import fish, moderation
 
 
 @pytest.fixture
 async def cases_world(env: simcord.Env, world: World) -> World:
     """The world with ranks: Moderator 4, Helper 2 (the moderation cog is built in)."""
     bot = fish(env)
-    assert isinstance(bot.get_cog("Moderation"), Moderation)
+    moderation(env)
     store = bot.rule_store
     await store.set_role_rank(world.guild.id, world.mod_role.id, 4)
     helper = world.guild.create_role("Helper")
@@ -78,8 +71,7 @@ async def log_case(
 ) -> discord.Message:
     """Post the case to the mod log through the moderation cog (as its actions do)."""
     bot = fish(env)
-    cog = bot.get_cog("Moderation")
-    assert isinstance(cog, Moderation)
+    cog = moderation(env)
     guild = bot.get_guild(world.guild.id)
     assert guild is not None
     message = await cog.log_case(guild, case, note=note)
