@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -29,6 +30,11 @@ db_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(db_app, name="db")
+settings_app = typer.Typer(
+    help="Export and import every cog setting and permission rule (YAML or JSON).",
+    no_args_is_help=True,
+)
+app.add_typer(settings_app, name="settings")
 
 out = Console()
 err = Console(stderr=True)
@@ -78,11 +84,41 @@ def run(
         settings = settings.model_copy(update={"migrate_on_start": False})
 
     from fish_bot.bot import run_bot
-    from fish_bot.logs import setup_logging
+    from fish_bot.logs import setup_logging_from_settings
+    from fish_bot.operations.lock import BotRunningError, RunLock
 
-    setup_logging(settings.log_level)
-    code = run_async(lambda: run_bot(settings))
+    lock = RunLock(settings.data_dir)
+    try:
+        lock.acquire()
+    except BotRunningError as error:
+        fail(str(error), 1)
+    setup_logging_from_settings(settings)
+    try:
+        code = run_async(lambda: run_bot(settings))
+    finally:
+        lock.release()
     raise typer.Exit(code)
+
+
+# --- doctor ----------------------------------------------------------------------------------
+
+
+@app.command()
+def doctor() -> None:
+    """Check the configuration, token, database, data folder and ports; say what to fix."""
+    from fish_bot.operations.doctor import run_checks
+
+    checks = asyncio.run(run_checks())
+    table = Table("", "check", "result", "what to do", show_lines=False)
+    for check in checks:
+        mark = "[green]✓[/]" if check.ok else "[bold red]✗[/]"
+        table.add_row(mark, check.name, check.detail, check.fix)
+    out.print(table)
+    failed = [check for check in checks if not check.ok]
+    if failed:
+        err.print(f"[bold red]{len(failed)} check(s) failed.[/]", highlight=False)
+        raise typer.Exit(1)
+    out.print("[green]Everything looks fine.[/]", highlight=False)
 
 
 # --- db --------------------------------------------------------------------------------------
@@ -174,6 +210,236 @@ def db_revision(
         return await migrations.revision(service, message, autogenerate=autogenerate)
 
     out.print(run_async(lambda: _with_service(action)).strip() or "Migration written.")
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Archive to write (.tar.gz). Default: <data_dir>/backups/fish-bot-<time>.tar.gz"
+        ),
+    ] = None,
+) -> None:
+    """Back up the database and the cache data (<data_dir>/cogs) into one archive.
+
+    SQLite is copied online (the bot may keep running); PostgreSQL needs pg_dump on PATH.
+    """
+    from fish_bot.operations import backup
+
+    settings = settings_or_exit()
+    target = file if file is not None else backup.default_backup_path(settings)
+    manifest = run_async(lambda: backup.create_backup(settings, target))
+    out.print(
+        f"Backup written to {target} ({manifest.dialect}, revision "
+        f"{manifest.revision or 'base'}, {manifest.cog_files} cache-data files).",
+        highlight=False,
+    )
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="Archive written by `fish-bot db backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    keep_current: Annotated[
+        bool,
+        typer.Option(
+            "--keep-current/--no-keep-current",
+            help="First save the current state to <data_dir>/backups/pre-restore-<time>.tar.gz.",
+        ),
+    ] = True,
+) -> None:
+    """Replace the database and the cache data with a backup's (the bot must be stopped)."""
+    from fish_bot.operations import backup
+
+    settings = settings_or_exit()
+
+    def confirm(manifest: backup.Manifest) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            fail("restore replaces the database and the cache data: pass --yes to confirm", 1)
+        from fish_bot.database.service import DatabaseService
+
+        where = DatabaseService.from_settings(settings).safe_url()
+        return typer.confirm(
+            f"Replace the database {where} and {settings.data_dir}/cogs with the backup of "
+            f"{manifest.created_at} (revision {manifest.revision or 'base'})?",
+            default=False,
+        )
+
+    result = run_async(
+        lambda: backup.restore_backup(settings, file, keep_current=keep_current, confirm=confirm)
+    )
+    if result.safety_copy is not None:
+        out.print(f"The previous state was saved to {result.safety_copy}.", highlight=False)
+    revision = result.manifest.revision or "base"
+    note = (
+        ""
+        if revision == result.head
+        else f" The bot upgrades it to {result.head} at start-up (or run `fish-bot db upgrade`)."
+    )
+    out.print(
+        f"Restored the backup of {result.manifest.created_at} (revision {revision}).{note}",
+        highlight=False,
+    )
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+async def _ensure_schema(service: Any, settings: Settings, *, for_import: bool) -> None:
+    """Export reads any non-empty database; import needs the newest schema (upgrades it)."""
+    from fish_bot.database import migrations
+
+    current = await migrations.current_revision(service)
+    head = migrations.head_revision()
+    if current == head:
+        return
+    if not for_import:
+        if current is None:
+            raise FishBotError("the database is empty: there is nothing to export")
+        return
+    if not settings.migrate_on_start:
+        raise FishBotError(
+            f"the database is at {current or 'base'}, not {head}: run `fish-bot db upgrade`"
+        )
+    await migrations.upgrade(service)
+
+
+@settings_app.command("export")
+def settings_export(
+    file: Annotated[Path, typer.Argument(help="File to write: .yaml, .yml or .json.")],
+) -> None:
+    """Write every cog setting (global and per guild) and permission rule to a file."""
+    from fish_bot.database.coordinator import DatabaseCoordinator
+    from fish_bot.operations import settings_io
+
+    settings = settings_or_exit()
+    try:
+        settings_io.file_format(file)
+    except FishBotError as error:
+        fail(str(error), 2)
+
+    async def action(service: Any) -> tuple[dict[str, Any], list[str]]:
+        await _ensure_schema(service, settings, for_import=False)
+        catalog = settings_io.declared_settings(settings)
+        document, warnings = await settings_io.export_settings(
+            DatabaseCoordinator(service), catalog
+        )
+        await settings_io.write_file(file, document)
+        return document, warnings
+
+    document, warnings = run_async(lambda: _with_service(action))
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    values = sum(len(v) for v in document["settings"]["global"].values()) + sum(
+        len(v) for cogs in document["settings"]["guilds"].values() for v in cogs.values()
+    )
+    out.print(
+        f"Exported {values} setting values and the permissions of "
+        f"{len(document['permissions'])} guilds to {file}.",
+        highlight=False,
+    )
+
+
+@settings_app.command("import")
+def settings_import(
+    file: Annotated[Path, typer.Argument(help="File written by `fish-bot settings export`.")],
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Remove every stored setting and permission rule first (the database then "
+            "holds exactly the file).",
+        ),
+    ] = False,
+) -> None:
+    """Check every value in a file against the cogs' declared settings, then store them all.
+
+    Nothing is changed when any value is bad; every bad value is listed. The bot must be
+    stopped (it keeps settings in memory).
+    """
+    from fish_bot.database.coordinator import DatabaseCoordinator
+    from fish_bot.operations import settings_io
+    from fish_bot.operations.lock import refuse_if_running
+
+    settings = settings_or_exit()
+
+    async def prepare() -> settings_io.ImportPlan:
+        refuse_if_running(settings.data_dir, "import settings")
+        document = await settings_io.read_file(file)
+        return settings_io.plan_import(document, settings_io.declared_settings(settings))
+
+    plan = run_async(prepare)
+
+    async def action(service: Any) -> dict[str, int]:
+        await _ensure_schema(service, settings, for_import=True)
+        return await settings_io.apply_import(DatabaseCoordinator(service), plan, replace=replace)
+
+    counts = run_async(lambda: _with_service(action))
+    summary = ", ".join(f"{count} {what}" for what, count in counts.items())
+    out.print(f"Imported {summary} from {file}.", highlight=False)
+
+
+# --- sandbox ---------------------------------------------------------------------------------
+
+
+@app.command()
+def sandbox(
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Only print the page's address.")
+    ] = False,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port", min=1, max=65535, help="Serve the page on this port (default: a free one)."
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Start over: delete the sandbox's saved state first.")
+    ] = False,
+    console: Annotated[
+        bool, typer.Option("--console", help="Use the sandbox in this terminal, not a browser.")
+    ] = False,
+    script: Annotated[
+        Path | None,
+        typer.Option(
+            "--script",
+            metavar="FILE",
+            help="Play a file of 'person: action' lines and print the transcript.",
+        ),
+    ] = None,
+    channel: Annotated[
+        str, typer.Option("--channel", help="The channel to show or act in.")
+    ] = "general",
+) -> None:
+    """Try Fish Bot without a Discord token: a simulated server in your browser.
+
+    The real bot, its cogs and its database (in <data_dir>/sandbox/, kept between runs) run
+    against a simulated Discord server with an owner, a moderator and two members.
+    """
+    import logging
+
+    from fish_bot.logs import setup_logging
+    from fish_bot.sandbox import SandboxError, SandboxOptions, prepare_sandbox
+
+    settings = settings_or_exit()
+    level = settings.log_level if "log_level" in settings.model_fields_set else logging.WARNING
+    setup_logging(level)
+    options = SandboxOptions(
+        script=script,
+        console=console,
+        open_browser=not no_browser,
+        port=port,
+        fresh=fresh,
+        channel=channel,
+    )
+    try:
+        code = run_async(prepare_sandbox(settings, options, out, err))
+    except SandboxError as error:
+        fail(error.message, error.code)
+    raise typer.Exit(code)
 
 
 def main() -> None:

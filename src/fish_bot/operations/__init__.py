@@ -1,0 +1,7 @@
+"""Operator tools behind the command line (``docs/operations.md``).
+
+* :mod:`fish_bot.operations.doctor`: ``fish-bot doctor``.
+* :mod:`fish_bot.operations.settings_io`: ``fish-bot settings export|import``.
+* :mod:`fish_bot.operations.backup`: ``fish-bot db backup|restore``.
+* :mod:`fish_bot.operations.lock`: the run lock ``<data_dir>/fish_bot.pid``.
+"""
