@@ -50,9 +50,8 @@ async def env(
     did not handle fail the test), with one shard for the auto-sharded bot.
     """
     bot = make_bot(bot_cogs)
-    # settle_timeout is a ceiling, not a wait: a loaded two-core CI machine needs more than the
-    # default 5 s of real time to advance the virtual clock by hours.
-    environment = simcord.Env(bot, shard_count=1, settle_timeout=30)
+    environment = simcord.Env(bot, shard_count=1)
+    _roomier_advance_time(environment)
     await environment.start()
     try:
         yield environment
@@ -63,6 +62,27 @@ async def env(
             await current.database.disconnect()
         if environment.check_errors:
             environment._raise_errors_since(environment._errors_acknowledged)
+
+
+def _roomier_advance_time(environment: simcord.Env, seconds: float = 30.0) -> None:
+    """Give ``advance_time`` more real time than SimCord's 5 s settle deadline.
+
+    Advancing the virtual clock by hours runs every loop and job due meanwhile, each with real
+    database I/O; on a loaded two-core machine that can take longer than 5 s. Only the advance
+    gets the longer deadline: elsewhere the deadline also decides which short timers (a notice
+    deleted after 10 s) count as still pending, and tests rely on the default there.
+    """
+    advance = environment.advance_time
+
+    async def advance_time(amount: float) -> None:
+        default = environment.settle_timeout
+        environment.settle_timeout = seconds
+        try:
+            await advance(amount)
+        finally:
+            environment.settle_timeout = default
+
+    environment.advance_time = advance_time  # type: ignore[method-assign]
 
 
 @dataclass
