@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,17 +13,45 @@ from typing import Any
 import discord
 import pytest
 import simcord
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from fish_bot.bot import BUILTIN_COGS, FishBot
 from fish_bot.config import Settings
 
 OWNER_ID = 900000000000000001
+PG_URL = os.environ.get("FISHBOT_TEST_DATABASE_URL", "").strip()
+
+
+async def _pg_admin(statement: str) -> None:
+    engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(sa.text(statement))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
-def fish_settings(tmp_path: Path) -> Settings:
-    """Settings for a test bot: its own data folder and SQLite file, one bot owner."""
-    return Settings(data_dir=tmp_path / "data", prefix="!", owner_ids=[OWNER_ID])
+def fish_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """Settings for a test bot: its own data folder and SQLite file, one bot owner.
+
+    A test that asks for ``db_backend`` runs once per database: on PostgreSQL the bot gets a
+    database of its own, dropped afterwards.
+    """
+    backend = (
+        request.getfixturevalue("db_backend") if "db_backend" in request.fixturenames else "sqlite"
+    )
+    database = ""
+    url = ""
+    if backend == "postgresql":
+        database = f"fb_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{database}"'))
+        url = make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+    yield Settings(data_dir=tmp_path / "data", prefix="!", owner_ids=[OWNER_ID], database_url=url)
+    if database:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
 @pytest.fixture

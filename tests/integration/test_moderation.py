@@ -777,10 +777,15 @@ async def test_mentions_in_reasons_never_ping(env: simcord.Env, mw: World) -> No
     assert case.reason == reason
 
 
-async def test_concurrent_warns_get_consecutive_case_numbers(env: simcord.Env, mw: World) -> None:
-    members = [mw.guild.add_member(env.create_user(f"user{i}")) for i in range(20)]
+async def test_concurrent_warns_get_consecutive_case_numbers(
+    env: simcord.Env, mw: World, db_backend: str
+) -> None:
+    """50 warns at once: case numbers 1..50, no gap, no duplicate (SQLite and PostgreSQL)."""
+    count = 50
+    assert fish(env).database.dialect == db_backend
+    members = [mw.guild.add_member(env.create_user(f"user{i}")) for i in range(count)]
     await env.settle()
-    # Twenty commands arrive before the bot handles any of them.
+    # Fifty commands arrive before the bot handles any of them.
     for index, member in enumerate(members):
         env.backend.create_message(
             mw.general.id, mw.moderator.id, f"!warn {member.mention} warn {index}"
@@ -788,7 +793,8 @@ async def test_concurrent_warns_get_consecutive_case_numbers(env: simcord.Env, m
     await env.settle()
 
     found = await cases(env, mw)
-    assert sorted(case.case_number for case in found) == list(range(1, 21))
+    assert sorted(case.case_number for case in found) == list(range(1, count + 1))
     assert {case.user_id for case in found} == {member.id for member in members}
     replies = [m.content for m in mw.general.history() if m.author.id == fish(env).user.id]  # type: ignore[union-attr]
-    assert sorted(int(r.split("Case #")[1].split(")")[0]) for r in replies) == list(range(1, 21))
+    numbers = sorted(int(r.split("Case #")[1].split(")")[0]) for r in replies)
+    assert numbers == list(range(1, count + 1))
