@@ -265,7 +265,13 @@ class BaseCog(commands.Cog):
             raise PermissionCheckFailure(denial) from None
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        """Permission check for the cog's pure slash commands."""
+        """Permission check for the cog's pure slash commands.
+
+        A hybrid command used as a slash command is checked by :meth:`cog_check`, which
+        discord.py runs right after this hook; deciding here too would evaluate it twice.
+        """
+        if isinstance(interaction.command, commands.hybrid.HybridAppCommand):
+            return True
         try:
             return await self.check_permissions(interaction)
         except PermissionDenied as denial:
