@@ -366,15 +366,21 @@ class CommandsMixin(_MixinBase):
         cog = find_cog(self.bot, name)
         return cog.qualified_name if cog is not None else None
 
+    async def _settings_scope(self, ctx: commands.Context[Any], name: str) -> str | None:
+        """The settings scope for ``name``; when there is none, says so and returns None."""
+        scope = self._settings_cog(name)
+        if scope is None:
+            await _say(ctx, f"No loaded module is called `{truncate(name, 50)}`.", ephemeral=True)
+        return scope
+
     @settings_group.command(name="show")
     @admin_override()
     @requires_rank(SETTINGS_RANK)
     @app_commands.describe(cog="The module whose settings to show")
     async def settings_show(self, ctx: commands.Context[Any], cog: str) -> None:
         """Show every setting of a module: its value here, where it comes from, and its rules."""
-        scope = self._settings_cog(cog)
+        scope = await self._settings_scope(ctx, cog)
         if scope is None:
-            await _say(ctx, f"No loaded module is called `{truncate(cog, 50)}`.", ephemeral=True)
             return
         manager = self.bot.config_manager
         guild_id = ctx.guild.id if ctx.guild else None
@@ -426,9 +432,8 @@ class CommandsMixin(_MixinBase):
         if ctx.interaction is None:
             value, flagged = split_global(value)
             global_ = global_ or flagged
-        scope = self._settings_cog(cog)
+        scope = await self._settings_scope(ctx, cog)
         if scope is None:
-            await _say(ctx, f"No loaded module is called `{truncate(cog, 50)}`.", ephemeral=True)
             return
         if not await self._scope_allowed(ctx, global_):
             return
@@ -464,9 +469,8 @@ class CommandsMixin(_MixinBase):
         global_: Annotated[bool, GlobalFlag] = False,
     ) -> None:
         """Remove this server's value of a setting (--global: the global value)."""
-        scope = self._settings_cog(cog)
+        scope = await self._settings_scope(ctx, cog)
         if scope is None:
-            await _say(ctx, f"No loaded module is called `{truncate(cog, 50)}`.", ephemeral=True)
             return
         if not await self._scope_allowed(ctx, global_):
             return
