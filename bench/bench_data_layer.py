@@ -8,7 +8,7 @@ Measures, per database:
 * case allocation: ``CaseController.insert_case`` from 50 concurrent tasks (numbers must come
   out 1..N with no gap; the benchmark checks it);
 * a settings read (``ConfigManager.get``, served from memory);
-* a permission decision's stored layers (``RuleStore`` after the guild is cached).
+* a permission decision's stored layers (``PermissionStore`` after the guild is cached).
 
 PostgreSQL runs in a schema of its own, dropped afterwards.
 """
@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from fish_bot.core.rules import RuleStore
+from fish_bot.core.permission_store import PermissionStore
 from fish_bot.core.settings.manager import ConfigManager, parse_settings_config
 from fish_bot.database import migrations
 from fish_bot.database.coordinator import DatabaseCoordinator
@@ -75,7 +75,7 @@ async def bench_settings(db: DatabaseCoordinator) -> dict[str, float]:
 
 
 async def bench_rules(db: DatabaseCoordinator) -> dict[str, float]:
-    store = RuleStore(db)
+    store = PermissionStore(db)
     await store.set_role_rank(1, 100, 5)
     await store.deny(1, "warn", "role", 200)
     await store.role_ranks(1)  # the first read of a guild loads it (one query per table)

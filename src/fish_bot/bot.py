@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 
 #: Cogs that ship with Fish Bot and load by default.
 BUILTIN_COGS: tuple[str, ...] = (
-    "fish_bot.cogs.core",
-    "fish_bot.cogs.guild_config",
+    "fish_bot.cogs.admin",
+    "fish_bot.cogs.server_config",
     "fish_bot.cogs.moderation",
 )
 
@@ -88,7 +88,7 @@ class FishBot(commands.AutoShardedBot):
         self.db = DatabaseCoordinator(self.database)
         self.config_manager = ConfigManager(self.db)
         self.permissions = PermissionManager(self)
-        self.rule_store: Any = None
+        self.permission_store: Any = None
         self.scheduler: Any = None
         self.prefixes: dict[int, str] = {}
         self.extensions_to_load: list[str] = list(BUILTIN_COGS if cogs is None else cogs)
@@ -133,17 +133,17 @@ class FishBot(commands.AutoShardedBot):
         self.scheduler = JobScheduler(
             self.db, logger=logging.getLogger("fish_bot.scheduler"), poll_interval=300
         )
-        self._install_rule_store()
+        self._install_permission_store()
         for name in self.all_cog_packages():
             await self.load_cog(name)
         await self.sync_app_commands()
 
-    def _install_rule_store(self) -> None:
+    def _install_permission_store(self) -> None:
         try:
-            module = importlib.import_module("fish_bot.core.rules")
+            module = importlib.import_module("fish_bot.core.permission_store")
         except ModuleNotFoundError:
             return
-        self.rule_store = module.RuleStore(self.db)
+        self.permission_store = module.PermissionStore(self.db)
 
     async def on_ready(self) -> None:
         """Start the job scheduler once the guild cache is filled (jobs need guilds)."""

@@ -58,16 +58,16 @@ def test_controllers_are_created_once_and_reused() -> None:
     assert db.get("guild") is db.guild
     assert db.guild_config is db.get("guild_config")
     assert db.cog_setting is db.cog_setting
-    assert db.guild.db is db.service
-    assert db.cog_setting.db is db.service
+    assert db.guild.service is db.service
+    assert db.cog_setting.service is db.service
 
 
 def test_each_coordinator_has_its_own_controllers() -> None:
     first = DatabaseCoordinator(DatabaseService("sqlite+aiosqlite:///a.db"))
     second = DatabaseCoordinator(DatabaseService("sqlite+aiosqlite:///b.db"))
     assert first.guild is not second.guild
-    assert first.guild.db is first.service
-    assert second.guild.db is second.service
+    assert first.guild.service is first.service
+    assert second.guild.service is second.service
 
 
 @pytest.mark.usefixtures("isolated_registry")
@@ -82,7 +82,7 @@ def test_controllers_are_created_lazily() -> None:
 
     assert first is second
     assert factory.calls == 1
-    assert first.db is db.service
+    assert first.service is db.service
 
 
 def test_unknown_controller_raises_attribute_error() -> None:

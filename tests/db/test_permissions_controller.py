@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy.exc
 
-from fish_bot.core.rules import RuleStore
+from fish_bot.core.permission_store import PermissionStore
 from fish_bot.database import migrations
 from fish_bot.database.coordinator import DatabaseCoordinator
 from fish_bot.database.models import RuleTarget
@@ -173,7 +173,7 @@ async def test_check_constraint_refuses_unknown_target_type(db: DatabaseCoordina
 
 
 async def test_rule_store_validates_before_writing(db: DatabaseCoordinator, stored: Stored) -> None:
-    store = RuleStore(db)
+    store = PermissionStore(db)
     for bad in (11, -1):
         with pytest.raises(UserFacingError, match="from 0 to 10"):
             await store.set_role_rank(G1, ROLE_A, bad)
@@ -192,7 +192,7 @@ async def test_rule_store_validates_before_writing(db: DatabaseCoordinator, stor
 
 async def test_rule_store_serves_from_cache_after_load(db: DatabaseCoordinator) -> None:
     await seed(db)
-    store = RuleStore(db)
+    store = PermissionStore(db)
     assert not store.is_loaded(G1)
 
     before, selects_before = db.service.stats.queries, selects(db)
@@ -241,7 +241,7 @@ async def test_rule_store_serves_from_cache_after_load(db: DatabaseCoordinator) 
 
 async def test_rule_store_writes_update_cache_and_database(db: DatabaseCoordinator) -> None:
     await seed(db)
-    store = RuleStore(db)
+    store = PermissionStore(db)
     await store.command_rules(G1, "ping")  # load
 
     await store.deny(G1, "ping", "role", ROLE_A)  # flips the allow rule
@@ -266,7 +266,7 @@ async def test_rule_store_writes_update_cache_and_database(db: DatabaseCoordinat
     assert db.service.stats.queries == before
 
     # A fresh store (a restart) reads the same from the database.
-    fresh = RuleStore(db)
+    fresh = PermissionStore(db)
     assert await fresh.command_rules(G1, "ping") == expected_rules
     assert await fresh.role_ranks(G1) == {ROLE_A: 3, ROLE_C: 6}
     assert await fresh.command_rank(G1, "perm show") == 9
@@ -287,7 +287,7 @@ async def test_rule_store_write_in_transaction_rolls_back_cleanly(
     db: DatabaseCoordinator,
 ) -> None:
     await seed(db)
-    store = RuleStore(db)
+    store = PermissionStore(db)
     assert await store.role_ranks(G1) == {ROLE_A: 3, ROLE_B: 10}
 
     class Boom(Exception):

@@ -57,8 +57,8 @@ async def set_up_moderation(env: simcord.Env, world: World) -> World:
     """Moderators rank 5, admins rank 6, #mod-log as the mod log."""
     bot = fish(env)
     calm_scheduler(env)
-    await bot.rule_store.set_role_rank(world.guild.id, world.mod_role.id, MOD_RANK)
-    await bot.rule_store.set_role_rank(world.guild.id, world.admin_role.id, ADMIN_RANK)
+    await bot.permission_store.set_role_rank(world.guild.id, world.mod_role.id, MOD_RANK)
+    await bot.permission_store.set_role_rank(world.guild.id, world.admin_role.id, ADMIN_RANK)
     await bot.db.guild_config.set_log_channel(world.guild.id, "mod", world.mod_log.id)
     return world
 

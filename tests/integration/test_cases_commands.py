@@ -28,7 +28,7 @@ async def cases_world(env: simcord.Env, world: World) -> World:
     """The world with ranks: Moderator 4, Helper 2 (the moderation cog is built in)."""
     bot = fish(env)
     moderation(env)
-    store = bot.rule_store
+    store = bot.permission_store
     await store.set_role_rank(world.guild.id, world.mod_role.id, 4)
     helper = world.guild.create_role("Helper")
     await store.set_role_rank(world.guild.id, helper.id, 2)
@@ -154,7 +154,7 @@ async def test_only_the_invoker_can_turn_pages(env: simcord.Env, cases_world: Wo
 
     # The buttons follow the permission model: once the helper's rank is gone, clicks stop.
     helper_role = world.guild.roles["Helper"]
-    await fish(env).rule_store.remove_role_rank(world.guild.id, helper_role.id)
+    await fish(env).permission_store.remove_role_rank(world.guild.id, helper_role.id)
     denied = await world.member2.click(message, label="Next")
     assert denied.response is not None and denied.response.ephemeral
     assert denied.response.content == "⛔ `cases` needs permission rank 2; your rank is 0."

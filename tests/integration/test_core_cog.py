@@ -12,7 +12,7 @@ import simcord
 
 from fish_bot.bot import FishBot
 
-COGS = ["fish_bot.cogs.core", "fish_bot.cogs.example"]
+COGS = ["fish_bot.cogs.admin", "fish_bot.cogs.example"]
 
 
 @pytest.fixture
@@ -307,7 +307,7 @@ async def test_cog_list_load_unload_reload(env: simcord.Env, world: Any, owner: 
     listing = await say(owner, world.general, "!cog list")
     fields = {field.name: field.value for field in listing.embeds[0].fields}
     assert "**Example** `fish_bot.cogs.example`" in fields["Loaded"]
-    assert "**Core** `fish_bot.cogs.core`" in fields["Loaded"]
+    assert "**Core** `fish_bot.cogs.admin`" in fields["Loaded"]
 
     reply = await say(owner, world.general, "!cog unload example")
     assert reply.content == "✅ Unloaded `fish_bot.cogs.example`."

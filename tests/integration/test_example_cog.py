@@ -15,7 +15,7 @@ from fish_bot.bot import FishBot
 from fish_bot.config import Settings
 from fish_bot.core.views import FishView, RoutedView, make_custom_id, routed_button
 
-COGS = ["fish_bot.cogs.core", "fish_bot.cogs.example"]
+COGS = ["fish_bot.cogs.admin", "fish_bot.cogs.example"]
 
 
 @pytest.fixture

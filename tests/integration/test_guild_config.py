@@ -1,4 +1,4 @@
-"""The `config` commands end to end: the real FishBot and its GuildConfig cog under SimCord.
+"""The `config` commands end to end: the real FishBot and its ServerConfig cog under SimCord.
 
 Prefix, log channels, jail, reason-required and permission ranks are set through the commands
 (prefix and slash) and checked in the database, in the bot's caches and after a restart.
@@ -52,7 +52,7 @@ async def config_row(env: simcord.Env, guild_id: int) -> Any:
 
 
 async def test_config_cog_loads_by_default(env: simcord.Env, world: World) -> None:
-    assert env.bot.get_cog("GuildConfig") is not None
+    assert env.bot.get_cog("ServerConfig") is not None
     reply = await say(world.admin, world.general, "!config")
     assert reply.startswith("**config**: Server configuration")
     assert "`!config prefix [new]`" in reply
@@ -224,7 +224,7 @@ async def test_ranks_init_is_idempotent(env: simcord.Env, world: World) -> None:
     managers = world.guild.create_role(
         "Managers", permissions=discord.Permissions(manage_guild=True, kick_members=True)
     )
-    store = fish(env).rule_store
+    store = fish(env).permission_store
     # A rank set by hand is kept.
     await store.set_role_rank(world.guild.id, world.mod_role.id, 4)
 
@@ -312,7 +312,7 @@ async def test_a_rank_7_member_cannot_hand_out_higher_ranks(env: simcord.Env, wo
     reply = await say(moderator, chan, '!config ranks command "perm rank set" 0')
     assert reply.startswith("⛔ Your permission rank is 7: you can't set or change rank 8.")
     simcord.assert_error(env, contains="Your permission rank is 7")
-    ranks = await fish(env).rule_store.role_ranks(world.guild.id)
+    ranks = await fish(env).permission_store.role_ranks(world.guild.id)
     assert ranks[world.mod_role.id] == 7
 
 
@@ -335,7 +335,7 @@ async def test_members_are_refused_and_the_owner_and_admins_override(
     assert await config_row(env, world.guild.id) is None
 
     # Rules that would lock everybody out: the owner and Administrators still get through.
-    store = fish(env).rule_store
+    store = fish(env).permission_store
     await store.deny(world.guild.id, "config prefix", "channel", chan.id)
     await store.set_command_rank(world.guild.id, "config prefix", 10)
     assert (await say(world.owner, chan, "!config prefix %")).startswith("✅")

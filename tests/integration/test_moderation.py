@@ -601,7 +601,7 @@ async def test_every_action_needs_the_moderators_permission(
     helper_role = mw.guild.create_role("Helper")
     helper = mw.guild.add_member(env.create_user("helper"), roles=[helper_role])
     await env.settle()
-    await fish(env).rule_store.set_role_rank(mw.guild.id, helper_role.id, 6)
+    await fish(env).permission_store.set_role_rank(mw.guild.id, helper_role.id, 6)
 
     reply = await say(helper, mw.general, "!" + command.format(t=mw.member.mention))
 
@@ -642,7 +642,7 @@ async def test_the_bots_top_role_must_be_above_the_target(env: simcord.Env, mw: 
 
 async def test_the_moderator_needs_the_discord_permission(env: simcord.Env, mw: World) -> None:
     # Members get rank 4 (enough for ban) but have no Ban Members permission.
-    await fish(env).rule_store.set_role_rank(mw.guild.id, mw.member_role.id, 4)
+    await fish(env).permission_store.set_role_rank(mw.guild.id, mw.member_role.id, 4)
     outsider = env.create_user("outsider")
 
     reply = await say(mw.member, mw.general, f"!ban {outsider.id} x")
@@ -661,7 +661,7 @@ async def test_the_moderator_needs_the_rank(env: simcord.Env, mw: World) -> None
     assert result.response.content == "⛔ `ban` needs permission rank 4; your rank is 0."
     simcord.assert_error(env, Exception, contains="needs permission rank 4")
     # A moderator (rank 5) has more than ban's 4, a guild can raise it.
-    await fish(env).rule_store.set_command_rank(mw.guild.id, "ban", 6)
+    await fish(env).permission_store.set_command_rank(mw.guild.id, "ban", 6)
     reply = await say(mw.moderator, mw.general, f"!ban {mw.member2.mention}")
     assert reply == "⛔ `ban` needs permission rank 6; your rank is 5."
     simcord.assert_error(env, PermissionCheckFailure)

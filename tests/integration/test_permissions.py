@@ -110,8 +110,8 @@ def role_mention(role: Any) -> str:
 def store_of(env: simcord.Env) -> Any:
     bot = env.bot
     assert isinstance(bot, FishBot)
-    assert bot.rule_store is not None
-    return bot.rule_store
+    assert bot.permission_store is not None
+    return bot.permission_store
 
 
 # --- layer 1: bot owners --------------------------------------------------------------------

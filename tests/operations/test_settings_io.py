@@ -197,7 +197,7 @@ def test_declared_settings_need_no_discord_and_touch_no_disk(tmp_path: Path) -> 
     catalog = declared_settings(Settings(data_dir=tmp_path / "never"))
     assert {"allowed_channels", "tick_interval"} <= set(catalog.specs["Example"])
     assert catalog.specs["Example"]["tick_interval"].rules.kind == "duration"
-    assert catalog.packages["Core"] == "fish_bot.cogs.core"
+    assert catalog.packages["Core"] == "fish_bot.cogs.admin"
     assert not (tmp_path / "never").exists()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fish_bot.cogs.core.utils import (
+from fish_bot.cogs.admin.utils import (
     FIELD_LIMIT,
     format_value,
     join_lines,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from discord.ext import commands
 
-from fish_bot.cogs.core.commands import CommandsMixin
+from fish_bot.cogs.admin.commands import CommandsMixin
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

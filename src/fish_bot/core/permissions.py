@@ -124,7 +124,7 @@ def subject_from(
 
 
 class PermissionManager:
-    """Evaluates the permission model; stored rules and ranks come from :class:`RuleStore`."""
+    """Evaluates the permission model; stored rules and ranks come from :class:`PermissionStore`."""
 
     def __init__(self, bot: FishBot) -> None:
         self.bot = bot
@@ -134,7 +134,7 @@ class PermissionManager:
 
     async def command_rules(self, guild_id: int, command: str) -> dict[str, set[int]]:
         """Stored per-command rules: keys allow_roles, deny_roles, allow_channels, deny_channels."""
-        store = getattr(self.bot, "rule_store", None)
+        store = getattr(self.bot, "permission_store", None)
         if store is None:
             return {}
         return await store.command_rules(guild_id, command)
@@ -144,7 +144,7 @@ class PermissionManager:
         from fish_bot.core.base_cog import command_meta
 
         declared = int(command_meta(command, "rank", 0) or 0) if command is not None else 0
-        store = getattr(self.bot, "rule_store", None)
+        store = getattr(self.bot, "permission_store", None)
         if store is None or command is None:
             return declared
         override = await store.command_rank(guild_id, command.qualified_name)
@@ -154,7 +154,7 @@ class PermissionManager:
         """The highest rank of the member's roles (the guild owner has the top rank)."""
         if member.guild.owner_id == member.id:
             return MAX_RANK
-        store = getattr(self.bot, "rule_store", None)
+        store = getattr(self.bot, "permission_store", None)
         if store is None:
             return 0
         ranks = await store.role_ranks(member.guild.id)

@@ -383,7 +383,7 @@ class _Checker:
     # permissions
 
     def permissions(self, section: Any) -> None:
-        from fish_bot.core.rules import validate_command_name, validate_rank
+        from fish_bot.core.permission_store import validate_command_name, validate_rank
 
         guilds = self.mapping(section, "permissions")
         for raw_id, entry in (guilds or {}).items():
@@ -428,7 +428,7 @@ class _Checker:
                     self.problem(f"{spot}: {error.message}")
 
     def rule(self, guild_id: int, rule: Any, where: str) -> None:
-        from fish_bot.core.rules import validate_command_name
+        from fish_bot.core.permission_store import validate_command_name
 
         if not isinstance(rule, Mapping):
             self.problem(f"{where}: expected a mapping with command, target, id and allow")

@@ -84,11 +84,11 @@ def _is_data_error(error: DBAPIError) -> bool:
 class BaseController(Generic[ModelT]):
     """Generic CRUD, pagination and bulk operations for one model."""
 
-    def __init__(self, model: type[ModelT], db: DatabaseService) -> None:
-        if db is None:
+    def __init__(self, model: type[ModelT], service: DatabaseService) -> None:
+        if service is None:
             raise TypeError(f"{type(self).__name__} needs a DatabaseService")
         self.model = model
-        self.db = db
+        self.service = service
         self.table: sa.Table = model.__table__  # type: ignore[attr-defined]
         self._pk_columns: tuple[sa.Column[Any], ...] = tuple(self.table.primary_key.columns)
         self._column_names = frozenset(self.table.columns.keys())
@@ -108,7 +108,7 @@ class BaseController(Generic[ModelT]):
         ``row`` holds the values being written, so an integrity error can name the key.
         """
         try:
-            async with self.db.session(write=write) as session:
+            async with self.service.session(write=write) as session:
                 yield session
         except IntegrityError as error:
             raise self._integrity_error(error, row) from None
@@ -348,7 +348,7 @@ class BaseController(Generic[ModelT]):
         row = {k: v for k, v in row.items() if k in data or v is not None}
         conflict = list(conflict_columns or [col.name for col in self._pk_columns])
         updates = list(update_columns or [k for k in data if k not in conflict])
-        insert_fn = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
+        insert_fn = postgresql.insert if self.service.dialect == "postgresql" else sqlite.insert
         statement = insert_fn(self.table).values(**row)
         if updates:
             statement = statement.on_conflict_do_update(

@@ -30,8 +30,8 @@ RESTRICTIONS: dict[CaseType, CaseType] = {
 class CaseController(BaseController[Case]):
     """Moderation cases. The case number is allocated atomically per guild."""
 
-    def __init__(self, db: DatabaseService) -> None:
-        super().__init__(Case, db)
+    def __init__(self, service: DatabaseService) -> None:
+        super().__init__(Case, service)
 
     async def insert_case(
         self,
@@ -47,8 +47,8 @@ class CaseController(BaseController[Case]):
     ) -> Case:
         """Record a case with the guild's next number (number and row in one transaction)."""
         kind = CaseType(case_type)
-        async with self.db.transaction():
-            number = await GuildController(self.db).next_case_number(guild_id)
+        async with self.service.transaction():
+            number = await GuildController(self.service).next_case_number(guild_id)
             return await self.create(
                 guild_id=guild_id,
                 case_number=number,

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 class GuildController(BaseController[Guild]):
     """Guild rows and the per-guild case counter."""
 
-    def __init__(self, db: DatabaseService) -> None:
-        super().__init__(Guild, db)
+    def __init__(self, service: DatabaseService) -> None:
+        super().__init__(Guild, service)
 
     async def ensure(self, guild_id: int) -> Guild:
         """The guild's row, created when missing."""
@@ -48,7 +48,9 @@ class GuildController(BaseController[Guild]):
             return int(number)
 
     async def _insert_missing(self, session: Any, guild_id: int) -> None:
-        insert = sa.dialects.sqlite.insert if self.db.is_sqlite else sa.dialects.postgresql.insert
+        insert = (
+            sa.dialects.sqlite.insert if self.service.is_sqlite else sa.dialects.postgresql.insert
+        )
         await session.execute(
             insert(Guild.__table__)  # type: ignore[attr-defined]
             .values(id=guild_id, joined_at=discord.utils.utcnow(), case_count=0)
@@ -59,23 +61,23 @@ class GuildController(BaseController[Guild]):
 class GuildConfigController(BaseController[GuildConfig]):
     """Per-guild configuration: prefix, log channels, jail, moderation rules."""
 
-    def __init__(self, db: DatabaseService) -> None:
-        super().__init__(GuildConfig, db)
+    def __init__(self, service: DatabaseService) -> None:
+        super().__init__(GuildConfig, service)
 
     async def get_config(self, guild_id: int) -> GuildConfig | None:
         return await self.get_by_id(guild_id)
 
     async def get_or_create_config(self, guild_id: int) -> GuildConfig:
         """The guild's configuration, created with defaults (and its guild row) when missing."""
-        async with self.db.transaction():
-            await GuildController(self.db).ensure(guild_id)
+        async with self.service.transaction():
+            await GuildController(self.service).ensure(guild_id)
             config, _ = await self.get_or_create(guild_id=guild_id)
             return config
 
     async def update_config(self, guild_id: int, **values: Any) -> GuildConfig:
         """Change configuration values, creating the configuration when missing."""
         self._check_columns(values)
-        async with self.db.transaction():
+        async with self.service.transaction():
             await self.get_or_create_config(guild_id)
             updated = await self.update_by_id(guild_id, **values)
             assert updated is not None
@@ -114,8 +116,8 @@ class GuildConfigController(BaseController[GuildConfig]):
 class CogSettingController(BaseController[CogSetting]):
     """Stored cog settings; guild_id 0 holds a cog's global values."""
 
-    def __init__(self, db: DatabaseService) -> None:
-        super().__init__(CogSetting, db)
+    def __init__(self, service: DatabaseService) -> None:
+        super().__init__(CogSetting, service)
 
     async def values_for_cog(self, cog: str) -> list[CogSetting]:
         """Every stored value of one cog, global and per guild."""
@@ -135,7 +137,7 @@ class CogSettingController(BaseController[CogSetting]):
         self, cog: str, values: dict[str, Any], guild_id: int | None = None
     ) -> None:
         """Store several values in one transaction: all are written or none."""
-        async with self.db.transaction():
+        async with self.service.transaction():
             for key, value in values.items():
                 await self.set_value(cog, key, value, guild_id)
 

@@ -2,8 +2,8 @@
 
 Reads are batched per guild: :meth:`PermissionController.load_guild` reads a guild's rules,
 role ranks and command ranks with one query per table, in one session. The rule store
-(:mod:`fish_bot.core.rules`) caches that result, so a permission check does no query once a
-guild is loaded.
+(:mod:`fish_bot.core.permission_store`) caches that result, so a permission check does no
+query once a guild is loaded.
 
 Writes create the guild row when it is missing (the tables refer to it) and run in one
 transaction. A rank outside 0..10 is refused by the database's CHECK constraint, which arrives
@@ -39,11 +39,11 @@ class GuildPermissions:
 class PermissionController(BaseController[CommandRule]):
     """Command rules (this controller's own table), role ranks and command ranks."""
 
-    def __init__(self, db: DatabaseService) -> None:
-        super().__init__(CommandRule, db)
+    def __init__(self, service: DatabaseService) -> None:
+        super().__init__(CommandRule, service)
         #: Generic operations on ``role_rank`` and ``command_rank``.
-        self.role_ranks: BaseController[RoleRank] = BaseController(RoleRank, db)
-        self.command_ranks: BaseController[CommandRank] = BaseController(CommandRank, db)
+        self.role_ranks: BaseController[RoleRank] = BaseController(RoleRank, service)
+        self.command_ranks: BaseController[CommandRank] = BaseController(CommandRank, service)
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -92,8 +92,8 @@ class PermissionController(BaseController[CommandRule]):
     ) -> CommandRule:
         """Allow or deny a role or channel for a command (replaces an existing rule)."""
         target = RuleTarget(target_type).value
-        async with self.db.transaction():
-            await GuildController(self.db).ensure(guild_id)
+        async with self.service.transaction():
+            await GuildController(self.service).ensure(guild_id)
             return await self.upsert(
                 guild_id=guild_id,
                 command=command,
@@ -117,8 +117,8 @@ class PermissionController(BaseController[CommandRule]):
 
     async def set_role_rank(self, guild_id: int, role_id: int, rank: int) -> RoleRank:
         """Give a role a permission rank (0..10)."""
-        async with self.db.transaction():
-            await GuildController(self.db).ensure(guild_id)
+        async with self.service.transaction():
+            await GuildController(self.service).ensure(guild_id)
             return await self.role_ranks.upsert(guild_id=guild_id, role_id=role_id, rank=rank)
 
     async def remove_role_rank(self, guild_id: int, role_id: int) -> bool:
@@ -127,8 +127,8 @@ class PermissionController(BaseController[CommandRule]):
 
     async def set_command_rank(self, guild_id: int, command: str, rank: int) -> CommandRank:
         """Override the rank a command needs in a guild (0..10)."""
-        async with self.db.transaction():
-            await GuildController(self.db).ensure(guild_id)
+        async with self.service.transaction():
+            await GuildController(self.service).ensure(guild_id)
             return await self.command_ranks.upsert(guild_id=guild_id, command=command, rank=rank)
 
     async def remove_command_rank(self, guild_id: int, command: str) -> bool:
@@ -139,7 +139,7 @@ class PermissionController(BaseController[CommandRule]):
 
     async def clear_guild(self, guild_id: int) -> int:
         """Remove every rule and rank of a guild (one transaction); returns rows removed."""
-        async with self.db.transaction():
+        async with self.service.transaction():
             removed = await self.delete_where({"guild_id": guild_id})
             removed += await self.role_ranks.delete_where({"guild_id": guild_id})
             removed += await self.command_ranks.delete_where({"guild_id": guild_id})

@@ -52,8 +52,8 @@ def _payload_matches(payload: Any, wanted: Mapping[str, Any]) -> bool:
 class ScheduledJobController(BaseController[ScheduledJob]):
     """Persisted jobs: add, claim, finish, fail, cancel and the runner's queries."""
 
-    def __init__(self, db: DatabaseService) -> None:
-        super().__init__(ScheduledJob, db)
+    def __init__(self, service: DatabaseService) -> None:
+        super().__init__(ScheduledJob, service)
 
     # --- writes --------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@
 * ``command_rank``: a guild's override of the rank a command needs.
 
 Every row belongs to a guild and goes when the guild row is deleted (``ON DELETE CASCADE``).
-The rule store (:mod:`fish_bot.core.rules`) caches these per guild.
+The rule store (:mod:`fish_bot.core.permission_store`) caches these per guild.
 """
 
 from __future__ import annotations

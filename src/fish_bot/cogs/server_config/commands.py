@@ -18,19 +18,19 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from fish_bot.cogs.core.perm_commands import (
+from fish_bot.cogs.admin.perm_commands import (
     CommandConverter,
     command_autocomplete,
     rank_autocomplete,
 )
-from fish_bot.cogs.guild_config.constants import (
+from fish_bot.cogs.server_config.constants import (
     CONFIG_RANK,
     EMBED_COLOUR,
     LOG_KIND_LABELS,
     NO_PINGS,
     PREFIX_MAX_LENGTH,
 )
-from fish_bot.cogs.guild_config.utils import (
+from fish_bot.cogs.server_config.utils import (
     CLEAR,
     ChannelArg,
     Clear,
@@ -42,14 +42,18 @@ from fish_bot.cogs.guild_config.utils import (
     validate_prefix,
 )
 from fish_bot.core.decorators import hybrid_group
+from fish_bot.core.permission_store import (
+    check_rank_authority,
+    set_command_rank_as,
+    set_role_rank_as,
+)
 from fish_bot.core.permissions import MAX_RANK, admin_override, requires_rank
-from fish_bot.core.rules import check_rank_authority, set_command_rank_as, set_role_rank_as
 from fish_bot.database.models.core import GuildConfig, LogKind
 from fish_bot.exceptions import UserFacingError
 
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
-    from fish_bot.core.rules import RuleStore
+    from fish_bot.core.permission_store import PermissionStore
 
     _MixinBase = BaseCog
     CommandArg = commands.Command[Any, ..., Any]
@@ -108,8 +112,8 @@ class ConfigCommandsMixin(_MixinBase):
             lines.append(f"`{usage}` — {sub.short_doc}")
         return "\n".join(lines)
 
-    def _config_store(self) -> RuleStore:
-        store = self.bot.rule_store
+    def _config_store(self) -> PermissionStore:
+        store = self.bot.permission_store
         if store is None:
             raise UserFacingError("Permission ranks are not available on this bot.")
         return store

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 #: Where the built-in cog packages live; a short name ``example`` means ``fish_bot.cogs.example``.
 COG_PACKAGE_ROOT = "fish_bot.cogs"
-CORE_EXTENSION = "fish_bot.cogs.core"
+CORE_EXTENSION = "fish_bot.cogs.admin"
 
 #: Replies never ping anyone.
 NO_PINGS = discord.AllowedMentions.none()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fish_bot.cogs.core.cog import Core
+from fish_bot.cogs.admin.cog import Core
 
 if TYPE_CHECKING:
     from fish_bot.bot import FishBot

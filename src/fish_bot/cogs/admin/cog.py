@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fish_bot.cogs.core.commands import CommandsMixin
-from fish_bot.cogs.core.perm_commands import PermissionCommandsMixin
+from fish_bot.cogs.admin.commands import CommandsMixin
+from fish_bot.cogs.admin.perm_commands import PermissionCommandsMixin
 from fish_bot.core.base_cog import BaseCog
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from fish_bot.cogs.guild_config.constants import (
+from fish_bot.cogs.server_config.constants import (
     DEFAULT_RANK_RULES,
     NONE_WORDS,
     PREFIX_MAX_LENGTH,

@@ -1,7 +1,9 @@
-"""RuleStore: the stored permission layers 5 (per-command rules) and 6 (ranks), cached per guild.
+"""PermissionStore: the stored permission layers 5 (per-command rules) and 6 (ranks), cached
+per guild.
 
 :class:`~fish_bot.core.permissions.PermissionManager` reads a guild's rules through three hooks
-(:meth:`RuleStore.command_rules`, :meth:`RuleStore.command_rank`, :meth:`RuleStore.role_ranks`).
+(:meth:`PermissionStore.command_rules`, :meth:`PermissionStore.command_rank`,
+:meth:`PermissionStore.role_ranks`).
 The first read of a guild loads everything it stored with one round of batch queries (one per
 table); later reads are served from memory, so a permission check does no I/O.
 
@@ -127,7 +129,7 @@ def validate_command_name(command: str) -> str:
     return name
 
 
-class RuleStore:
+class PermissionStore:
     """Per-guild permission rules and ranks with an in-memory cache."""
 
     def __init__(self, db: DatabaseCoordinator) -> None:
@@ -337,7 +339,7 @@ async def set_role_rank_as(
     bot: FishBot, actor: discord.abc.User, guild: discord.Guild, role: discord.Role, rank: int
 ) -> str:
     """Give a role a rank on behalf of ``actor`` (within their authority); returns the reply."""
-    store: RuleStore = bot.rule_store
+    store: PermissionStore = bot.permission_store
     current = (await store.role_ranks(guild.id)).get(role.id, 0)
     await check_rank_authority(bot, actor, guild, rank, current)
     await store.set_role_rank(guild.id, role.id, rank)
@@ -353,7 +355,7 @@ async def set_command_rank_as(
     value = parse_rank(rank)
     name = str(getattr(command, "qualified_name", command))
     declared = int(command_meta(command, "rank", 0) or 0)
-    store: RuleStore = bot.rule_store
+    store: PermissionStore = bot.permission_store
     override = await store.command_rank(guild.id, name)
     current = declared if override is None else override
     await check_rank_authority(bot, actor, guild, current, declared if value is None else value)

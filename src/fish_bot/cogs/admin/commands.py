@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from fish_bot.cogs.core.utils import (
+from fish_bot.cogs.admin.utils import (
     CORE_EXTENSION,
     DESCRIPTION_LIMIT,
     NO_PINGS,

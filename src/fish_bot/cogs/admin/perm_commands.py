@@ -20,13 +20,13 @@ from discord.ext import commands
 
 from fish_bot.core.base_cog import BaseCog, command_meta
 from fish_bot.core.decorators import hybrid_group
+from fish_bot.core.permission_store import set_command_rank_as, set_role_rank_as
 from fish_bot.core.permissions import MAX_RANK, Subject, admin_override, requires_rank
-from fish_bot.core.rules import set_command_rank_as, set_role_rank_as
 from fish_bot.database.models.permissions import RuleTarget
 from fish_bot.exceptions import UserFacingError
 
 if TYPE_CHECKING:
-    from fish_bot.core.rules import GuildRules, RuleStore
+    from fish_bot.core.permission_store import GuildRules, PermissionStore
 
 #: The rank the `perm` commands need by default.
 PERM_COMMANDS_RANK = 8
@@ -189,8 +189,8 @@ class PermissionCommandsMixin(_MixinBase):
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _perm_store(self) -> RuleStore:
-        store = self.bot.rule_store
+    def _perm_store(self) -> PermissionStore:
+        store = self.bot.permission_store
         if store is None:
             raise UserFacingError("Permission rules are not available on this bot.")
         return store

@@ -1,17 +1,17 @@
-"""The GuildConfig cog class, composed of its mixins."""
+"""The ServerConfig cog class, composed of its mixins."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fish_bot.cogs.guild_config.commands import ConfigCommandsMixin
+from fish_bot.cogs.server_config.commands import ConfigCommandsMixin
 from fish_bot.core.base_cog import BaseCog
 
 if TYPE_CHECKING:
     from fish_bot.bot import FishBot
 
 
-class GuildConfig(ConfigCommandsMixin, BaseCog):
+class ServerConfig(ConfigCommandsMixin, BaseCog):
     """Per-server configuration: prefix, log channels, jail, reasons and permission ranks."""
 
     def __init__(self, bot: FishBot) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fish_bot.cogs.guild_config.cog import GuildConfig
+from fish_bot.cogs.server_config.cog import ServerConfig
 
 if TYPE_CHECKING:
     from fish_bot.bot import FishBot
@@ -12,4 +12,4 @@ if TYPE_CHECKING:
 
 async def setup(bot: FishBot) -> None:
     """Called by ``bot.load_extension``: build the cog and add it."""
-    await bot.add_cog(GuildConfig(bot))
+    await bot.add_cog(ServerConfig(bot))
