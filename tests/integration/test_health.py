@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +39,22 @@ async def get(env: simcord.Env, path: str) -> tuple[int, str, Any]:
         return response.status, text, body
 
 
-def sample(text: str, line_start: str) -> float:
-    """The value of the first sample line that starts with ``line_start``."""
+def _series(name_and_labels: str) -> tuple[str, frozenset[str]]:
+    """A sample's name and its set of ``key="value"`` labels (their order does not matter)."""
+    name, _, labels = name_and_labels.partition("{")
+    return name, frozenset(part for part in labels.rstrip("}").split(",") if part)
+
+
+def sample(text: str, series: str) -> float:
+    """The value of the sample ``name{labels}`` (labels in any order)."""
+    wanted = _series(series)
     for line in text.splitlines():
-        if line.startswith(line_start + " "):
-            return float(line.rsplit(" ", 1)[1])
-    raise AssertionError(f"no sample {line_start!r} in:\n{text}")
+        if line.startswith("#") or " " not in line:
+            continue
+        name_and_labels, value = line.rsplit(" ", 1)
+        if _series(name_and_labels) == wanted:
+            return float(value)
+    raise AssertionError(f"no sample {series!r} in:\n{text}")
 
 
 async def test_healthz_ok_when_ready(env: simcord.Env, world: Any) -> None:
@@ -118,6 +129,16 @@ async def test_metrics_count_commands_errors_and_events(env: simcord.Env, world:
             name_and_labels, value = line.rsplit(" ", 1)
             float(value)
             assert name_and_labels.startswith("fishbot_")
+
+
+async def test_metrics_expose_exactly_the_documented_families(env: simcord.Env, world: Any) -> None:
+    """The metric names stay those documented in docs/operations.md (dashboards rely on them)."""
+    await world.member.send(world.general, "!ping")
+    text = render_metrics(env.bot, env.bot.monitor.metrics)
+    exposed = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+    table = (Path(__file__).parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`(fishbot_[a-z0-9_]+)`", table))
+    assert exposed == documented
 
 
 async def test_metrics_show_task_tracker_statistics(env: simcord.Env, world: Any) -> None:

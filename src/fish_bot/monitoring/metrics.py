@@ -1,9 +1,10 @@
 """In-process metrics: cheap counters on the hot path, Prometheus text on demand.
 
-The event, command and error paths only bump integers in dictionaries (no I/O, no locks: the
-bot runs on one event loop). Everything else (task statistics, database counters, pool use,
-cog state) is read when ``/metrics`` is scraped. :func:`render_metrics` writes the Prometheus
-text exposition format (version 0.0.4) itself, so no client library is needed.
+Every gateway event bumps an integer in a dictionary (no I/O, no lock: the bot runs on one
+event loop). Commands, errors and latencies are ``prometheus_client`` counters and a histogram.
+Everything else (task statistics, database counters, pool use, cog state) is read when
+``/metrics`` is scraped, by :class:`ScrapeCollector`, the one collector of on-scrape values;
+``prometheus_client`` writes the text exposition format.
 
 The metric names and their meaning are listed in ``docs/operations.md``.
 """
@@ -13,18 +14,30 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from fish_bot.core.errors import unwrap
 from fish_bot.exceptions import PermissionDenied, UserFacingError
 
 if TYPE_CHECKING:
     from fish_bot.bot import FishBot
+
+# The *_created series would double every counter's output for a value nobody reads.
+disable_created_metrics()
 
 #: Upper bounds (seconds) of the command latency histogram buckets.
 LATENCY_BUCKETS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -36,7 +49,7 @@ MAX_IN_FLIGHT = 1000
 #: Error categories counted by ``fishbot_command_errors_total``.
 ERROR_CATEGORIES = ("denied", "user", "unexpected")
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 def classify_error(error: BaseException) -> str | None:
@@ -70,51 +83,55 @@ def classify_error(error: BaseException) -> str | None:
     return "unexpected"
 
 
-@dataclass
-class Histogram:
-    """Cumulative-bucket histogram of one label set."""
-
-    buckets: Sequence[float]
-    counts: list[int] = field(default_factory=list)
-    total: float = 0.0
-    count: int = 0
-
-    def __post_init__(self) -> None:
-        if not self.counts:
-            self.counts = [0] * len(self.buckets)
-
-    def observe(self, value: float) -> None:
-        self.total += value
-        self.count += 1
-        for index, bound in enumerate(self.buckets):
-            if value <= bound:
-                self.counts[index] += 1
-                break
-
-    def cumulative(self) -> Iterator[tuple[str, int]]:
-        running = 0
-        for bound, count in zip(self.buckets, self.counts, strict=True):
-            running += count
-            yield _number(bound), running
-        yield "+Inf", self.count
-
-
 class BotMetrics:
-    """The counters a running bot keeps; one per :class:`~fish_bot.bot.FishBot`."""
+    """The counters a running bot keeps; one per :class:`~fish_bot.bot.FishBot`.
+
+    Commands, errors and latencies are ``prometheus_client`` counters and a histogram in a
+    registry of this object's own (two bots in one process never mix). Dispatched events are
+    counted in a plain dictionary, the cheapest update there is, since every gateway event
+    passes through :meth:`count_event`; :class:`ScrapeCollector` exposes them, and everything
+    read from the bot's state, when ``/metrics`` is scraped.
+    """
 
     def __init__(self, buckets: Sequence[float] = LATENCY_BUCKETS) -> None:
-        self.buckets = tuple(buckets)
+        self.registry = CollectorRegistry(auto_describe=False)
         #: gateway/client event name -> times dispatched
         self.events: dict[str, int] = {}
-        #: (command, type) -> completed runs
-        self.commands: dict[tuple[str, str], int] = {}
-        #: (command, category) -> errors
-        self.command_errors: dict[tuple[str, str], int] = {}
-        #: command -> latency histogram (start to completion or error)
-        self.latency: dict[str, Histogram] = {}
-        #: exception type -> unexpected errors reported with an error id
-        self.unexpected: dict[str, int] = {}
+        self.commands = Counter(
+            "fishbot_commands",
+            "Commands that completed without error, by command and type "
+            "(prefix, slash, context_menu).",
+            ("command", "type"),
+            registry=self.registry,
+        )
+        self.command_errors = Counter(
+            "fishbot_command_errors",
+            "Commands that ended in an error, by command and category "
+            f"({', '.join(ERROR_CATEGORIES)}).",
+            ("command", "category"),
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "fishbot_command_duration_seconds",
+            "Time from a command's start to its completion or error.",
+            ("command",),
+            buckets=tuple(buckets),
+            registry=self.registry,
+        )
+        self.unexpected = Counter(
+            "fishbot_unexpected_errors",
+            "Unexpected errors (answered with an apology and an error id), by exception type.",
+            ("type",),
+            registry=self.registry,
+        )
         self._started: dict[int, float] = {}
+        self._collector: ScrapeCollector | None = None
+
+    def bind(self, bot: FishBot) -> None:
+        """Expose ``bot``'s state and the event counts at every scrape (once per bot)."""
+        if self._collector is None:
+            self._collector = ScrapeCollector(bot, self)
+            self.registry.register(self._collector)
 
     # --- the hot path ------------------------------------------------------------------
 
@@ -134,14 +151,10 @@ class BotMetrics:
         start = self._started.pop(key, None)
         if start is None:
             return
-        histogram = self.latency.get(command)
-        if histogram is None:
-            histogram = self.latency[command] = Histogram(self.buckets)
-        histogram.observe(time.perf_counter() - start)
+        self.latency.labels(command).observe(time.perf_counter() - start)
 
     def command_completed(self, key: int, command: str, kind: str) -> None:
-        pair = (command, kind)
-        self.commands[pair] = self.commands.get(pair, 0) + 1
+        self.commands.labels(command, kind).inc()
         self._finish(key, command)
 
     def command_failed(self, key: int | None, command: str, error: BaseException) -> None:
@@ -153,11 +166,10 @@ class BotMetrics:
                 self._finish(key, command)
         if category is None:
             return
-        pair = (command, category)
-        self.command_errors[pair] = self.command_errors.get(pair, 0) + 1
+        self.command_errors.labels(command, category).inc()
 
     def unexpected_error(self, kind: str) -> None:
-        self.unexpected[kind] = self.unexpected.get(kind, 0) + 1
+        self.unexpected.labels(kind).inc()
 
     # --- listeners (installed by fish_bot.monitoring.Monitor) ----------------------------
 
@@ -202,68 +214,72 @@ def context_kind(ctx: commands.Context[Any]) -> str:
     return "slash" if ctx.interaction is not None else "prefix"
 
 
-# --- the exposition format -----------------------------------------------------------------
+# --- values read at scrape time -----------------------------------------------------------
+
+Sample = tuple[Mapping[str, object], float | int | bool | None]
 
 
-def _number(value: float | int | bool | None) -> str:
+def _value(value: float | int | bool | None) -> float:
     if value is None:
-        return "NaN"
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
+        return math.nan
+    return float(value)
 
 
-def _escape(value: object) -> str:
-    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+def _family(
+    name: str, kind: str, help_text: str, samples: Iterable[Sample]
+) -> GaugeMetricFamily | CounterMetricFamily:
+    """A gauge or counter family whose label names come from its samples."""
+    rows = list(samples)
+    labels = list(rows[0][0]) if rows else []
+    family_type = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+    family = family_type(name, help_text, labels=labels)
+    for row_labels, value in rows:
+        family.add_metric([str(row_labels[key]) for key in labels], _value(value))
+    return family
 
 
-def _labels(labels: Mapping[str, object]) -> str:
-    if not labels:
-        return ""
-    inner = ",".join(f'{key}="{_escape(value)}"' for key, value in labels.items())
-    return "{" + inner + "}"
+class ScrapeCollector(Collector):
+    """The one collector of values read from the bot when ``/metrics`` is scraped."""
 
+    def __init__(self, bot: FishBot, metrics: BotMetrics) -> None:
+        self.bot = bot
+        self.metrics = metrics
 
-class Exposition:
-    """Builds the Prometheus text: one HELP and TYPE line per family, then its samples."""
+    def describe(self) -> list[Metric]:
+        return []  # values change with the bot's state; nothing to check at registration
 
-    def __init__(self) -> None:
-        self._lines: list[str] = []
-
-    def family(
-        self,
-        name: str,
-        kind: str,
-        help_text: str,
-        samples: Iterable[tuple[Mapping[str, object], float | int | bool | None]],
-    ) -> None:
-        self._lines.append(f"# HELP {name} {help_text}")
-        self._lines.append(f"# TYPE {name} {kind}")
-        for labels, value in samples:
-            self._lines.append(f"{name}{_labels(labels)} {_number(value)}")
-
-    def histogram(
-        self, name: str, help_text: str, series: Iterable[tuple[Mapping[str, object], Histogram]]
-    ) -> None:
-        self._lines.append(f"# HELP {name} {help_text}")
-        self._lines.append(f"# TYPE {name} histogram")
-        for labels, histogram in series:
-            for bound, count in histogram.cumulative():
-                merged = {**labels, "le": bound}
-                self._lines.append(f"{name}_bucket{_labels(merged)} {count}")
-            self._lines.append(f"{name}_sum{_labels(labels)} {_number(histogram.total)}")
-            self._lines.append(f"{name}_count{_labels(labels)} {histogram.count}")
-
-    def text(self) -> str:
-        return "\n".join(self._lines) + "\n"
+    def collect(self) -> Iterator[Metric]:
+        bot = self.bot
+        now = discord.utils.utcnow()
+        yield _family("fishbot_up", "gauge", "1 while the process serves metrics.", [({}, 1)])
+        yield _family(
+            "fishbot_ready",
+            "gauge",
+            "1 when the bot is logged in and its guild cache is filled.",
+            [({}, bot.is_ready() and not bot.is_closed())],
+        )
+        yield _family(
+            "fishbot_uptime_seconds",
+            "gauge",
+            "Seconds since the bot object was created.",
+            [({}, max(0.0, (now - bot.started_at).total_seconds()))],
+        )
+        yield _family("fishbot_guilds", "gauge", "Guilds the bot is in.", [({}, len(bot.guilds))])
+        shards = getattr(bot, "shards", {}) or {}
+        yield _family(
+            "fishbot_gateway_latency_seconds",
+            "gauge",
+            "Heartbeat latency of each shard.",
+            [({"shard": shard_id}, _finite(info.latency)) for shard_id, info in shards.items()],
+        )
+        yield _family(
+            "fishbot_events",
+            "counter",
+            "Events dispatched by the client, by event name.",
+            [({"event": name}, count) for name, count in sorted(self.metrics.events.items())],
+        )
+        yield from _cog_families(bot)
+        yield from _database_families(bot)
 
 
 def _finite(value: float | None) -> float | None:
@@ -274,70 +290,11 @@ def _finite(value: float | None) -> float | None:
 
 def render_metrics(bot: FishBot, metrics: BotMetrics) -> str:
     """Everything ``/metrics`` shows, in the Prometheus text format."""
-    out = Exposition()
-    now = discord.utils.utcnow()
-    out.family("fishbot_up", "gauge", "1 while the process serves metrics.", [({}, 1)])
-    out.family(
-        "fishbot_ready",
-        "gauge",
-        "1 when the bot is logged in and its guild cache is filled.",
-        [({}, bot.is_ready() and not bot.is_closed())],
-    )
-    out.family(
-        "fishbot_uptime_seconds",
-        "gauge",
-        "Seconds since the bot object was created.",
-        [({}, max(0.0, (now - bot.started_at).total_seconds()))],
-    )
-    out.family("fishbot_guilds", "gauge", "Guilds the bot is in.", [({}, len(bot.guilds))])
-    shards = getattr(bot, "shards", {}) or {}
-    out.family(
-        "fishbot_gateway_latency_seconds",
-        "gauge",
-        "Heartbeat latency of each shard.",
-        [({"shard": shard_id}, _finite(info.latency)) for shard_id, info in shards.items()],
-    )
-    out.family(
-        "fishbot_events_total",
-        "counter",
-        "Events dispatched by the client, by event name.",
-        [({"event": name}, count) for name, count in sorted(metrics.events.items())],
-    )
-    out.family(
-        "fishbot_commands_total",
-        "counter",
-        "Commands that completed without error, by command and type (prefix, slash, context_menu).",
-        [
-            ({"command": name, "type": kind}, count)
-            for (name, kind), count in sorted(metrics.commands.items())
-        ],
-    )
-    out.family(
-        "fishbot_command_errors_total",
-        "counter",
-        "Commands that ended in an error, by command and category (denied, user, unexpected).",
-        [
-            ({"command": name, "category": category}, count)
-            for (name, category), count in sorted(metrics.command_errors.items())
-        ],
-    )
-    out.histogram(
-        "fishbot_command_duration_seconds",
-        "Time from a command's start to its completion or error.",
-        [({"command": name}, hist) for name, hist in sorted(metrics.latency.items())],
-    )
-    out.family(
-        "fishbot_unexpected_errors_total",
-        "counter",
-        "Unexpected errors (answered with an apology and an error id), by exception type.",
-        [({"type": kind}, count) for kind, count in sorted(metrics.unexpected.items())],
-    )
-    _render_cogs(bot, out)
-    _render_database(bot, out)
-    return out.text()
+    metrics.bind(bot)
+    return generate_latest(metrics.registry).decode("utf-8")
 
 
-def _render_cogs(bot: FishBot, out: Exposition) -> None:
+def _cog_families(bot: FishBot) -> Iterator[Metric]:
     cogs = sorted(bot.fish_cogs(), key=lambda cog: cog.qualified_name)
     states = [(cog.qualified_name, cog.status_summary()) for cog in cogs]
     for key, help_text in (
@@ -345,13 +302,13 @@ def _render_cogs(bot: FishBot, out: Exposition) -> None:
         ("paused", "1 when the cog is paused (globally)."),
         ("errors", "1 when the cog recorded an error."),
     ):
-        out.family(
+        yield _family(
             f"fishbot_cog_{key}",
             "gauge",
             help_text,
             [({"cog": name}, bool(state.get(key))) for name, state in states],
         )
-    out.family(
+    yield _family(
         "fishbot_cog_load_errors",
         "gauge",
         "Cog packages that failed to load.",
@@ -371,67 +328,67 @@ def _render_cogs(bot: FishBot, out: Exposition) -> None:
             failures.append((labels, stats.failures))
             average.append((labels, stats.avg_duration))
             p95.append((labels, stats.p95_duration))
-    out.family("fishbot_task_runs_total", "counter", "Finished runs of a tracked task.", runs)
-    out.family(
+    yield _family("fishbot_task_runs_total", "counter", "Finished runs of a tracked task.", runs)
+    yield _family(
         "fishbot_task_failures_total",
         "counter",
         "Failed (or cancelled) runs of a tracked task.",
         failures,
     )
-    out.family(
+    yield _family(
         "fishbot_task_duration_avg_seconds", "gauge", "Mean duration of a tracked task.", average
     )
-    out.family(
+    yield _family(
         "fishbot_task_duration_p95_seconds",
         "gauge",
         "95th percentile duration of a tracked task (recent runs).",
         p95,
     )
-    out.family("fishbot_tasks_active", "gauge", "Tracked tasks running now, per cog.", active)
+    yield _family("fishbot_tasks_active", "gauge", "Tracked tasks running now, per cog.", active)
 
 
-def _render_database(bot: FishBot, out: Exposition) -> None:
+def _database_families(bot: FishBot) -> Iterator[Metric]:
     service = bot.database
     stats = service.stats
     dialect = {"dialect": service.dialect}
-    out.family(
+    yield _family(
         "fishbot_db_queries_total",
         "counter",
         "SQL statements executed.",
         [(dialect, stats.queries)],
     )
-    out.family(
+    yield _family(
         "fishbot_db_query_seconds_total",
         "counter",
         "Time spent executing SQL statements.",
         [(dialect, stats.total_seconds)],
     )
-    out.family(
+    yield _family(
         "fishbot_db_query_errors_total",
         "counter",
         "SQL statements that raised an error.",
         [(dialect, stats.errors)],
     )
-    out.family(
+    yield _family(
         "fishbot_db_retries_total",
         "counter",
         "Connection attempts retried after a transient error.",
         [(dialect, stats.retries)],
     )
-    out.family(
+    yield _family(
         "fishbot_db_statements_total",
         "counter",
         "SQL statements executed, by verb (SELECT, INSERT...).",
         [({"verb": verb}, count) for verb, count in sorted(stats.by_statement.items())],
     )
     pool = service.pool_status()
-    out.family(
+    yield _family(
         "fishbot_db_pool_connections",
         "gauge",
         "Connection pool: size, checked_out (in use), idle and overflow.",
         [({"state": state}, value) for state, value in pool.items()],
     )
-    out.family(
+    yield _family(
         "fishbot_db_connected",
         "gauge",
         "1 while the database engine exists (see /healthz for a live check).",
