@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -21,14 +22,32 @@ from fish_bot.operations.lock import (
 
 from .conftest import FAKE_TOKEN, Instance
 
+HOLDER = """
+import sys, time
+from pathlib import Path
+from fish_bot.operations.lock import RunLock
+lock = RunLock(Path(sys.argv[1]))
+lock.acquire()
+print("held", flush=True)
+time.sleep(60)
+"""
+
 
 @pytest.fixture
-def other_process() -> Iterator[int]:
-    """A live process that is not this one."""
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        yield process.pid
-    finally:
+def hold_lock() -> Iterator[Callable[[Path], subprocess.Popen[str]]]:
+    """Start another process that takes the run lock of a data folder and keeps it."""
+    processes: list[subprocess.Popen[str]] = []
+
+    def start(data_dir: Path) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(data_dir)], stdout=subprocess.PIPE, text=True
+        )
+        processes.append(process)
+        assert process.stdout is not None and process.stdout.readline().strip() == "held"
+        return process
+
+    yield start
+    for process in processes:
         process.kill()
         process.wait()
 
@@ -44,18 +63,51 @@ def test_lock_is_taken_and_released(tmp_path: Path) -> None:
     with RunLock(tmp_path / "data") as lock:
         assert lock.path.is_file()
         info = running_bot(tmp_path / "data")
-        assert info is not None and info.pid == __import__("os").getpid()
+        assert info is not None and info.pid == os.getpid()
         with pytest.raises(BotRunningError):
             refuse_if_running(tmp_path / "data", "restore a backup")
     assert not lock.path.exists()
     assert running_bot(tmp_path / "data") is None
 
 
-def test_a_live_holder_blocks_a_second_bot(tmp_path: Path, other_process: int) -> None:
-    write_lock(tmp_path, other_process)
-    with pytest.raises(BotRunningError, match=f"pid {other_process}"):
+def test_a_live_holder_blocks_a_second_bot(
+    tmp_path: Path, hold_lock: Callable[[Path], subprocess.Popen[str]]
+) -> None:
+    holder = hold_lock(tmp_path)
+    with pytest.raises(BotRunningError, match=f"pid {holder.pid}"):
         RunLock(tmp_path).acquire()
-    assert json.loads(lock_path(tmp_path).read_text())["pid"] == other_process
+    assert json.loads(lock_path(tmp_path).read_text())["pid"] == holder.pid
+    info = running_bot(tmp_path)
+    assert info is not None and info.pid == holder.pid
+
+
+def test_a_killed_holder_releases_the_lock_at_once(
+    tmp_path: Path, hold_lock: Callable[[Path], subprocess.Popen[str]]
+) -> None:
+    """kill -9 leaves the note behind, but the OS released the lock with the process."""
+    holder = hold_lock(tmp_path)
+    holder.kill()
+    holder.wait()
+    assert json.loads(lock_path(tmp_path).read_text())["pid"] == holder.pid
+    assert running_bot(tmp_path) is None
+    with RunLock(tmp_path) as lock:
+        assert lock.held
+        assert json.loads(lock.path.read_text())["pid"] == os.getpid()
+
+
+def test_a_note_whose_pid_is_alive_but_holds_no_lock_is_stale(tmp_path: Path) -> None:
+    """A reused process id (or any live process) without the OS lock does not block a start."""
+    write_lock(tmp_path, os.getppid())
+    assert running_bot(tmp_path) is None
+    with RunLock(tmp_path) as lock:
+        assert lock.held
+
+
+def test_a_second_lock_in_the_same_process_is_refused(tmp_path: Path) -> None:
+    with RunLock(tmp_path), pytest.raises(BotRunningError):
+        RunLock(tmp_path).acquire()
+    with RunLock(tmp_path) as again:  # released: free again
+        assert again.held
 
 
 def test_a_dead_holder_is_stale(tmp_path: Path) -> None:
@@ -81,11 +133,11 @@ def test_garbage_lock_is_ignored(tmp_path: Path) -> None:
 
 
 def test_run_refuses_a_second_bot(
-    make_instance: Callable[[str], Instance], other_process: int
+    make_instance: Callable[[str], Instance], hold_lock: Callable[[Path], subprocess.Popen[str]]
 ) -> None:
     instance = make_instance("one")
     instance.extra_env["DISCORD_TOKEN"] = FAKE_TOKEN
-    write_lock(instance.data_dir, other_process)
+    hold_lock(instance.data_dir)
     result = instance.cli("run")
     assert result.exit_code == 1
     assert "Another Fish Bot is running" in " ".join(result.output.split())

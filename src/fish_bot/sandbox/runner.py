@@ -27,7 +27,7 @@ import discord
 import simcord
 
 from fish_bot.config import Settings
-from fish_bot.operations.lock import LOCK_NAME, RunLock
+from fish_bot.operations.lock import LOCK_FILES, RunLock
 from fish_bot.sandbox.world import OWNER_ID, SandboxWorld, build_world, seed_database
 
 log = logging.getLogger("fish_bot.sandbox")
@@ -131,7 +131,7 @@ class Sandbox:
                 "yourself (`fish-bot db downgrade base`).",
                 code=2,
             )
-        await asyncio.to_thread(_empty_folder, self.data_dir, keep={LOCK_NAME})
+        await asyncio.to_thread(_empty_folder, self.data_dir, keep=LOCK_FILES)
         log.info("Removed the sandbox data in %s", self.data_dir)
 
     async def start(self) -> None:
@@ -223,7 +223,7 @@ class Sandbox:
         return permissions.view_channel and permissions.read_message_history
 
 
-def _empty_folder(folder: Path, *, keep: set[str]) -> None:
+def _empty_folder(folder: Path, *, keep: frozenset[str]) -> None:
     """Delete everything in ``folder`` except the names in ``keep``."""
     if not folder.is_dir():
         return
