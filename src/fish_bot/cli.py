@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from importlib.util import find_spec as find_module_spec
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from fish_bot.config import Settings, load_settings
@@ -42,7 +44,8 @@ err = Console(stderr=True)
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print one clear line to stderr and exit with ``code``."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # The message may hold user text (a file name, a value): never read it as Rich markup.
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -421,6 +424,14 @@ def sandbox(
     """
     import logging
 
+    missing = missing_sandbox_packages()
+    if missing:
+        fail(
+            f"The sandbox needs the 'sandbox' extra ({', '.join(missing)} not installed): "
+            "pip install 'fish-bot[sandbox]' (from a clone, `uv run fish-bot sandbox` has it).",
+            2,
+        )
+
     from fish_bot.logs import setup_logging
     from fish_bot.sandbox import SandboxError, SandboxOptions, prepare_sandbox
 
@@ -440,6 +451,15 @@ def sandbox(
     except SandboxError as error:
         fail(error.message, error.code)
     raise typer.Exit(code)
+
+
+#: Modules of the ``fish-bot[sandbox]`` extra: SimCord and its browser preview's dependencies.
+SANDBOX_MODULES = ("simcord", "PIL", "av", "markdown_it")
+
+
+def missing_sandbox_packages() -> list[str]:
+    """The modules of the sandbox extra that are not installed (empty: it can run)."""
+    return [name for name in SANDBOX_MODULES if find_module_spec(name) is None]
 
 
 def main() -> None:

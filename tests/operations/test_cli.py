@@ -92,3 +92,42 @@ def test_db_commands_report_an_unreachable_database(
     assert result.exit_code == 1
     assert "unreachable" in result.output
     assert "Traceback" not in result.output
+
+
+def test_sandbox_without_its_extra_says_how_to_get_it(
+    make_instance: Callable[[str], Instance], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fish_bot import cli
+
+    monkeypatch.setattr(cli, "find_module_spec", lambda name: None)
+    result = make_instance("bot").cli("sandbox", "--no-browser")
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "needs the 'sandbox' extra" in text
+    assert "pip install 'fish-bot[sandbox]'" in text
+
+
+def test_a_production_install_needs_no_simcord() -> None:
+    """simcord (FFmpeg bindings, Pillow) is an extra; nothing outside sandbox/ imports it."""
+    import subprocess
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]
+    assert not [dep for dep in project["dependencies"] if dep.startswith("simcord")]
+    assert project["optional-dependencies"]["sandbox"] == ["simcord[preview]==3.2.1"]
+    # Walk the package by hand: pkgutil.walk_packages would import fish_bot.sandbox to recurse.
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "def walk(name):\n"
+        "    module = importlib.import_module(name)\n"
+        "    for info in pkgutil.iter_modules(getattr(module, '__path__', [])):\n"
+        "        if info.name not in ('sandbox', '__main__', 'env', 'versions'):\n"
+        "            walk(f'{name}.{info.name}')\n"
+        "walk('fish_bot')\n"
+        "print(sorted(n for n in ('simcord', 'PIL', 'av') if n in sys.modules))\n"
+    )
+    command = [sys.executable, "-c", code]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
