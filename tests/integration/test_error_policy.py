@@ -15,7 +15,8 @@ from sqlalchemy.exc import OperationalError
 from fish_bot.bot import BUILTIN_COGS, FishBot
 from fish_bot.core.base_cog import BaseCog
 from fish_bot.core.error_policy import DATABASE_UNAVAILABLE, MESSAGE_LIMIT
-from fish_bot.exceptions import UserFacingError
+from fish_bot.core.modals import FishModal
+from fish_bot.exceptions import DatabaseUnavailable, UserFacingError
 
 from .conftest import World
 
@@ -283,3 +284,45 @@ async def test_slash_sync_with_unicode_digits(env: simcord.Env, world: World, ow
     assert result.response.content == "I am not in a server `②`."
     env.errors  # noqa: B018
 
+
+# --- modals ------------------------------------------------------------------------------------
+
+
+class Feedback(FishModal):
+    comment: discord.ui.TextInput[Any] = discord.ui.TextInput(label="Comment", custom_id="comment")
+
+    def __init__(self, cog: BaseCog, failure: BaseException) -> None:
+        super().__init__(cog, title="Feedback")
+        self.failure = failure
+
+    async def on_submit(self, interaction: discord.Interaction, /) -> None:
+        raise self.failure
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        (DatabaseUnavailable("down"), DATABASE_UNAVAILABLE),
+        (UserFacingError("Comments are closed."), "Comments are closed."),
+        (RuntimeError("modal internals"), "Sorry, something went wrong on our side (error id `"),
+    ],
+)
+async def test_a_modal_that_fails_is_answered(
+    env: simcord.Env, world: World, failure: BaseException, expected: str
+) -> None:
+    cog = await add_probe(env)
+
+    @app_commands.command(name="feedback")
+    async def feedback(interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(Feedback(cog, failure))
+
+    env.bot.tree.add_command(feedback)
+    await env.bot.tree.sync()
+    shown = await world.member.slash(world.general, "feedback")
+    assert shown.modal is not None
+    result = await world.member.submit_modal(shown, {"comment": "hi"})
+    assert result.response is not None
+    assert result.response.content.startswith(expected)
+    assert "internals" not in result.response.content
+    assert result.response.ephemeral
+    env.errors  # noqa: B018

@@ -1,9 +1,9 @@
 """Argument parsing that refuses bad input with a usage message, never an exception.
 
 ``str.isdigit()`` accepts characters ``int()`` refuses (``②``, ``²``) and ``int()`` refuses
-more than 4,300 digits: :func:`parse_decimal` accepts ASCII digits only, with a bounded
-length. :class:`ModuleName` checks a cog package name before it reaches the import system
-(which raises ``ModuleNotFoundError`` for ``a b.c``).
+more than 4,300 digits: :func:`parse_decimal` accepts decimal digits only (``str.isdecimal()``,
+what ``int()`` reads), with a bounded length. :class:`ModuleName` checks a cog package name
+before it reaches the import system (which raises ``ModuleNotFoundError`` for ``a b.c``).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ MODULE_NAME_LIMIT = 200
 
 
 def parse_decimal(text: str, *, max_digits: int = SNOWFLAKE_DIGITS) -> int | None:
-    """``text`` (ASCII digits, spaces around it allowed) as an int, or None when it is not."""
+    """``text`` (decimal digits, spaces around it allowed) as an int, or None when it is not."""
     cleaned = text.strip()
-    if not cleaned or len(cleaned) > max_digits or not (cleaned.isascii() and cleaned.isdigit()):
+    if not cleaned or len(cleaned) > max_digits or not cleaned.isdecimal():
         return None
     return int(cleaned)
 
