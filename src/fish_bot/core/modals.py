@@ -27,7 +27,9 @@ class FishModal(discord.ui.Modal):
         super().__init__(title=title, timeout=timeout)
         self.cog = cog
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+    async def on_error(  # type: ignore[override]  # discord.py overrides BaseView the same way
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
         """Answer with the bot's error policy."""
         await report_interaction_error(
             self.cog.bot, interaction, error, where=f"modal {type(self).__name__}"
