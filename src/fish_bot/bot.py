@@ -16,14 +16,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from fish_bot.config import Settings
-from fish_bot.core.base_cog import AppPermissionCheckFailure, BaseCog, PermissionCheckFailure
-from fish_bot.core.errors import apology, new_error_id, send_interaction, send_reply, unwrap
+from fish_bot.core import error_policy
+from fish_bot.core.base_cog import BaseCog
+from fish_bot.core.error_policy import send_interaction, send_reply
 from fish_bot.core.permissions import PermissionManager
 from fish_bot.core.settings.manager import ConfigManager
 from fish_bot.core.views import ComponentRouter
 from fish_bot.database.coordinator import DatabaseCoordinator
 from fish_bot.database.service import DatabaseService
-from fish_bot.exceptions import FishBotError, PermissionDenied, UserFacingError
+from fish_bot.exceptions import FishBotError
 from fish_bot.monitoring import Monitor
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ class FishBot(commands.AutoShardedBot):
             await self.load_extension(name)
         except commands.ExtensionAlreadyLoaded:
             return "already loaded"
-        except commands.ExtensionNotFound:
+        except (commands.ExtensionNotFound, ModuleNotFoundError):  # "a.b" where a is no package
             reason = f"no cog package named {name!r}"
         except commands.NoEntryPointError:
             reason = f"{name!r} has no setup() function"
@@ -241,6 +242,24 @@ class FishBot(commands.AutoShardedBot):
         await self.database.disconnect()
 
     # --- errors -----------------------------------------------------------------------------
+    # What a user sees for an error is decided by fish_bot.core.error_policy, for every kind of
+    # invocation; the methods here only say where the error happened and send the answer.
+
+    async def invoke(self, ctx: commands.Context[Any], /) -> None:
+        """Run a command; an error raised outside its body (a check, a hook) reaches the policy.
+
+        discord.py hands only :class:`~discord.ext.commands.CommandError` to the error
+        handlers; anything else raised while preparing the command would end the invocation
+        with no answer at all.
+        """
+        try:
+            await super().invoke(ctx)
+        except commands.CommandError:
+            raise
+        except Exception as error:
+            if ctx.command is None:
+                raise
+            await ctx.command.dispatch_error(ctx, commands.CommandInvokeError(error))
 
     async def on_command_error(
         self, ctx: commands.Context[Any], error: commands.CommandError
@@ -257,44 +276,15 @@ class FishBot(commands.AutoShardedBot):
         await send_reply(ctx, message)
 
     def describe_command_error(self, ctx: commands.Context[Any], error: Exception) -> str | None:
-        """The text a user sees for an error, or None to stay silent."""
-        original = unwrap(error)
-        if isinstance(original, commands.CommandNotFound):
-            return None
-        if isinstance(original, (PermissionCheckFailure, AppPermissionCheckFailure)):
-            return f"⛔ {original.denial.message}"
-        if isinstance(original, PermissionDenied):
-            return f"⛔ {original.message}"
-        if isinstance(original, UserFacingError):
-            return original.message
-        if isinstance(original, commands.UserInputError):
-            usage = self.usage(ctx)
-            return f"{_input_error_text(original)}\nUsage: `{usage}`"
-        if isinstance(original, app_commands.TransformerError):
-            # The slash side of a hybrid command, e.g. a user who is not a member for a Member.
-            return f"{_transformer_error_text(original)}\nUsage: `{self.usage(ctx)}`"
-        if isinstance(original, commands.CommandOnCooldown):
-            return f"Slow down: try again in {original.retry_after:.0f} s."
-        if isinstance(original, commands.MaxConcurrencyReached):
-            return "This command is already running; wait until it finishes."
-        if isinstance(
-            original,
-            (
-                commands.MissingPermissions,
-                commands.BotMissingPermissions,
-                commands.MissingRole,
-                commands.MissingAnyRole,
-                commands.NoPrivateMessage,
-                commands.PrivateMessageOnly,
-                commands.NotOwner,
-                commands.DisabledCommand,
-            ),
-        ):
-            return f"⛔ {original}"
-        if isinstance(original, commands.CheckFailure):
-            return "⛔ You can't use this command here."
+        """The text a user sees for an error (logged as the policy says), or None: silence."""
         name = ctx.command.qualified_name if ctx.command else "?"
-        return self.report_unexpected(original, f"command {name}")
+        parameter = ctx.current_parameter
+        situation = error_policy.Situation(
+            usage=self.usage(ctx),
+            argument=ctx.current_argument,
+            parameter=parameter.name if parameter is not None else None,
+        )
+        return error_policy.respond(self, error, where=f"command {name}", situation=situation)
 
     def usage(self, ctx: commands.Context[Any]) -> str:
         command = ctx.command
@@ -307,20 +297,13 @@ class FishBot(commands.AutoShardedBot):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         """Errors of pure slash commands (hybrid commands go through on_command_error)."""
-        original = unwrap(error)
-        self.monitor.app_command_failed(interaction, original)
-        if isinstance(original, (PermissionCheckFailure, AppPermissionCheckFailure)):
-            text = f"⛔ {original.denial.message}"
-        elif isinstance(original, UserFacingError):
-            text = original.message
-        elif isinstance(original, app_commands.CheckFailure):
-            text = f"⛔ {original}" if str(original) else "⛔ You can't use this command here."
-        elif isinstance(original, app_commands.TransformerError):
-            text = f"That value is not valid: {original.value!r}."
-        else:
-            name = interaction.command.qualified_name if interaction.command else "?"
-            text = self.report_unexpected(original, f"slash command {name}")
-        await send_interaction(interaction, text)
+        self.monitor.app_command_failed(interaction, error)
+        command = interaction.command
+        name = command.qualified_name if command else "?"
+        situation = error_policy.Situation(usage=_slash_usage(command))
+        text = error_policy.respond(self, error, where=f"slash command {name}", situation=situation)
+        if text is not None:
+            await send_interaction(interaction, text)
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         error = sys.exc_info()[1]
@@ -335,37 +318,17 @@ class FishBot(commands.AutoShardedBot):
         Dispatches ``fishbot_error`` (error id, error): the monitor counts it and sends it to
         Sentry with the error id as a tag.
         """
-        error_id = new_error_id()
-        log.error("Error %s in %s", error_id, where, exc_info=error)
-        self.dispatch("fishbot_error", error_id, error)
-        return apology(error_id)
+        return error_policy.report(self, error, where)
 
 
-def _transformer_error_text(error: app_commands.TransformerError) -> str:
-    value = error.value
-    if isinstance(value, discord.abc.User) and error.type is discord.AppCommandOptionType.user:
-        return f"{value.mention} is not a member of this server."
-    return f"That value is not valid: {str(value)[:100]}."
-
-
-def _input_error_text(error: commands.UserInputError) -> str:
-    if isinstance(error, commands.MissingRequiredArgument):
-        return f"Missing `{error.param.name}`."
-    if isinstance(error, commands.TooManyArguments):
-        return "Too many arguments."
-    if isinstance(error, commands.BadFlagArgument):
-        if isinstance(error.original, commands.UserInputError):
-            return _input_error_text(error.original)
-        shown = error.argument.replace("`", "'")[:100]
-        return f"`{shown}` is not a valid value for `{error.flag.name}:`."
-    if isinstance(error, commands.MissingRequiredFlag):
-        return f"Missing `{error.flag.name}:`."
-    if isinstance(
-        error, commands.BadArgument | commands.BadUnionArgument | commands.ArgumentParsingError
-    ):
-        text = str(error)
-        return text if len(text) < 300 else "That argument is not valid."
-    return "That input is not valid."
+def _slash_usage(command: Any) -> str | None:
+    """``/name <required> [optional]`` of a pure slash command (None for a context menu)."""
+    if not isinstance(command, app_commands.Command):
+        return None
+    parts = [f"/{command.qualified_name}"]
+    for parameter in command.parameters:
+        parts.append(f"<{parameter.name}>" if parameter.required else f"[{parameter.name}]")
+    return " ".join(parts)
 
 
 async def _command_prefix(bot: commands.Bot, message: discord.Message) -> list[str]:

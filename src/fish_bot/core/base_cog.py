@@ -19,6 +19,7 @@ import discord
 from discord.ext import commands
 
 from fish_bot.core.data import CogDataStore
+from fish_bot.core.error_policy import CheckError
 from fish_bot.core.settings.manager import SettingSpec, parse_settings_config
 from fish_bot.core.task_tracker import TaskTracker
 from fish_bot.exceptions import PermissionDenied
@@ -263,6 +264,8 @@ class BaseCog(commands.Cog):
         except PermissionDenied as denial:
             self.logger.info("Permission denied for %s: %s", ctx.author, denial.message)
             raise PermissionCheckFailure(denial) from None
+        except Exception as error:  # e.g. the database is down: the error policy answers it
+            raise CheckError(error) from error
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Permission check for the cog's pure slash commands.
@@ -277,6 +280,8 @@ class BaseCog(commands.Cog):
         except PermissionDenied as denial:
             self.logger.info("Permission denied for %s: %s", interaction.user, denial.message)
             raise AppPermissionCheckFailure(denial) from None
+        except Exception as error:  # e.g. the database is down: the error policy answers it
+            raise CheckError(error) from error
 
     # --- status -----------------------------------------------------------------------------
 

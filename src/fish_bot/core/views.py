@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 
 from fish_bot.core.errors import send_interaction
-from fish_bot.exceptions import PermissionDenied, UserFacingError
+from fish_bot.exceptions import PermissionDenied
 
 if TYPE_CHECKING:
     from fish_bot.bot import FishBot
@@ -182,21 +182,17 @@ def routed_button(
 async def report_interaction_error(
     bot: FishBot, interaction: discord.Interaction, error: BaseException, *, where: str
 ) -> None:
-    """Answer a failed component or view with the bot's error policy (never a traceback).
+    """Answer a failed component, view or modal with the bot's error policy (never a traceback).
 
-    A permission denial shows its reason, a :class:`UserFacingError` its message; anything
-    else is logged with a new error id and the user sees an apology naming that id.
+    :func:`fish_bot.core.error_policy.respond` decides: a permission denial shows its reason, a
+    :class:`UserFacingError` its message, a database outage says so; anything else is logged
+    with a new error id and the user sees an apology naming that id.
     """
-    denial = getattr(error, "denial", None)
-    if isinstance(denial, PermissionDenied):
-        text = f"⛔ {denial.message}"
-    elif isinstance(error, PermissionDenied):
-        text = f"⛔ {error.message}"
-    elif isinstance(error, UserFacingError):
-        text = error.message
-    else:
-        text = bot.report_unexpected(error, where)
-    await send_interaction(interaction, text)
+    from fish_bot.core import error_policy
+
+    text = error_policy.respond(bot, error, where=where)
+    if text is not None:
+        await send_interaction(interaction, text)
 
 
 # --- the router ------------------------------------------------------------------------------

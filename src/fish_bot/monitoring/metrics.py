@@ -30,8 +30,8 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from fish_bot.core.errors import unwrap
-from fish_bot.exceptions import PermissionDenied, UserFacingError
+from fish_bot.core.error_policy import ERROR_CATEGORIES as POLICY_CATEGORIES
+from fish_bot.core.error_policy import classify
 
 if TYPE_CHECKING:
     from fish_bot.bot import FishBot
@@ -47,40 +47,20 @@ LATENCY_BUCKETS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.
 MAX_IN_FLIGHT = 1000
 
 #: Error categories counted by ``fishbot_command_errors_total``.
-ERROR_CATEGORIES = ("denied", "user", "unexpected")
+ERROR_CATEGORIES = POLICY_CATEGORIES
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 def classify_error(error: BaseException) -> str | None:
-    """``denied``, ``user`` or ``unexpected`` for a command error (None: not counted).
+    """``denied``, ``user``, ``database`` or ``unexpected`` for a command error (None: not counted).
 
+    The category is the one error policy's (:func:`fish_bot.core.error_policy.classify`):
     *denied*: a permission rule or check refused the command. *user*: the user's input or
-    timing (bad argument, cooldown, a :class:`UserFacingError`). *unexpected*: a bug or an
-    outage, answered with an apology and an error id.
+    timing (bad argument, cooldown, a :class:`UserFacingError`). *database*: the database was
+    unreachable. *unexpected*: a bug, answered with an apology and an error id.
     """
-    original = unwrap(error)
-    if isinstance(original, commands.CommandNotFound):
-        return None
-    denial = getattr(original, "denial", None)
-    if isinstance(denial, PermissionDenied) or isinstance(original, PermissionDenied):
-        return "denied"
-    if isinstance(original, (commands.CheckFailure, app_commands.CheckFailure)):
-        return "denied"
-    if isinstance(
-        original,
-        (
-            UserFacingError,
-            commands.UserInputError,
-            commands.CommandOnCooldown,
-            commands.MaxConcurrencyReached,
-            commands.DisabledCommand,
-            app_commands.TransformerError,
-            app_commands.CommandOnCooldown,
-        ),
-    ):
-        return "user"
-    return "unexpected"
+    return classify(error).category
 
 
 class BotMetrics:

@@ -51,6 +51,13 @@ current_span: contextvars.ContextVar[Any] = contextvars.ContextVar(
     "fishbot_sentry_span", default=None
 )
 
+#: A command transaction's status for each error-policy category (anything else: internal_error).
+SPAN_STATUS = {
+    "denied": "permission_denied",
+    "user": "invalid_argument",
+    "database": "unavailable",
+}
+
 _ERROR_ID = re.compile(r"\berror(?: id)? `?([0-9a-f]{8})\b", re.IGNORECASE)
 
 
@@ -246,10 +253,7 @@ class CommandTracing:
         self._finish(ctx, "ok")
 
     async def on_command_error(self, ctx: commands.Context[Any], error: Exception) -> None:
-        from fish_bot.monitoring.metrics import classify_error
+        from fish_bot.core.error_policy import classify
 
-        category = classify_error(error)
-        status = {"denied": "permission_denied", "user": "invalid_argument"}.get(
-            category or "", "internal_error"
-        )
-        self._finish(ctx, status)
+        category = classify(error).category
+        self._finish(ctx, SPAN_STATUS.get(category or "", "internal_error"))

@@ -31,6 +31,7 @@ from fish_bot.cogs.admin.utils import (
     truncate,
 )
 from fish_bot.core.base_cog import PAUSED_KEY
+from fish_bot.core.converters import ModuleName, parse_snowflake
 from fish_bot.core.decorators import hybrid_command, hybrid_group
 from fish_bot.core.durations import format_duration
 from fish_bot.core.permissions import admin_override, requires_rank
@@ -40,8 +41,10 @@ if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
 
     _MixinBase = BaseCog
+    ModuleNameArg = str
 else:
     _MixinBase = object
+    ModuleNameArg = ModuleName
 
 #: Rank needed by the settings commands and by cog pause/resume.
 SETTINGS_RANK = 8
@@ -192,7 +195,7 @@ class CommandsMixin(_MixinBase):
     @cogs_group.command(name="load")
     @commands.is_owner()
     @app_commands.describe(name="Package path (fish_bot.cogs.example) or short name (example)")
-    async def cogs_load_command(self, ctx: commands.Context[Any], name: str) -> None:
+    async def cogs_load_command(self, ctx: commands.Context[Any], name: ModuleNameArg) -> None:
         """Load a module by package path or short name."""
         package = package_name(name)
         if package in self.bot.extensions:
@@ -239,7 +242,7 @@ class CommandsMixin(_MixinBase):
         loaded = find_extension(self.bot, name)
         async with self.task_tracker.task_context("Cog reload"):
             if loaded is None:
-                package = package_name(name)
+                package = package_name(ModuleName.check(name))
                 reason = await self.bot.load_cog(package)
                 if reason is None:
                     await _say(ctx, f"✅ Loaded `{package}` (it was not loaded).")
@@ -501,8 +504,8 @@ class CommandsMixin(_MixinBase):
         if guild:
             if guild.strip().lower() in {"here", "this", "guild"}:
                 target = ctx.guild
-            elif guild.strip().isdigit():
-                target = self.bot.get_guild(int(guild.strip()))
+            elif (guild_id := parse_snowflake(guild)) is not None:
+                target = self.bot.get_guild(guild_id)
             if target is None:
                 await _say(ctx, f"I am not in a server `{truncate(guild, 30)}`.", ephemeral=True)
                 return

@@ -31,6 +31,7 @@ from discord.ext import commands
 
 from fish_bot.cogs.moderation.constants import ACTIONS, DEFAULT_RANKS, MAX_REASON_LENGTH
 from fish_bot.cogs.moderation.utils import case_embed, timestamp
+from fish_bot.core.converters import parse_decimal
 from fish_bot.core.decorators import hybrid_group
 from fish_bot.core.durations import DurationError, parse_duration
 from fish_bot.core.errors import send_interaction
@@ -290,10 +291,10 @@ class CaseNumberConverter(commands.Converter[int], app_commands.Transformer):
 
     @staticmethod
     def _number(argument: str) -> int:
-        text = argument.strip().lstrip("#")
-        if not text.isdigit() or not 0 < int(text) < 2**31:
+        number = parse_decimal(argument.strip().lstrip("#"), max_digits=10)
+        if number is None or not 0 < number < 2**31:
             raise commands.BadArgument(f"`{_plain(argument)}` is not a case number, e.g. `12`.")
-        return int(text)
+        return number
 
     @property
     def type(self) -> discord.AppCommandOptionType:
