@@ -179,6 +179,25 @@ async def test_the_button_counts_and_survives_a_restart(
     assert example(env).count("presses", world.guild.id) == 2
 
 
+async def test_the_button_works_after_cog_reload_and_not_after_unload(
+    env: simcord.Env, world: Any
+) -> None:
+    env.bot.owner_ids = {world.owner.id}  # cog management is for bot owners
+    posted = await say(world.member, world.general, "!example button")
+    reloaded = await say(world.owner, world.general, "!cog reload example")
+    assert reloaded.content.startswith("✅")
+    result = await world.member.click(posted, label="Press me")
+    assert result.response is not None
+    assert result.response.content == "🐟 This button was pressed 1 time."
+    assert example(env).count("presses", world.guild.id) == 1  # the reloaded cog counted it
+
+    unloaded = await say(world.owner, world.general, "!cog unload example")
+    assert unloaded.content.startswith("✅")
+    result = await world.member.click(posted, label="Press me")
+    assert result.response is None  # no cog answers for the prefix any more
+    assert env.bot.get_cog("Example") is None
+
+
 async def test_a_paused_module_refuses_its_buttons(env: simcord.Env, world: Any) -> None:
     posted = await say(world.member, world.general, "!example button")
     await example(env).pause(world.guild.id)
