@@ -48,6 +48,17 @@ async def restart(env: simcord.Env, make_bot: Callable[..., FishBot]) -> FishBot
     return bot
 
 
+def unexpected_errors(env: simcord.Env) -> list[BaseException]:
+    """The errors the bot reports with an apology and error id from now on (``fishbot_error``)."""
+    reported: list[BaseException] = []
+
+    async def on_fishbot_error(error_id: str, error: BaseException) -> None:
+        reported.append(error)
+
+    env.bot.add_listener(on_fishbot_error, "on_fishbot_error")
+    return reported
+
+
 def cache_file(settings: Settings) -> Path:
     return Path(settings.data_dir) / "cogs" / "example" / "example_cache.json"
 
@@ -208,6 +219,37 @@ async def test_a_paused_module_refuses_its_buttons(env: simcord.Env, world: Any)
     assert example(env).count("presses", world.guild.id) == 0
 
 
+async def test_a_module_that_is_not_ready_asks_to_wait(env: simcord.Env, world: Any) -> None:
+    posted = await say(world.member, world.general, "!example button")
+    example(env).set_ready(False)
+    result = await world.member.click(posted, label="Press me")
+    assert result.response is not None
+    assert result.response.ephemeral
+    assert result.response.content == "This module is starting; try again in a moment."
+    example(env).set_ready(True)
+    assert example(env).count("presses", world.guild.id) == 0
+
+
+async def test_a_failing_permission_check_gets_the_error_policy(
+    env: simcord.Env, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check that fails (say, the rules cannot be read) is answered, never left silent."""
+    reported = unexpected_errors(env)
+    posted = await say(world.member, world.general, "!example button")
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("rules unreadable")
+
+    monkeypatch.setattr(env.bot.permissions, "evaluate", broken)
+    result = await world.member.click(posted, label="Press me")
+    assert result.response is not None
+    assert result.response.ephemeral
+    assert result.response.content.startswith("Sorry, something went wrong on our side")
+    assert "unreadable" not in result.response.content
+    assert [str(error) for error in reported] == ["rules unreadable"]
+    assert example(env).count("presses", world.guild.id) == 0
+
+
 async def test_unknown_action_and_failing_handler(
     env: simcord.Env, world: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -308,6 +350,7 @@ async def test_a_button_naming_another_server_changes_nothing(env: simcord.Env, 
 async def test_bad_arguments_never_reach_the_handler(
     env: simcord.Env, world: Any, monkeypatch: pytest.MonkeyPatch, args: list[str]
 ) -> None:
+    reported = unexpected_errors(env)
     called: list[tuple[Any, ...]] = []
     real = type(example(env)).add
 
@@ -323,7 +366,7 @@ async def test_bad_arguments_never_reach_the_handler(
     assert result.response.ephemeral
     assert result.response.content == "This button is no longer supported."
     assert called == []
-    assert env.errors == []  # nothing reached the apology path
+    assert reported == []  # nothing reached the apology path
 
 
 # --- scheduled jobs ----------------------------------------------------------------------
