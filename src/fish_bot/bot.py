@@ -21,7 +21,7 @@ from fish_bot.core.base_cog import BaseCog
 from fish_bot.core.error_policy import send_interaction, send_reply
 from fish_bot.core.permissions import PermissionManager
 from fish_bot.core.settings.manager import ConfigManager
-from fish_bot.core.views import ComponentRouter
+from fish_bot.core.views import RoutedComponent
 from fish_bot.database.coordinator import DatabaseCoordinator
 from fish_bot.database.service import DatabaseService
 from fish_bot.exceptions import FishBotError
@@ -97,9 +97,8 @@ class FishBot(commands.AutoShardedBot):
         self.started_at = discord.utils.utcnow()
         self.app_commands_synced = False
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
-        #: Routes "<cog>:<action>:<args>" component clicks to @component handlers (restart-proof).
-        self.component_router = ComponentRouter(self)
-        self.add_listener(self.component_router.on_interaction, "on_interaction")
+        #: "<cog>:<action>:<args>" component clicks reach @component handlers (restart-proof).
+        self.add_dynamic_items(RoutedComponent)
         #: Metrics, the health endpoint and Sentry (fish_bot.monitoring).
         self.monitor = Monitor(self)
 

@@ -48,6 +48,17 @@ async def restart(env: simcord.Env, make_bot: Callable[..., FishBot]) -> FishBot
     return bot
 
 
+def unexpected_errors(env: simcord.Env) -> list[BaseException]:
+    """The errors the bot reports with an apology and error id from now on (``fishbot_error``)."""
+    reported: list[BaseException] = []
+
+    async def on_fishbot_error(error_id: str, error: BaseException) -> None:
+        reported.append(error)
+
+    env.bot.add_listener(on_fishbot_error, "on_fishbot_error")
+    return reported
+
+
 def cache_file(settings: Settings) -> Path:
     return Path(settings.data_dir) / "cogs" / "example" / "example_cache.json"
 
@@ -179,6 +190,25 @@ async def test_the_button_counts_and_survives_a_restart(
     assert example(env).count("presses", world.guild.id) == 2
 
 
+async def test_the_button_works_after_cog_reload_and_not_after_unload(
+    env: simcord.Env, world: Any
+) -> None:
+    env.bot.owner_ids = {world.owner.id}  # cog management is for bot owners
+    posted = await say(world.member, world.general, "!example button")
+    reloaded = await say(world.owner, world.general, "!cog reload example")
+    assert reloaded.content.startswith("✅")
+    result = await world.member.click(posted, label="Press me")
+    assert result.response is not None
+    assert result.response.content == "🐟 This button was pressed 1 time."
+    assert example(env).count("presses", world.guild.id) == 1  # the reloaded cog counted it
+
+    unloaded = await say(world.owner, world.general, "!cog unload example")
+    assert unloaded.content.startswith("✅")
+    result = await world.member.click(posted, label="Press me")
+    assert result.response is None  # no cog answers for the prefix any more
+    assert env.bot.get_cog("Example") is None
+
+
 async def test_a_paused_module_refuses_its_buttons(env: simcord.Env, world: Any) -> None:
     posted = await say(world.member, world.general, "!example button")
     await example(env).pause(world.guild.id)
@@ -186,6 +216,37 @@ async def test_a_paused_module_refuses_its_buttons(env: simcord.Env, world: Any)
     assert result.response is not None
     assert result.response.ephemeral
     assert result.response.content == "⛔ The Example module is paused here."
+    assert example(env).count("presses", world.guild.id) == 0
+
+
+async def test_a_module_that_is_not_ready_asks_to_wait(env: simcord.Env, world: Any) -> None:
+    posted = await say(world.member, world.general, "!example button")
+    example(env).set_ready(False)
+    result = await world.member.click(posted, label="Press me")
+    assert result.response is not None
+    assert result.response.ephemeral
+    assert result.response.content == "This module is starting; try again in a moment."
+    example(env).set_ready(True)
+    assert example(env).count("presses", world.guild.id) == 0
+
+
+async def test_a_failing_permission_check_gets_the_error_policy(
+    env: simcord.Env, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check that fails (say, the rules cannot be read) is answered, never left silent."""
+    reported = unexpected_errors(env)
+    posted = await say(world.member, world.general, "!example button")
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("rules unreadable")
+
+    monkeypatch.setattr(env.bot.permissions, "evaluate", broken)
+    result = await world.member.click(posted, label="Press me")
+    assert result.response is not None
+    assert result.response.ephemeral
+    assert result.response.content.startswith("Sorry, something went wrong on our side")
+    assert "unreadable" not in result.response.content
+    assert [str(error) for error in reported] == ["rules unreadable"]
     assert example(env).count("presses", world.guild.id) == 0
 
 
@@ -215,8 +276,8 @@ async def test_unknown_action_and_failing_handler(
     assert "secret" not in text
 
 
-async def test_a_live_view_is_not_handled_twice(env: simcord.Env, world: Any) -> None:
-    """A View that claims a routed-looking custom_id handles its own clicks."""
+async def test_a_routed_button_in_a_live_view_is_handled_once(env: simcord.Env, world: Any) -> None:
+    """A routed custom_id belongs to its @component handler, also inside a live FishView."""
     cog = example(env)
     clicks: list[str] = []
 
@@ -238,9 +299,74 @@ async def test_a_live_view_is_not_handled_twice(env: simcord.Env, world: Any) ->
     message = await channel.send("live", view=LiveView())
     result = await world.member.click(message, label="Live")
     assert result.response is not None
-    assert result.response.content == "from the view"
-    assert clicks == ["view"]
-    assert cog.count("presses", world.guild.id) == 0  # the router left it alone
+    assert result.response.content == "🐟 This button was pressed 1 time."
+    assert result.followups == []
+    assert clicks == []  # the view left the click to the handler: answered once
+    assert cog.count("presses", world.guild.id) == 1
+
+
+# --- forged component arguments ----------------------------------------------------------
+
+
+async def post_button(env: simcord.Env, world: Any, custom_id: str) -> Any:
+    """The bot posts a button with ``custom_id`` in #general (what a forged click carries)."""
+    channel = env.bot.get_channel(world.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    button: discord.ui.Button[Any] = discord.ui.Button(label="Forged", custom_id=custom_id)
+    return await channel.send("forged", view=RoutedView(button))
+
+
+async def test_a_button_naming_another_server_changes_nothing(env: simcord.Env, world: Any) -> None:
+    other = env.create_guild(name="Other Tank", owner=env.create_user("other-owner"))
+    other_channel = other.create_text_channel("lobby")
+    other_member = other.add_member(env.create_user("other-member"))
+    posted = await say(other_member, other_channel, "!example button")
+    pressed = await other_member.click(posted, label="Press me")
+    assert pressed.response is not None
+    assert example(env).count("presses", other.id) == 1
+
+    forged = await post_button(env, world, make_custom_id("example", "press", other.id))
+    result = await world.member.click(forged, label="Forged")
+    assert result.response is not None
+    assert result.response.ephemeral
+    assert result.response.content == "This button is no longer supported."
+    assert example(env).count("presses", other.id) == 1  # the other server's counter
+    assert example(env).count("presses", world.guild.id) == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["9" * 86],  # the longest number a custom_id holds: no apology
+        ["②"],  # passes str.isdigit()
+        ["١٢٣"],  # Arabic-Indic digits
+        ["-1"],
+        ["0"],
+        ["not-a-number"],
+        [],  # an argument missing
+        ["{guild}", "extra"],  # one too many
+    ],
+)
+async def test_bad_arguments_never_reach_the_handler(
+    env: simcord.Env, world: Any, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    reported = unexpected_errors(env)
+    called: list[tuple[Any, ...]] = []
+    real = type(example(env)).add
+
+    def spy(self: Any, section: str, guild_id: int, amount: int = 1) -> int:
+        called.append((section, guild_id))
+        return real(self, section, guild_id, amount)
+
+    monkeypatch.setattr(type(example(env)), "add", spy)
+    parts = [arg.format(guild=world.guild.id) for arg in args]
+    forged = await post_button(env, world, make_custom_id("example", "press", *parts))
+    result = await world.member.click(forged, label="Forged")
+    assert result.response is not None
+    assert result.response.ephemeral
+    assert result.response.content == "This button is no longer supported."
+    assert called == []
+    assert reported == []  # nothing reached the apology path
 
 
 # --- scheduled jobs ----------------------------------------------------------------------

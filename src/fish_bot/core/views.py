@@ -5,42 +5,59 @@
     <prefix>:<action>:<arg>:<arg>...      e.g.  "example:press:1234"
 
 The prefix is the cog's ``component_prefix`` class attribute, or its lowercased
-``qualified_name``. A cog method decorated with :func:`component` handles one action::
+``qualified_name``. A cog method decorated with :func:`component` handles one action, and its
+signature declares the arguments the custom_id carries::
 
     class CommandsMixin:
         @component("press")
-        async def on_press(self, interaction: discord.Interaction, *args: str) -> None:
+        async def on_press(self, interaction: discord.Interaction, guild_id: GuildId) -> None:
             await interaction.response.send_message("Pressed!", ephemeral=True)
 
-and :func:`make_custom_id` builds the id (at most 100 characters, Discord's limit). Nothing is
-kept in memory per message: when the bot restarts, a click on an old message still reaches the
-handler. The bot's :class:`ComponentRouter` dispatches a click when
+:func:`make_custom_id` (or :func:`routed_button`) builds the id, at most 100 characters
+(Discord's limit). Nothing is kept in memory per message: clicks are dispatched by discord.py's
+own mechanism, a :class:`discord.ui.DynamicItem` (:class:`RoutedComponent`, registered once with
+``bot.add_dynamic_items``) whose template matches ``<prefix>:<action>...``. At each click it
+finds the loaded cog with that prefix, so a click on a message posted before a restart (or
+before ``cog reload``) reaches the current cog.
 
-* its ``custom_id`` starts with the prefix of a loaded cog that has ``@component`` handlers, and
-* no live :class:`discord.ui.View` (or dynamic item) in the view store claims it (a View
-  handles its own clicks; the router never handles one twice).
+**Arguments are checked before the handler runs.** A custom_id is data the client sends back:
+anyone can forge one. Each handler parameter after ``interaction`` is annotated with one of
 
-Before the handler runs, ``cog.check_permissions`` applies the permission model (a paused cog,
-channel and role settings; ``requires_rank``/``dm_allowed`` on the handler apply too). A denial
-is answered ephemerally with its reason; an unknown action with "This button is no longer
-supported"; an exception with the bot's error policy (a user-facing message, or an apology with
-an error id that is also in the log). A handler that does not answer is acknowledged for it.
+* ``str`` (or no annotation): the text as is;
+* ``int``: ASCII digits (an optional ``-``), at most 19 of them;
+* :data:`GuildId`, :data:`ChannelId`, :data:`MemberId`, :data:`MessageId`: an id that must be
+  the server, channel, clicking member or message the component is clicked in.
+
+A click whose action is unknown, whose arguments do not convert (a wrong count, ``②``, a
+90-digit number) or do not match where it is clicked is answered "This button is no longer
+supported." and the handler does not run. Then the cog must be ready, and
+``cog.check_permissions`` applies the permission model (a paused cog, channel and role
+settings; ``requires_rank``/``dm_allowed`` on the handler apply too). A denial and any
+exception go through the bot's error policy (:func:`report_interaction_error`). A handler that
+does not answer is acknowledged for it.
 
 Send routed components in a :class:`RoutedView` (built with :func:`routed_button`): it is never
-registered in the view store, so the router sees every click.
+kept in discord.py's view store, so the dynamic item is the only thing that handles the click.
 
 **Views.** :class:`FishView` is a :class:`discord.ui.View` bound to a cog: its
 ``interaction_check`` is the cog's permission check and its ``on_error`` the bot's error policy.
+A routed custom_id belongs to its cog's handler: a FishView holding one leaves its clicks to it,
+so no click is handled twice.
 """
 
 from __future__ import annotations
 
+import builtins
+import inspect
 import logging
-from collections.abc import Awaitable, Callable
+import re
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NewType, TypeVar
 
 import discord
+from discord.ext import commands
 
 from fish_bot.core.errors import send_interaction
 from fish_bot.exceptions import PermissionDenied
@@ -52,16 +69,24 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_CUSTOM_ID_LENGTH",
     "UNSUPPORTED_COMPONENT",
+    "ChannelId",
     "ComponentCommand",
-    "ComponentRouter",
+    "ComponentHandler",
+    "ComponentParam",
     "FishView",
+    "GuildId",
+    "MemberId",
+    "MessageId",
+    "RoutedComponent",
     "RoutedView",
     "component",
+    "component_handlers",
     "component_prefix",
     "make_custom_id",
     "parse_custom_id",
     "report_interaction_error",
     "routed_button",
+    "routed_cog",
 ]
 
 log = logging.getLogger(__name__)
@@ -73,23 +98,151 @@ COMPONENT_MARKER = "__fishbot_component__"
 UNSUPPORTED_COMPONENT = "This button is no longer supported."
 STARTING_COMPONENT = "This module is starting; try again in a moment."
 
+#: The template of every routed custom_id: ``<prefix>:<action>`` then ``:<arg>`` parts.
+ROUTED_TEMPLATE = r"(?P<prefix>[^:]+):(?P<action>[^:]+)(?P<args>(?::[^:]*)*)"
+
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+#: Handler argument types: an id that must be where the component is clicked.
+GuildId = NewType("GuildId", int)
+ChannelId = NewType("ChannelId", int)
+MemberId = NewType("MemberId", int)
+MessageId = NewType("MessageId", int)
+
+_PLACES: dict[object, tuple[str, Callable[[discord.Interaction], int | None]]] = {
+    GuildId: ("server", lambda interaction: interaction.guild_id),
+    ChannelId: ("channel", lambda interaction: interaction.channel_id),
+    MemberId: ("member", lambda interaction: interaction.user.id),
+    MessageId: (
+        "message",
+        lambda interaction: interaction.message.id if interaction.message is not None else None,
+    ),
+}
+_KINDS: tuple[object, ...] = (str, int, *_PLACES)
+#: ASCII only: ``str.isdigit`` and ``int()`` accept ``②``, ``²`` and other Unicode digits.
+_ID_TEXT = re.compile(r"[0-9]{1,20}")
+_INT_TEXT = re.compile(r"-?[0-9]{1,19}")
+_MAX_ID = 2**64 - 1
+_INT_RANGE = range(-(2**63), 2**63)
+_REFUSED = object()
 
 
 # --- declaring handlers and building ids -----------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ComponentParam:
+    """One declared argument of a component handler."""
+
+    name: str
+    kind: object
+    required: bool = True
+    variadic: bool = False
+
+    def convert(self, text: str) -> object:
+        """The argument's value, or ``_REFUSED`` when the text does not fit the type."""
+        if self.kind is str:
+            return text
+        if self.kind is int:
+            if not _INT_TEXT.fullmatch(text):
+                return _REFUSED
+            number = int(text)
+            return number if number in _INT_RANGE else _REFUSED
+        if not _ID_TEXT.fullmatch(text):
+            return _REFUSED
+        number = int(text)
+        return number if 0 < number <= _MAX_ID else _REFUSED
+
+    def misplaced(self, value: object, interaction: discord.Interaction) -> str | None:
+        """Why ``value`` does not match where the click happened (None when it does)."""
+        place = _PLACES.get(self.kind)
+        if place is None:
+            return None
+        what, here = place
+        if value != here(interaction):
+            return f"{self.name} is not this {what}"
+        return None
+
+
+@dataclass(frozen=True)
+class ComponentHandler:
+    """A ``@component`` handler's action and declared arguments."""
+
+    action: str
+    params: tuple[ComponentParam, ...]
+
+    def bind(self, args: Sequence[str]) -> list[tuple[ComponentParam, object]] | None:
+        """Convert a custom_id's arguments; None when their count or a value does not fit."""
+        fixed = [param for param in self.params if not param.variadic]
+        rest = next((param for param in self.params if param.variadic), None)
+        if len(args) < sum(param.required for param in fixed):
+            return None
+        if len(args) > len(fixed) and rest is None:
+            return None
+        bound: list[tuple[ComponentParam, object]] = []
+        for index, text in enumerate(args):
+            param = fixed[index] if index < len(fixed) else rest
+            assert param is not None
+            value = param.convert(text)
+            if value is _REFUSED:
+                return None
+            bound.append((param, value))
+        return bound
+
+
+def _resolve(annotation: Any, func: Callable[..., Any]) -> object:
+    """An annotation's object; string annotations (``from __future__ import annotations``) are
+    looked up by name in the handler's module, no code is evaluated."""
+    if annotation is inspect.Parameter.empty:
+        return str
+    if not isinstance(annotation, str):
+        return annotation
+    head, *rest = annotation.strip().split(".")
+    scope: dict[str, Any] = getattr(func, "__globals__", {})
+    value = scope.get(head, getattr(builtins, head, _REFUSED))
+    for attr in rest:
+        value = getattr(value, attr, _REFUSED)
+    return value
+
+
+def _handler_params(func: Callable[..., Any]) -> tuple[ComponentParam, ...]:
+    """The declared arguments of ``func(self, interaction, ...)``; TypeError when unsupported."""
+    name = getattr(func, "__qualname__", repr(func))
+    params = list(inspect.signature(func).parameters.values())[2:]
+    result: list[ComponentParam] = []
+    for param in params:
+        kind = _resolve(param.annotation, func)
+        if kind not in _KINDS:
+            raise TypeError(
+                f"component handler {name}: argument {param.name!r} must be annotated with "
+                "str, int, GuildId, ChannelId, MemberId or MessageId (imported at run time)"
+            )
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            result.append(ComponentParam(param.name, kind, required=False, variadic=True))
+        elif param.kind in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
+            required = param.default is inspect.Parameter.empty
+            result.append(ComponentParam(param.name, kind, required=required))
+        else:
+            raise TypeError(f"component handler {name}: argument {param.name!r} must be positional")
+    return tuple(result)
+
+
 def component(action: str) -> Callable[[F], F]:
     """Make a cog method handle the component action ``action`` (see the module docs).
 
-    The method is called as ``handler(interaction, *args)`` with the custom_id's arguments as
-    text. :func:`~fish_bot.core.permissions.requires_rank` and
+    The method is called as ``handler(interaction, *args)`` with the custom_id's arguments
+    converted to the types its signature declares (``str``, ``int``, :data:`GuildId`...); a
+    click whose arguments do not fit never reaches it.
+    :func:`~fish_bot.core.permissions.requires_rank` and
     :func:`~fish_bot.core.permissions.dm_allowed` may decorate it as well.
     """
     _check_part(action, "action")
 
     def decorator(func: F) -> F:
-        setattr(func, COMPONENT_MARKER, action)
+        setattr(func, COMPONENT_MARKER, ComponentHandler(action, _handler_params(func)))
         return func
 
     return decorator
@@ -146,8 +299,8 @@ def parse_custom_id(custom_id: str) -> tuple[str, str, list[str]] | None:
 class RoutedView(discord.ui.View):
     """A container for routed components: sent with a message, never kept in memory.
 
-    It is stopped as soon as it is built, so discord.py does not register it in the view
-    store and every click goes to the :class:`ComponentRouter` (before and after a restart).
+    It is stopped as soon as it is built, so discord.py does not keep it in its view store:
+    every click goes to :class:`RoutedComponent` (before and after a restart).
     """
 
     def __init__(self, *items: discord.ui.Item[Any]) -> None:
@@ -195,7 +348,7 @@ async def report_interaction_error(
         await send_interaction(interaction, text)
 
 
-# --- the router ------------------------------------------------------------------------------
+# --- dispatch: one DynamicItem for every routed component -----------------------------------
 
 
 @dataclass
@@ -208,130 +361,177 @@ class ComponentCommand:
     parent: Any = None
 
 
-class ComponentRouter:
-    """Dispatches routed component clicks to the ``@component`` handlers of loaded cogs."""
+_HANDLER_TABLES: weakref.WeakKeyDictionary[type, dict[str, tuple[str, ComponentHandler]]] = (
+    weakref.WeakKeyDictionary()
+)
+_WARNED_CLASHES: set[tuple[str, str]] = set()
 
-    def __init__(self, bot: FishBot) -> None:
-        self.bot = bot
-        self._tables: dict[type, dict[str, str]] = {}
-        self._warned: set[tuple[str, str]] = set()
-        self.stats: dict[str, int] = {"routed": 0, "denied": 0, "unknown": 0, "failed": 0}
 
-    # -- handler tables -------------------------------------------------------------------
+def component_handlers(cog: Any) -> dict[str, tuple[str, ComponentHandler]]:
+    """``{action: (method name, handler)}`` of a cog's class, mixins included (cached)."""
+    cls = type(cog)
+    table = _HANDLER_TABLES.get(cls)
+    if table is None:
+        table = {}
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                handler = getattr(value, COMPONENT_MARKER, None)
+                if isinstance(handler, ComponentHandler):
+                    table[handler.action] = (attr, handler)
+        _HANDLER_TABLES[cls] = table
+    return table
 
-    def handlers(self, cog: Any) -> dict[str, str]:
-        """``{action: method name}`` of a cog's class (computed once per class)."""
-        cls = type(cog)
-        table = self._tables.get(cls)
-        if table is None:
-            table = {}
-            for klass in reversed(cls.__mro__):
-                for attr, value in vars(klass).items():
-                    action = getattr(value, COMPONENT_MARKER, None)
-                    if isinstance(action, str):
-                        table[action] = attr
-            self._tables[cls] = table
-        return table
 
-    def routed_cogs(self) -> dict[str, BaseCog]:
-        """``{prefix: cog}`` of the loaded Fish cogs that have component handlers."""
-        result: dict[str, BaseCog] = {}
-        for cog in self.bot.fish_cogs():
-            if not self.handlers(cog):
-                continue
-            prefix = component_prefix(cog)
-            if prefix in result:
-                clash = (result[prefix].qualified_name, cog.qualified_name)
-                if clash not in self._warned:
-                    self._warned.add(clash)
-                    log.warning(
-                        "Cogs %s and %s share the component prefix %r; %s wins",
-                        *clash,
-                        prefix,
-                        clash[0],
-                    )
-                continue
-            result[prefix] = cog
-        return result
+def routed_cog(client: discord.Client, prefix: str) -> BaseCog | None:
+    """The loaded Fish cog whose component prefix is ``prefix`` and that has handlers."""
+    from fish_bot.core.base_cog import BaseCog
 
-    # -- dispatch ---------------------------------------------------------------------------
+    if not isinstance(client, (commands.Bot, commands.AutoShardedBot)):
+        return None
+    found: BaseCog | None = None
+    for cog in client.cogs.values():
+        if not isinstance(cog, BaseCog) or component_prefix(cog) != prefix:
+            continue
+        if not component_handlers(cog):
+            continue
+        if found is None:
+            found = cog
+            continue
+        clash = (found.qualified_name, cog.qualified_name)
+        if clash not in _WARNED_CLASHES:
+            _WARNED_CLASHES.add(clash)
+            log.warning(
+                "Cogs %s and %s share the component prefix %r; %s wins", *clash, prefix, clash[0]
+            )
+    return found
 
-    def claimed_by_view(self, interaction: discord.Interaction, custom_id: str) -> bool:
-        """Whether a live View or dynamic item in discord.py's view store handles this click."""
-        store = getattr(getattr(self.bot, "_connection", None), "_view_store", None)
-        if store is None:
-            return False
-        data: Any = interaction.data or {}
-        key = (data.get("component_type"), custom_id)
-        views: dict[Any, dict[Any, Any]] = getattr(store, "_views", {})
-        message = interaction.message
-        if message is not None and key in views.get(message.id, {}):
-            return True
-        if key in views.get(None, {}):
-            return True
-        patterns: dict[Any, Any] = getattr(store, "_dynamic_items", {})
-        return any(pattern.fullmatch(custom_id) for pattern in patterns)
 
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """The bot's ``on_interaction`` listener: route the click if it is one of ours."""
-        if interaction.type is not discord.InteractionType.component:
-            return
-        data: Any = interaction.data or {}
-        custom_id = data.get("custom_id")
-        if not isinstance(custom_id, str):
-            return
-        parsed = parse_custom_id(custom_id)
-        if parsed is None:
-            return
-        prefix, action, args = parsed
-        cog = self.routed_cogs().get(prefix)
-        if cog is None or self.claimed_by_view(interaction, custom_id):
-            return
-        await self.dispatch(interaction, cog, action, args)
+def _clicked_custom_id(interaction: discord.Interaction) -> str | None:
+    data: Any = interaction.data or {}
+    custom_id = data.get("custom_id")
+    return custom_id if isinstance(custom_id, str) else None
 
-    async def dispatch(
-        self, interaction: discord.Interaction, cog: BaseCog, action: str, args: list[str]
-    ) -> None:
-        """Check permissions, run the handler, and answer whatever happens."""
-        attr = self.handlers(cog).get(action)
-        if attr is None:
-            self.stats["unknown"] += 1
-            await send_interaction(interaction, UNSUPPORTED_COMPONENT)
-            return
-        if not cog.is_ready:
-            await send_interaction(interaction, STARTING_COMPONENT)
-            return
-        handler = getattr(cog, attr)
-        prefix = component_prefix(cog)
-        pseudo = ComponentCommand(f"{prefix}:{action}", getattr(handler, "__func__", handler))
+
+@dataclass
+class _Route:
+    """What a click on a routed custom_id resolved to."""
+
+    cog: BaseCog | None
+    name: str
+    attr: str | None = None
+    handler: ComponentHandler | None = None
+    bound: list[tuple[ComponentParam, object]] | None = None
+    refusal: str | None = None
+
+
+def _route(client: discord.Client, prefix: str, action: str, args: Sequence[str]) -> _Route:
+    cog = routed_cog(client, prefix)
+    name = f"{prefix}:{action}"
+    if cog is None:
+        return _Route(None, name)
+    entry = component_handlers(cog).get(action)
+    if entry is None:
+        return _Route(cog, name, refusal="unknown action")
+    attr, handler = entry
+    bound = handler.bind(args)
+    if bound is None:
+        return _Route(cog, name, attr, handler, refusal="arguments do not fit the handler")
+    return _Route(cog, name, attr, handler, bound)
+
+
+class RoutedComponent(discord.ui.DynamicItem[discord.ui.Item[Any]], template=ROUTED_TEMPLATE):
+    """The dynamic item behind every routed component (``<prefix>:<action>:<args...>``).
+
+    discord.py builds one per click from the message's component; it is never constructed by
+    a cog. A custom_id whose prefix no loaded cog handles is left alone (another View's).
+    """
+
+    def __init__(self, item: discord.ui.Item[Any], route: _Route | None = None) -> None:
+        super().__init__(item)
+        self.route = route if route is not None else _Route(None, "")
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> RoutedComponent:
+        args = match["args"]
+        parts = args[1:].split(SEPARATOR) if args else []
+        return cls(item, _route(interaction.client, match["prefix"], match["action"], parts))
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Refuse forged or stale ids, then apply the cog's readiness and permission model.
+
+        Every refusal is answered here: discord.py drops a click this returns False for.
+        """
+        route = self.route
+        cog = route.cog
+        if cog is None:
+            return False  # not a Fish cog's component: a live View handles it
         try:
-            await cog.check_permissions(interaction, command=pseudo)
+            refusal = route.refusal
+            if refusal is None and route.bound is not None:
+                refusal = next(
+                    (
+                        reason
+                        for param, value in route.bound
+                        if (reason := param.misplaced(value, interaction)) is not None
+                    ),
+                    None,
+                )
+            if refusal is not None:
+                cog.logger.info(
+                    "Component %s refused for %s: %s (custom_id %r)",
+                    route.name,
+                    interaction.user,
+                    refusal,
+                    (_clicked_custom_id(interaction) or "")[:MAX_CUSTOM_ID_LENGTH],
+                )
+                await send_interaction(interaction, UNSUPPORTED_COMPONENT)
+                return False
+            if not cog.is_ready:
+                await send_interaction(interaction, STARTING_COMPONENT)
+                return False
+            await cog.check_permissions(interaction, command=self._command())
         except PermissionDenied as denial:
-            self.stats["denied"] += 1
             cog.logger.info(
-                "Component %s denied for %s: %s",
-                pseudo.qualified_name,
-                interaction.user,
-                denial.message,
+                "Component %s denied for %s: %s", route.name, interaction.user, denial.message
             )
-            await send_interaction(interaction, f"⛔ {denial.message}")
-            return
-        except Exception as error:
-            self.stats["failed"] += 1
             await report_interaction_error(
-                self.bot, interaction, error, where=f"component {pseudo.qualified_name}"
+                cog.bot, interaction, denial, where=f"component {route.name}"
             )
-            return
-        self.stats["routed"] += 1
+            return False
+        except Exception as error:
+            await report_interaction_error(
+                cog.bot, interaction, error, where=f"component {route.name}"
+            )
+            return False
+        return True
+
+    def _command(self) -> ComponentCommand:
+        route = self.route
+        assert route.cog is not None and route.attr is not None
+        method = getattr(route.cog, route.attr)
+        return ComponentCommand(route.name, getattr(method, "__func__", method))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Run the handler with the converted arguments; errors go to the error policy."""
+        route = self.route
+        cog = route.cog
+        assert cog is not None and route.attr is not None and route.bound is not None
+        method = getattr(cog, route.attr)
         try:
-            async with cog.task_tracker.task_context(f"Component {action}"):
-                await handler(interaction, *args)
+            assert route.handler is not None
+            async with cog.task_tracker.task_context(f"Component {route.handler.action}"):
+                await method(interaction, *(value for _, value in route.bound))
             if not interaction.response.is_done():
                 await interaction.response.defer()
         except Exception as error:
-            self.stats["failed"] += 1
             await report_interaction_error(
-                self.bot, interaction, error, where=f"component {pseudo.qualified_name}"
+                cog.bot, interaction, error, where=f"component {route.name}"
             )
 
 
@@ -343,7 +543,8 @@ class FishView(discord.ui.View):
 
     Subclasses add items with ``@discord.ui.button`` as usual. A denied click is answered
     ephemerally with the reason; an exception in a callback gets the user-facing message or
-    an apology with an error id.
+    an apology with an error id. A routed component in the view (:func:`routed_button`) is
+    left to its ``@component`` handler.
     """
 
     def __init__(self, cog: BaseCog, *, timeout: float | None = 180.0) -> None:
@@ -352,6 +553,10 @@ class FishView(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Apply the cog's permission model to the click."""
+        custom_id = _clicked_custom_id(interaction)
+        parsed = parse_custom_id(custom_id) if custom_id is not None else None
+        if parsed is not None and routed_cog(interaction.client, parsed[0]) is not None:
+            return False  # a routed component: RoutedComponent answers it
         try:
             return await self.cog.check_permissions(interaction)
         except PermissionDenied as denial:

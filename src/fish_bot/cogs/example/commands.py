@@ -19,7 +19,7 @@ from fish_bot.cogs.example.views import ShowView, counter_text, counter_view
 from fish_bot.core.decorators import hybrid_group
 from fish_bot.core.durations import DurationError, format_duration, parse_duration
 from fish_bot.core.permissions import admin_override, dm_allowed, requires_rank
-from fish_bot.core.views import component
+from fish_bot.core.views import GuildId, component
 
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
@@ -118,14 +118,11 @@ class CommandsMixin(_MixinBase):
         )
 
     @component(PRESS_ACTION)
-    async def on_press(self, interaction: discord.Interaction, *args: str) -> None:
-        """A click on the counter button: count it and show the new total."""
-        guild_id = int(args[0]) if args and args[0].isdigit() else interaction.guild_id
-        if guild_id is None:
-            await interaction.response.send_message(
-                "This button only works in a server.", ephemeral=True
-            )
-            return
+    async def on_press(self, interaction: discord.Interaction, guild_id: GuildId) -> None:
+        """A click on the counter button: count it and show the new total.
+
+        ``guild_id`` was checked before this runs: it is the server the button is clicked in.
+        """
         presses = self.add("presses", guild_id)
         await interaction.response.edit_message(
             content=counter_text(presses),

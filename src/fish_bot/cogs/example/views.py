@@ -1,7 +1,9 @@
 """Components of the example cog.
 
 * The counter button is a *routed* component: its custom_id is ``example:press:<guild id>``
-  and the cog's ``@component("press")`` handler answers it, before and after a restart.
+  and the cog's ``@component("press")`` handler answers it, before and after a restart. The
+  handler declares the argument a ``GuildId``, so a button whose id names another server is
+  refused before it runs.
 * The refresh button of ``example show`` lives in a :class:`FishView`: it works while the view
   is alive (two minutes), with the cog's permission check and the bot's error policy.
 """
