@@ -79,9 +79,9 @@ async def test_commands_answer_after_a_restart_with_the_database_down(
     env.errors  # noqa: B018 - the outage is on purpose
 
     # Counted under its own category, and not as an unexpected error (no error id, no Sentry).
-    assert metrics(env).command_errors[("ping", "database")] == 2
-    assert metrics(env).command_errors[("cases", "database")] == 1
-    assert metrics(env).unexpected == {}
+    assert metrics(env).command_error_count("ping", "database") == 2
+    assert metrics(env).command_error_count("cases", "database") == 1
+    assert metrics(env).unexpected_counts() == {}
 
     await bot.database.connect()
     assert await say(world.member, world.general, "!ping") == "Pong!"
@@ -107,7 +107,7 @@ async def test_a_driver_error_meaning_the_same_gets_the_same_answer(
     # A prefix command of the same cog: the check fails inside cog_check.
     assert await say(world.member, world.general, "!example count") == DATABASE_UNAVAILABLE
     env.errors  # noqa: B018
-    assert metrics(env).unexpected == {}
+    assert metrics(env).unexpected_counts() == {}
 
 
 # --- failures inside checks and pure slash commands --------------------------------------------
@@ -154,7 +154,7 @@ async def test_a_pure_slash_command_during_an_outage(env: simcord.Env, world: Wo
     assert result.response is not None
     assert result.response.content == DATABASE_UNAVAILABLE
     env.errors  # noqa: B018
-    assert metrics(env).command_errors[("probe", "database")] == 1
+    assert metrics(env).command_error_count("probe", "database") == 1
 
 
 async def test_a_slash_option_that_does_not_convert_is_a_usage_message(
@@ -167,7 +167,7 @@ async def test_a_slash_option_that_does_not_convert_is_a_usage_message(
     # Not a Python repr ('②'), not an apology: what was wrong, then the usage.
     assert text == "That value is not valid: `②`.\nUsage: `/digits <number>`"
     env.errors  # noqa: B018
-    assert metrics(env).command_errors[("digits", "user")] == 1
+    assert metrics(env).command_error_count("digits", "user") == 1
 
     result = await world.member.slash(world.general, "digits", number="41")
     assert result.response is not None and result.response.content == "42"
@@ -200,8 +200,8 @@ async def test_a_check_that_raises_gets_the_apology_not_silence(
     assert text.startswith("Sorry, something went wrong on our side (error id `")
     assert "internals" not in text
     assert [type(e).__name__ for e in env.errors] == ["CommandInvokeError"]
-    assert metrics(env).command_errors[("guarded", "unexpected")] == 1
-    assert metrics(env).unexpected == {"RuntimeError": 1}
+    assert metrics(env).command_error_count("guarded", "unexpected") == 1
+    assert metrics(env).unexpected_counts() == {"RuntimeError": 1}
 
 
 # --- argument conversion errors are usage messages ---------------------------------------------
@@ -246,7 +246,7 @@ async def test_bad_arguments_get_a_usage_message(
 ) -> None:
     assert await say(owner, world.general, text) == expected
     env.errors  # noqa: B018
-    assert metrics(env).unexpected == {}
+    assert metrics(env).unexpected_counts() == {}
     assert await say(owner, world.general, "!ping") == "Pong!"
 
 

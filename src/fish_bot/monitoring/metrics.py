@@ -30,8 +30,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from fish_bot.core.error_policy import ERROR_CATEGORIES as POLICY_CATEGORIES
-from fish_bot.core.error_policy import classify
+from fish_bot.core.error_policy import ERROR_CATEGORIES, classify
 
 if TYPE_CHECKING:
     from fish_bot.bot import FishBot
@@ -47,7 +46,6 @@ LATENCY_BUCKETS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.
 MAX_IN_FLIGHT = 1000
 
 #: Error categories counted by ``fishbot_command_errors_total``.
-ERROR_CATEGORIES = POLICY_CATEGORIES
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -112,6 +110,24 @@ class BotMetrics:
         if self._collector is None:
             self._collector = ScrapeCollector(bot, self)
             self.registry.register(self._collector)
+
+    # --- reading (tests, status) ------------------------------------------------------
+
+    def command_error_count(self, command: str, category: str) -> int:
+        """How many runs of ``command`` ended in an error of ``category``."""
+        value = self.registry.get_sample_value(
+            "fishbot_command_errors_total", {"command": command, "category": category}
+        )
+        return int(value or 0)
+
+    def unexpected_counts(self) -> dict[str, int]:
+        """``{exception type: count}`` of the unexpected errors reported with an error id."""
+        return {
+            sample.labels["type"]: int(sample.value)
+            for family in self.unexpected.collect()
+            for sample in family.samples
+            if sample.name.endswith("_total")
+        }
 
     # --- the hot path ------------------------------------------------------------------
 
