@@ -425,7 +425,9 @@ async def test_ranks(env: simcord.Env, world: World, probe: Probe) -> None:
     reply = await say(admin, bot_commands, "!perm rank list")
     last = bot_commands.last_message
     assert last is not None and last.embeds
-    assert "every member has rank 0" in (last.embeds[0].description or "")
+    fields = {field.name: field.value for field in last.embeds[0].fields}
+    assert "every member has rank 0" in fields["Role ranks"]
+    assert fields["Command rank overrides"] == "`probe`: 3"
     assert reply == ""
 
 
