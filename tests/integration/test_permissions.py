@@ -491,6 +491,19 @@ async def test_perm_explain_names_the_deciding_rule(
     )
     assert "5 · command rule: denied role (`command_denied_role`)" in reply
     assert "One of your roles may not use `probe`." in reply
+    # Every layer's verdict, in the model's order; the first verdict decides.
+    layers = reply.split("**Layers** (in order; the first verdict decides):\n", 1)[1]
+    assert layers.startswith(
+        "· 1 · bot owner: no opinion\n"
+        "· 2 · direct messages: no opinion\n"
+        "· 3 · server owner / Administrator override: no opinion\n"
+        "· module paused: no opinion\n"
+        "· 4 · module channels: no opinion\n"
+        "· 4 · module required roles: no opinion\n"
+        "· 5 · command rules: channels: no opinion\n"
+        "⛔ 5 · command rules: roles: One of your roles may not use `probe`. ← decides\n"
+        "· 6 · permission rank: no opinion\n"
+    ), layers
 
     reply = await say(admin, general, f"!perm explain probe {world.moderator.mention}")
     assert reply.startswith("✅ **Allowed**")
@@ -503,6 +516,9 @@ async def test_perm_explain_names_the_deciding_rule(
 
     reply = await say(admin, general, '!perm explain "perm show"')
     assert "3 · Administrator override (`administrator`)" in reply
+    # Later layers are still shown: the admin has no rank, which would not be enough.
+    assert "✅ 3 · server owner / Administrator override: Administrators may always" in reply
+    assert "⛔ 6 · permission rank: `perm show` needs permission rank 8; your rank is 0." in reply
 
     # Through the slash command: a subcommand of the hybrid group.
     result = await admin.slash(general, "perm explain", command="probe", member=world.member)
