@@ -576,3 +576,23 @@ async def test_rules_and_ranks_survive_a_restart(
     fields = {f.name: f.value for f in general.last_message.embeds[0].fields}
     assert fields["Denied roles"] == role_mention(world.member_role)
     assert fields["Rank needed"] == "6 (server override; declared 0)"
+
+
+async def test_slash_command_names_are_offered_while_typing(
+    env: simcord.Env, world: World, probe: Probe
+) -> None:
+    """The `command` option of the perm commands offers the bot's commands (an auto-sharded bot
+    is a ``BotBase``, not a ``commands.Bot``: the completion used to offer nothing)."""
+    choices = await world.admin.autocomplete(world.general, "perm explain", "command", "perm ra")
+    names = [choice["value"] for choice in choices]
+    assert names[:5] == [
+        "perm rank",
+        "perm rank command",
+        "perm rank init",
+        "perm rank list",
+        "perm rank remove",
+    ]
+    choices = await world.admin.autocomplete(
+        world.general, "config ranks command", "command", "probe"
+    )
+    assert [choice["value"] for choice in choices] == ["probe", "dmprobe"]
