@@ -299,21 +299,25 @@ async def test_ranks_set_command_and_show(env: simcord.Env, world: World) -> Non
     simcord.assert_error(env, commands.BadArgument)
 
 
-async def test_a_rank_7_member_cannot_hand_out_higher_ranks(env: simcord.Env, world: World) -> None:
+async def test_a_rank_8_member_cannot_hand_out_higher_ranks(env: simcord.Env, world: World) -> None:
     admin, chan, moderator = world.admin, world.bot_commands, world.moderator
     await say(admin, chan, f"!config ranks set {world.mod_role.mention} 7")
-    # Rank 7 runs the config commands...
+    # `config ranks` is an alias of `perm rank`: it needs the same rank 8...
+    reply = await say(moderator, chan, f"!config ranks set {world.member_role.mention} 5")
+    assert reply == "⛔ `config ranks set` needs permission rank 8; your rank is 7."
+    simcord.assert_error(env, PermissionCheckFailure)
+    await say(admin, chan, f"!config ranks set {world.mod_role.mention} 8")
     reply = await say(moderator, chan, f"!config ranks set {world.member_role.mention} 5")
     assert reply == f"✅ {world.member_role.mention} now has permission rank 5."
-    # ...but cannot raise a role (its own included) above 7, nor lower a rank-8 command.
+    # ...and cannot raise a role (its own included) above 8, nor raise a command above 8.
     reply = await say(moderator, chan, f"!config ranks set {world.mod_role.mention} 10")
-    assert reply.startswith("⛔ Your permission rank is 7: you can't set or change rank 10.")
-    simcord.assert_error(env, contains="Your permission rank is 7")
-    reply = await say(moderator, chan, '!config ranks command "perm rank set" 0')
-    assert reply.startswith("⛔ Your permission rank is 7: you can't set or change rank 8.")
-    simcord.assert_error(env, contains="Your permission rank is 7")
+    assert reply.startswith("⛔ Your permission rank is 8: you can't set or change rank 10.")
+    simcord.assert_error(env, contains="Your permission rank is 8")
+    reply = await say(moderator, chan, "!config ranks command note 10")
+    assert reply.startswith("⛔ Your permission rank is 8: you can't set or change rank 10.")
+    simcord.assert_error(env, contains="Your permission rank is 8")
     ranks = await fish(env).permission_store.role_ranks(world.guild.id)
-    assert ranks[world.mod_role.id] == 7
+    assert ranks[world.mod_role.id] == 8
 
 
 # --- who may use the config commands --------------------------------------------------------
@@ -323,11 +327,15 @@ async def test_members_are_refused_and_the_owner_and_admins_override(
     env: simcord.Env, world: World
 ) -> None:
     chan = world.bot_commands
-    for text in ("!config show", "!config prefix ?", "!config ranks init"):
+    for text in ("!config show", "!config prefix ?"):
         reply = await say(world.member, chan, text)
         name = text[1:].split(" ?")[0]
         assert reply == f"⛔ `{name}` needs permission rank 7; your rank is 0.", reply
         simcord.assert_error(env, PermissionCheckFailure)
+    # `config ranks` is an alias of `perm rank` and needs its rank (8).
+    reply = await say(world.member, chan, "!config ranks init")
+    assert reply == "⛔ `config ranks init` needs permission rank 8; your rank is 0."
+    simcord.assert_error(env, PermissionCheckFailure)
     result = await world.member.slash(chan, "config show")
     assert result.response is not None and result.response.ephemeral
     assert result.response.content == "⛔ `config show` needs permission rank 7; your rank is 0."

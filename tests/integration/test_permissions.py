@@ -425,7 +425,9 @@ async def test_ranks(env: simcord.Env, world: World, probe: Probe) -> None:
     reply = await say(admin, bot_commands, "!perm rank list")
     last = bot_commands.last_message
     assert last is not None and last.embeds
-    assert "every member has rank 0" in (last.embeds[0].description or "")
+    fields = {field.name: field.value for field in last.embeds[0].fields}
+    assert "every member has rank 0" in fields["Role ranks"]
+    assert fields["Command rank overrides"] == "`probe`: 3"
     assert reply == ""
 
 
@@ -489,6 +491,19 @@ async def test_perm_explain_names_the_deciding_rule(
     )
     assert "5 · command rule: denied role (`command_denied_role`)" in reply
     assert "One of your roles may not use `probe`." in reply
+    # Every layer's verdict, in the model's order; the first verdict decides.
+    layers = reply.split("**Layers** (in order; the first verdict decides):\n", 1)[1]
+    assert layers.startswith(
+        "· 1 · bot owner: no opinion\n"
+        "· 2 · direct messages: no opinion\n"
+        "· 3 · server owner / Administrator override: no opinion\n"
+        "· module paused: no opinion\n"
+        "· 4 · module channels: no opinion\n"
+        "· 4 · module required roles: no opinion\n"
+        "· 5 · command rules: channels: no opinion\n"
+        "⛔ 5 · command rules: roles: One of your roles may not use `probe`. ← decides\n"
+        "· 6 · permission rank: no opinion\n"
+    ), layers
 
     reply = await say(admin, general, f"!perm explain probe {world.moderator.mention}")
     assert reply.startswith("✅ **Allowed**")
@@ -501,6 +516,9 @@ async def test_perm_explain_names_the_deciding_rule(
 
     reply = await say(admin, general, '!perm explain "perm show"')
     assert "3 · Administrator override (`administrator`)" in reply
+    # Later layers are still shown: the admin has no rank, which would not be enough.
+    assert "✅ 3 · server owner / Administrator override: Administrators may always" in reply
+    assert "⛔ 6 · permission rank: `perm show` needs permission rank 8; your rank is 0." in reply
 
     # Through the slash command: a subcommand of the hybrid group.
     result = await admin.slash(general, "perm explain", command="probe", member=world.member)
@@ -558,3 +576,23 @@ async def test_rules_and_ranks_survive_a_restart(
     fields = {f.name: f.value for f in general.last_message.embeds[0].fields}
     assert fields["Denied roles"] == role_mention(world.member_role)
     assert fields["Rank needed"] == "6 (server override; declared 0)"
+
+
+async def test_slash_command_names_are_offered_while_typing(
+    env: simcord.Env, world: World, probe: Probe
+) -> None:
+    """The `command` option of the perm commands offers the bot's commands (an auto-sharded bot
+    is a ``BotBase``, not a ``commands.Bot``: the completion used to offer nothing)."""
+    choices = await world.admin.autocomplete(world.general, "perm explain", "command", "perm ra")
+    names = [choice["value"] for choice in choices]
+    assert names[:5] == [
+        "perm rank",
+        "perm rank command",
+        "perm rank init",
+        "perm rank list",
+        "perm rank remove",
+    ]
+    choices = await world.admin.autocomplete(
+        world.general, "config ranks command", "command", "probe"
+    )
+    assert [choice["value"] for choice in choices] == ["probe", "dmprobe"]

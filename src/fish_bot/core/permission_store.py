@@ -26,9 +26,6 @@ from fish_bot.database.models.permissions import COMMAND_NAME_LENGTH, MAX_RANK, 
 from fish_bot.exceptions import UserFacingError
 
 if TYPE_CHECKING:
-    import discord
-
-    from fish_bot.bot import FishBot
     from fish_bot.database.controllers.permissions import GuildPermissions, PermissionController
     from fish_bot.database.coordinator import DatabaseCoordinator
 
@@ -298,69 +295,3 @@ class PermissionStore:
             removed = await self.controller.clear_guild(guild_id)
             self.invalidate(guild_id)
             return removed
-
-
-# --- rank changes made from commands (`perm rank ...` and `config ranks ...`) -----------------
-
-
-async def may_grant_any_rank(bot: FishBot, actor: discord.abc.User, guild: discord.Guild) -> bool:
-    """The server owner, Administrators and (when they bypass permissions) bot owners."""
-    import discord
-
-    if guild.owner_id == actor.id:
-        return True
-    if isinstance(actor, discord.Member) and actor.guild_permissions.administrator:
-        return True
-    return bool(bot.settings.owners_bypass_permissions and await bot.is_owner(actor))
-
-
-async def check_rank_authority(
-    bot: FishBot, actor: discord.abc.User, guild: discord.Guild, *ranks: int
-) -> None:
-    """Refuse to hand out or change a rank above the actor's own rank.
-
-    Without it, a member with a rank that may manage ranks could give their own role rank 10.
-    The server owner, Administrators and bot owners are not limited.
-    """
-    import discord
-
-    if await may_grant_any_rank(bot, actor, guild):
-        return
-    own = await bot.permissions.member_rank(actor) if isinstance(actor, discord.Member) else 0
-    too_high = [rank for rank in ranks if rank > own]
-    if too_high:
-        raise UserFacingError(
-            f"⛔ Your permission rank is {own}: you can't set or change rank {max(too_high)}. "
-            "Ask an Administrator or the server owner."
-        )
-
-
-async def set_role_rank_as(
-    bot: FishBot, actor: discord.abc.User, guild: discord.Guild, role: discord.Role, rank: int
-) -> str:
-    """Give a role a rank on behalf of ``actor`` (within their authority); returns the reply."""
-    store: PermissionStore = bot.permission_store
-    current = (await store.role_ranks(guild.id)).get(role.id, 0)
-    await check_rank_authority(bot, actor, guild, rank, current)
-    await store.set_role_rank(guild.id, role.id, rank)
-    return f"✅ {role.mention} now has permission rank {rank}."
-
-
-async def set_command_rank_as(
-    bot: FishBot, actor: discord.abc.User, guild: discord.Guild, command: object, rank: str
-) -> str:
-    """Set (a number) or reset (``default``) the rank a command needs; returns the reply."""
-    from fish_bot.core.base_cog import command_meta
-
-    value = parse_rank(rank)
-    name = str(getattr(command, "qualified_name", command))
-    declared = int(command_meta(command, "rank", 0) or 0)
-    store: PermissionStore = bot.permission_store
-    override = await store.command_rank(guild.id, name)
-    current = declared if override is None else override
-    await check_rank_authority(bot, actor, guild, current, declared if value is None else value)
-    if value is None:
-        await store.reset_command_rank(guild.id, name)
-        return f"✅ `{name}` needs its declared rank again ({declared})."
-    await store.set_command_rank(guild.id, name, value)
-    return f"✅ `{name}` now needs permission rank {value} here (declared: {declared})."

@@ -30,6 +30,7 @@ from fish_bot.cogs.admin.utils import (
     split_global,
     truncate,
 )
+from fish_bot.core.authority import check_access_setting
 from fish_bot.core.base_cog import PAUSED_KEY
 from fish_bot.core.converters import ModuleName, parse_snowflake
 from fish_bot.core.decorators import hybrid_command, hybrid_group
@@ -443,12 +444,15 @@ class CommandsMixin(_MixinBase):
         guild = None if global_ else ctx.guild
         manager = self.bot.config_manager
         try:
-            task = manager.set(
-                scope, key, value, guild.id if guild else None, guild=guild, from_text=True
-            )
+            new = manager.validate(scope, key, value, guild=guild, from_text=True)
         except (SettingValidationError, UnknownSettingError) as error:
             await _say(ctx, f"❌ {error.message} Nothing was changed.", ephemeral=True)
             return
+        # Access settings may not lock out a rank above the changer (core/authority.py).
+        await check_access_setting(self.bot, ctx.author, guild, scope, key, new)
+        task = manager.set(
+            scope, key, value, guild.id if guild else None, guild=guild, from_text=True
+        )
         async with self.task_tracker.task_context("Settings set"):
             await task
         spec = manager.spec(scope, key)
@@ -488,6 +492,9 @@ class CommandsMixin(_MixinBase):
         if not manager.stored(scope, key, guild_id)[0]:
             await _say(ctx, f"{scope} `{key}` has no {where} to reset.")
             return
+        await check_access_setting(
+            self.bot, ctx.author, ctx.guild, scope, key, manager.get(scope, key)
+        )
         async with self.task_tracker.task_context("Settings reset"):
             await manager.reset(scope, key, guild_id)
         now = format_value(spec, manager.get(scope, key, ctx.guild.id if ctx.guild else None))

@@ -2,7 +2,9 @@
 
 Every `perm` command is guild-only, needs permission rank 8 by default, and can always be run by
 the server owner and Administrators (:func:`~fish_bot.core.permissions.admin_override`), so no
-rule can lock a server out of its own permission settings.
+rule can lock a server out of its own permission settings. Members who use them through their
+rank change nothing above themselves (:mod:`fish_bot.core.authority`). `config ranks ...` is an
+alias of `perm rank ...` (same commands, same rank and rules).
 
 ``<command>`` is a command's qualified name (``ping``, ``"perm rank set"``: quote a name with
 spaces in prefix commands); ``<role or channel>`` is a role or text channel, by mention, id or
@@ -18,10 +20,25 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from fish_bot.core.authority import (
+    check_role_ranks_authority,
+    clear_rules_as,
+    remove_role_rank_as,
+    remove_rule_as,
+    set_command_rank_as,
+    set_role_rank_as,
+    set_rule_as,
+)
 from fish_bot.core.base_cog import BaseCog, command_meta
 from fish_bot.core.decorators import hybrid_group
-from fish_bot.core.permission_store import set_command_rank_as, set_role_rank_as
-from fish_bot.core.permissions import MAX_RANK, Subject, admin_override, requires_rank
+from fish_bot.core.permissions import (
+    MAX_RANK,
+    Subject,
+    admin_override,
+    requires_rank,
+    resolve_alias,
+)
+from fish_bot.core.roles import suggested_rank
 from fish_bot.database.models.permissions import RuleTarget
 from fish_bot.exceptions import UserFacingError
 
@@ -65,7 +82,7 @@ def _plain(text: str) -> str:
     return text.replace("`", "'")[:80]
 
 
-def _command_names(bot: commands.Bot) -> list[str]:
+def _command_names(bot: commands.bot.BotBase) -> list[str]:
     return sorted({command.qualified_name for command in bot.walk_commands()})
 
 
@@ -129,7 +146,7 @@ async def command_autocomplete(
 ) -> list[app_commands.Choice[str]]:
     """Offer the bot's command names that contain what was typed."""
     client = interaction.client
-    if not isinstance(client, commands.Bot):
+    if not isinstance(client, commands.bot.BotBase):
         return []
     typed = " ".join(current.lower().split())
     names = [name for name in _command_names(client) if typed in name]
@@ -262,15 +279,19 @@ class PermissionCommandsMixin(_MixinBase):
         guild = self._perm_guild(ctx)
         who = member if member is not None else ctx.author
         where = channel if channel is not None else ctx.channel
-        cog = command.cog if isinstance(command.cog, BaseCog) else None
+        target_command = resolve_alias(self.bot, command)
+        via = command if target_command is not command else None
+        cog = target_command.cog if isinstance(target_command.cog, BaseCog) else None
         subject = Subject(
             user=who,
             guild=guild,
             channel=where,
-            command=command,
+            command=target_command,
             command_name=command.qualified_name,
+            via=via,
         )
-        decision = await self.bot.permissions.evaluate(subject, cog=cog)
+        permissions = self.bot.permissions
+        decision, verdicts = await permissions.explain(subject, cog=cog)
         name = command.qualified_name
         verdict = "✅ **Allowed**" if decision.allowed else "⛔ **Denied**"
         where_text = getattr(where, "mention", "this channel")
@@ -279,18 +300,34 @@ class PermissionCommandsMixin(_MixinBase):
             f"**Rule:** {RULE_LABELS.get(decision.rule, decision.rule)} (`{decision.rule}`)",
             f"**Why:** {decision.reason}",
         ]
+        if via is not None:
+            lines.append(f"`{name}` is another name for `{target_command.qualified_name}`.")
         lines.extend(decision.details)
+        # Every layer's verdict, in the order the model asks them (the first one decides).
+        lines.append("**Layers** (in order; the first verdict decides):")
+        decided = False
+        for layer, layer_decision in verdicts:
+            if layer_decision is None:
+                lines.append(f"· {layer.label}: no opinion")
+                continue
+            icon = "✅" if layer_decision.allowed else "⛔"
+            mark = "" if decided else " ← decides"
+            decided = True
+            lines.append(f"{icon} {layer.label}: {layer_decision.reason}{mark}")
         # The rank layer, for context even when an earlier rule decided.
-        declared = int(command_meta(command, "rank", 0) or 0)
-        override = await self._perm_store().command_rank(guild.id, name)
+        declared = int(command_meta(target_command, "rank", 0) or 0)
+        override = await self._perm_store().command_rank(guild.id, target_command.qualified_name)
         needed = declared if override is None else override
-        have = await self.bot.permissions.member_rank(who) if isinstance(who, discord.Member) else 0
+        have = await permissions.member_rank(who) if isinstance(who, discord.Member) else 0
         source = "declared" if override is None else f"server override; declared {declared}"
         lines.append(f"**Rank:** needs {needed} ({source}); {who.mention} has {have}.")
-        rules = await self._perm_store().command_rules(guild.id, name)
-        if any(rules.values()):
+        effective = await permissions.effective_rules(guild.id, subject)
+        if effective.any():
+            rules = effective.rules
+            inherited = sorted({src for src in effective.source.values() if src != name})
+            origin = f" (from `{'`, `'.join(inherited)}`)" if inherited else ""
             lines.append(
-                "**Command rules:** "
+                f"**Command rules**{origin}: "
                 f"allow roles {_mentions(rules['allow_roles'], RuleTarget.ROLE)}; "
                 f"deny roles {_mentions(rules['deny_roles'], RuleTarget.ROLE)}; "
                 f"allow channels {_mentions(rules['allow_channels'], RuleTarget.CHANNEL)}; "
@@ -314,11 +351,13 @@ class PermissionCommandsMixin(_MixinBase):
         """Allow a role or channel to use a command.
 
         Once a command has allowed roles (or channels), only those may use it; an allowed role
-        also skips the rank check.
+        also skips the rank check. A rule on a group applies to its subcommands. Unless you are
+        the server owner or an Administrator, you can only allow commands you can use yourself,
+        and only for roles below your highest role.
         """
         guild = self._perm_guild(ctx)
         kind, label = self._perm_target(target)
-        await self._perm_store().allow(guild.id, command.qualified_name, kind, target.id)
+        await set_rule_as(self.bot, ctx.author, guild, command, target, allow=True)
         scope = (
             "members with one of its allowed roles"
             if kind is RuleTarget.ROLE
@@ -338,10 +377,14 @@ class PermissionCommandsMixin(_MixinBase):
     async def perm_deny(
         self, ctx: commands.Context[Any], command: CommandArg, target: TargetArg
     ) -> None:
-        """Deny a role or channel the use of a command (denials win over allowed roles)."""
+        """Deny a role or channel the use of a command (denials win over allowed roles).
+
+        A rule on a group applies to its subcommands. You can't deny anything to a role ranked
+        above you or not below your highest role.
+        """
         guild = self._perm_guild(ctx)
-        kind, label = self._perm_target(target)
-        await self._perm_store().deny(guild.id, command.qualified_name, kind, target.id)
+        _kind, label = self._perm_target(target)
+        await set_rule_as(self.bot, ctx.author, guild, command, target, allow=False)
         await self._perm_reply(ctx, f"⛔ `{command.qualified_name}` is now denied for {label}.")
 
     @perm.command(name="remove")
@@ -354,10 +397,8 @@ class PermissionCommandsMixin(_MixinBase):
     ) -> None:
         """Remove the allow or deny rule a command has for a role or channel."""
         guild = self._perm_guild(ctx)
-        kind, label = self._perm_target(target)
-        removed = await self._perm_store().remove_rule(
-            guild.id, command.qualified_name, kind, target.id
-        )
+        _kind, label = self._perm_target(target)
+        removed = await remove_rule_as(self.bot, ctx.author, guild, command, target)
         if removed:
             text = f"🗑️ Removed the rule of `{command.qualified_name}` for {label}."
         else:
@@ -369,7 +410,7 @@ class PermissionCommandsMixin(_MixinBase):
     async def perm_clear(self, ctx: commands.Context[Any], command: CommandArg) -> None:
         """Remove every allow and deny rule of a command (its rank is kept)."""
         guild = self._perm_guild(ctx)
-        removed = await self._perm_store().clear_command(guild.id, command.qualified_name)
+        removed = await clear_rules_as(self.bot, ctx.author, guild, command)
         if removed:
             text = f"🗑️ Removed {removed} rule(s) of `{command.qualified_name}`."
         else:
@@ -482,24 +523,62 @@ class PermissionCommandsMixin(_MixinBase):
     async def perm_rank_remove(self, ctx: commands.Context[Any], role: discord.Role) -> None:
         """Take a role's permission rank away (it counts as 0)."""
         guild = self._perm_guild(ctx)
-        removed = await self._perm_store().remove_role_rank(guild.id, role.id)
-        if removed:
-            text = f"🗑️ {role.mention} no longer has a permission rank."
-        else:
-            text = f"{role.mention} had no permission rank."
-        await self._perm_reply(ctx, text)
+        await self._perm_reply(ctx, await remove_role_rank_as(self.bot, ctx.author, guild, role))
 
     @perm_rank.command(name="list")
     async def perm_rank_list(self, ctx: commands.Context[Any]) -> None:
-        """List the roles that have a permission rank, highest first."""
+        """List the roles' ranks, highest first, and the commands whose rank was changed."""
         guild = self._perm_guild(ctx)
         rules = await self._perm_store().snapshot(guild.id)
         embed = discord.Embed(
-            title=f"Permission ranks in {guild.name}",
-            description=_field(self._perm_role_rank_lines(guild, rules)),
-            color=discord.Color.blurple(),
+            title=f"Permission ranks in {guild.name}", color=discord.Color.blurple()
+        )
+        embed.add_field(
+            name="Role ranks", value=_field(self._perm_role_rank_lines(guild, rules)), inline=False
+        )
+        overrides = "\n".join(
+            f"`{name}`: {rank}" for name, rank in sorted(rules.command_ranks.items())
+        )
+        embed.add_field(
+            name="Command rank overrides", value=_field(overrides or "None"), inline=False
         )
         await self._perm_reply(ctx, embed=embed)
+
+    @perm_rank.command(name="init")
+    async def perm_rank_init(self, ctx: commands.Context[Any]) -> None:
+        """Give ranks to roles from their permissions (only roles that have no rank yet).
+
+        Administrator 8, Manage Server 7, Ban Members 5, Kick or Timeout Members 3,
+        Manage Messages 2. Running it again changes nothing that is already set.
+        """
+        guild = self._perm_guild(ctx)
+        store = self._perm_store()
+        existing = await store.role_ranks(guild.id)
+        planned: list[tuple[discord.Role, int]] = []
+        for role in sorted(guild.roles, reverse=True):
+            if role.id in existing:
+                continue
+            rank = suggested_rank(role)
+            if rank is not None:
+                planned.append((role, rank))
+        if not planned:
+            await self._perm_reply(
+                ctx,
+                "Nothing to do: every role with moderation permissions already has a rank "
+                f"({len(existing)} role(s) have one). See `perm rank list`.",
+            )
+            return
+        await check_role_ranks_authority(self.bot, ctx.author, guild, planned)
+        # One transaction: every rank is stored, or none.
+        async with self.task_tracker.task_context("Initialise ranks"), self.db.transaction():
+            for role, rank in planned:
+                await store.set_role_rank(guild.id, role.id, rank)
+        lines = [f"{rank} · {role.mention}" for role, rank in planned]
+        kept = f"\nKept the {len(existing)} rank(s) already set." if existing else ""
+        await self._perm_reply(
+            ctx,
+            f"✅ Gave {len(planned)} role(s) a rank:\n" + "\n".join(lines[:30]) + kept,
+        )
 
     @perm_rank.command(name="command")
     @app_commands.describe(

@@ -38,6 +38,7 @@ from fish_bot.cogs.moderation.utils import (
 from fish_bot.core.decorators import hybrid_command
 from fish_bot.core.durations import DurationError, format_duration, parse_duration
 from fish_bot.core.permissions import requires_rank
+from fish_bot.core.roles import check_assignable_role
 from fish_bot.database.models.cases import Case, CaseType
 
 if TYPE_CHECKING:
@@ -326,6 +327,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
         guild = self._guild_of(ctx)
         target = await self.prepare_action(ctx, member, ACTIONS[CaseType.JAIL], reason)
         role = await self.jail_role(guild)
+        check_assignable_role(role, ctx.author, purpose="the jail role")
         if role in member.roles or await self.db.case.get_active_restriction(
             guild.id, member.id, [CaseType.JAIL]
         ):

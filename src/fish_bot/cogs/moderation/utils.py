@@ -46,6 +46,7 @@ from fish_bot.cogs.moderation.constants import (
 )
 from fish_bot.core.durations import format_duration, parse_duration_or_datetime
 from fish_bot.core.errors import new_error_id
+from fish_bot.core.permissions import bypasses_permissions
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 from fish_bot.exceptions import UserFacingError
 
@@ -277,7 +278,7 @@ class ModerationUtilsMixin(_MixinBase):
 
     async def _bot_owner_bypass(self, user: discord.abc.User) -> bool:
         """Bot owners pass the moderator checks (permission rule 1), unless switched off."""
-        return bool(self.bot.settings.owners_bypass_permissions) and await self.bot.is_owner(user)
+        return await bypasses_permissions(self.bot, user)
 
     @staticmethod
     def _guild_of(ctx: commands.Context[Any]) -> discord.Guild:

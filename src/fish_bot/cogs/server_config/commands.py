@@ -2,8 +2,9 @@
 
 Every `config` command is guild-only and needs permission rank 7 by default; the server owner
 and Administrators can always run them (:func:`~fish_bot.core.permissions.admin_override`).
-Values are stored in the guild's ``guild_config`` row (through ``self.db.guild_config``) and,
-for ranks, in the permission tables through the bot's rule store.
+Values are stored in the guild's ``guild_config`` row (through ``self.db.guild_config``).
+``config ranks ...`` is an alias of ``perm rank ...``: each subcommand runs the `perm rank`
+command it names and is judged as that command (its rank, its rules).
 
 Channel and role arguments take a mention, an id or a name in prefix commands, and ``none`` (or
 ``off``) turns the setting off; leaving one out shows the current value. Slash commands show a
@@ -38,16 +39,11 @@ from fish_bot.cogs.server_config.utils import (
     RoleArg,
     field,
     role_rank_lines,
-    suggested_rank,
     validate_prefix,
 )
 from fish_bot.core.decorators import hybrid_group
-from fish_bot.core.permission_store import (
-    check_rank_authority,
-    set_command_rank_as,
-    set_role_rank_as,
-)
-from fish_bot.core.permissions import MAX_RANK, admin_override, requires_rank
+from fish_bot.core.permissions import MAX_RANK, admin_override, alias_of, requires_rank
+from fish_bot.core.roles import check_assignable_role
 from fish_bot.database.models.core import GuildConfig, LogKind
 from fish_bot.exceptions import UserFacingError
 
@@ -304,7 +300,11 @@ class ConfigCommandsMixin(_MixinBase):
     @config_jail.command(name="role")
     @app_commands.describe(role="The jail role (leave empty to turn the jail role off)")
     async def config_jail_role(self, ctx: commands.Context[Any], role: RoleArg = None) -> None:
-        """Set the role given to jailed members, or `none` to unset it."""
+        """Set the role given to jailed members, or `none` to unset it.
+
+        The role must be below my highest role and yours, and must not carry administration or
+        moderation permissions (Administrator, Manage Server, Manage Roles, Ban, Kick...).
+        """
         guild = self._config_guild(ctx)
         if role is None:
             current = await self.db.guild_config.get_jail_role_id(guild.id)
@@ -315,26 +315,15 @@ class ConfigCommandsMixin(_MixinBase):
         target = None if role is None or role is CLEAR else role
         assert not isinstance(target, Clear)
         if target is not None:
-            if target.is_default():
-                raise UserFacingError("@everyone can't be the jail role: every member has it.")
-            if target.managed:
-                raise UserFacingError(
-                    f"{target.mention} is managed by an integration; I can't give it to members."
-                )
+            # A role the bot hands out must not be a way to climb (core/roles.py).
+            check_assignable_role(target, ctx.author, purpose="the jail role")
         await self.db.guild_config.update_jail_role_id(
             guild.id, target.id if target is not None else None
         )
         if target is None:
             await self._config_reply(ctx, "✅ The jail role is unset.")
             return
-        text = f"✅ Jailed members get {target.mention}."
-        me = guild.me
-        if me is not None and target >= me.top_role:
-            text += (
-                "\n⚠️ That role is not below my highest role, so I can't give it yet: "
-                "move my role above it."
-            )
-        await self._config_reply(ctx, text)
+        await self._config_reply(ctx, f"✅ Jailed members get {target.mention}.")
 
     @config_jail.command(name="channel")
     @app_commands.describe(channel="The jail channel (leave empty to turn it off)")
@@ -362,50 +351,29 @@ class ConfigCommandsMixin(_MixinBase):
         else:
             await self._config_reply(ctx, f"✅ The jail channel is {target.mention}.")
 
-    # --- ranks ---------------------------------------------------------------------------
+    # --- ranks: an alias of `perm rank` ------------------------------------------------------
+
+    async def _config_alias(self, ctx: commands.Context[Any], name: str, *args: Any) -> None:
+        """Run the `perm rank` command this `config ranks` command is another name for."""
+        target: commands.Command[Any, ..., Any] | None = self.bot.get_command(name)
+        if target is None:  # the Core module holds it and cannot be unloaded
+            raise UserFacingError(f"`{name}` is not available on this bot.")
+        await ctx.invoke(target, *args)
 
     @config_group.group(name="ranks", invoke_without_command=True)
+    @alias_of("perm rank")
     async def config_ranks(self, ctx: commands.Context[Any]) -> None:
-        """Permission ranks: roles get a rank from 0 to 10, commands need a rank."""
+        """Permission ranks: roles get a rank from 0 to 10 (alias of `perm rank`)."""
         await self._config_reply(ctx, self._config_group_help(ctx))
 
     @config_ranks.command(name="init")
+    @alias_of("perm rank init")
     async def config_ranks_init(self, ctx: commands.Context[Any]) -> None:
-        """Give ranks to roles from their permissions (only roles that have no rank yet).
-
-        Administrator 8, Manage Server 7, Ban Members 5, Kick or Timeout Members 3,
-        Manage Messages 2. Running it again changes nothing that is already set.
-        """
-        guild = self._config_guild(ctx)
-        store = self._config_store()
-        existing = await store.role_ranks(guild.id)
-        planned: list[tuple[discord.Role, int]] = []
-        for role in sorted(guild.roles, reverse=True):
-            if role.id in existing:
-                continue
-            rank = suggested_rank(role)
-            if rank is not None:
-                planned.append((role, rank))
-        if not planned:
-            await self._config_reply(
-                ctx,
-                "Nothing to do: every role with moderation permissions already has a rank "
-                f"({len(existing)} role(s) have one). See `config ranks show`.",
-            )
-            return
-        await check_rank_authority(self.bot, ctx.author, guild, *(rank for _, rank in planned))
-        # One transaction: every rank is stored, or none.
-        async with self.task_tracker.task_context("Initialise ranks"), self.db.transaction():
-            for role, rank in planned:
-                await store.set_role_rank(guild.id, role.id, rank)
-        lines = [f"{rank} · {role.mention}" for role, rank in planned]
-        kept = f"\nKept the {len(existing)} rank(s) already set." if existing else ""
-        await self._config_reply(
-            ctx,
-            f"✅ Gave {len(planned)} role(s) a rank:\n" + "\n".join(lines[:30]) + kept,
-        )
+        """Give ranks to roles from their permissions (alias of `perm rank init`)."""
+        await self._config_alias(ctx, "perm rank init")
 
     @config_ranks.command(name="set")
+    @alias_of("perm rank set")
     @app_commands.describe(role="The role", rank="Its permission rank, 0 to 10")
     async def config_ranks_set(
         self,
@@ -413,46 +381,32 @@ class ConfigCommandsMixin(_MixinBase):
         role: discord.Role,
         rank: commands.Range[int, 0, MAX_RANK],
     ) -> None:
-        """Give a role a permission rank from 0 to 10 (a member's rank is its highest role's)."""
-        guild = self._config_guild(ctx)
-        await self._config_reply(
-            ctx, await set_role_rank_as(self.bot, ctx.author, guild, role, rank)
-        )
+        """Give a role a permission rank from 0 to 10 (alias of `perm rank set`)."""
+        await self._config_alias(ctx, "perm rank set", role, rank)
+
+    @config_ranks.command(name="remove")
+    @alias_of("perm rank remove")
+    @app_commands.describe(role="The role")
+    async def config_ranks_remove(self, ctx: commands.Context[Any], role: discord.Role) -> None:
+        """Take a role's permission rank away (alias of `perm rank remove`)."""
+        await self._config_alias(ctx, "perm rank remove", role)
 
     @config_ranks.command(name="command")
+    @alias_of("perm rank command")
     @app_commands.describe(
         command="A command name, e.g. ban or cases view", rank="0 to 10, or default"
     )
     async def config_ranks_command(
         self, ctx: commands.Context[Any], command: CommandArg, rank: str
     ) -> None:
-        """Set the rank a command needs in this server (0 to 10), or `default` to reset it."""
-        guild = self._config_guild(ctx)
-        await self._config_reply(
-            ctx, await set_command_rank_as(self.bot, ctx.author, guild, command, rank)
-        )
+        """Set the rank a command needs here, or `default` (alias of `perm rank command`)."""
+        await self._config_alias(ctx, "perm rank command", command, rank)
 
     @config_ranks.command(name="show")
+    @alias_of("perm rank list")
     async def config_ranks_show(self, ctx: commands.Context[Any]) -> None:
-        """Show the roles' ranks and the commands whose rank this server changed."""
-        guild = self._config_guild(ctx)
-        rules = await self._config_store().snapshot(guild.id)
-        embed = discord.Embed(title=f"Permission ranks in {guild.name}", color=EMBED_COLOUR)
-        embed.add_field(
-            name="Role ranks",
-            value=field(
-                role_rank_lines(guild, rules.role_ranks)
-                or "None: every member has rank 0 (the server owner has 10)."
-            ),
-            inline=False,
-        )
-        overrides = "\n".join(
-            f"`{name}`: {rank}" for name, rank in sorted(rules.command_ranks.items())
-        )
-        embed.add_field(
-            name="Command rank overrides", value=field(overrides or "None"), inline=False
-        )
-        await self._config_reply(ctx, embed=embed)
+        """Show the roles' ranks and changed command ranks (alias of `perm rank list`)."""
+        await self._config_alias(ctx, "perm rank list")
 
     # --- slash autocompletion ------------------------------------------------------------
 

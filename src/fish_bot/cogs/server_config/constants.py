@@ -16,17 +16,6 @@ PREFIX_MAX_LENGTH: Final = 16
 #: Words that turn a channel or role setting off in prefix commands.
 NONE_WORDS: Final = frozenset({"none", "off", "clear", "reset", "disable", "-"})
 
-#: `config ranks init`: a role gets the highest rank of the permissions it has; roles with
-#: none of them get no rank.
-DEFAULT_RANK_RULES: Final[tuple[tuple[str, int], ...]] = (
-    ("administrator", 8),
-    ("manage_guild", 7),
-    ("ban_members", 5),
-    ("kick_members", 3),
-    ("moderate_members", 3),
-    ("manage_messages", 2),
-)
-
 #: Human names of the log kinds, in the order `config show` lists them.
 LOG_KIND_LABELS: Final[dict[str, str]] = {
     "mod": "Moderation log",

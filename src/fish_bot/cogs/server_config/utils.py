@@ -17,11 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from fish_bot.cogs.server_config.constants import (
-    DEFAULT_RANK_RULES,
-    NONE_WORDS,
-    PREFIX_MAX_LENGTH,
-)
+from fish_bot.cogs.server_config.constants import NONE_WORDS, PREFIX_MAX_LENGTH
 from fish_bot.database.models.core import LogKind
 from fish_bot.exceptions import UserFacingError
 
@@ -175,15 +171,6 @@ def validate_prefix(text: str) -> str:
 
 
 # --- ranks -----------------------------------------------------------------------------------
-
-
-def suggested_rank(role: discord.Role) -> int | None:
-    """The rank `config ranks init` gives a role from its permissions (None: no rank)."""
-    if role.is_default() or role.managed:
-        return None
-    permissions = role.permissions
-    ranks = [rank for name, rank in DEFAULT_RANK_RULES if getattr(permissions, name, False)]
-    return max(ranks) if ranks else None
 
 
 def role_rank_lines(guild: discord.Guild, role_ranks: dict[int, int], limit: int = 25) -> str:
