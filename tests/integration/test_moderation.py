@@ -33,7 +33,6 @@ from .moderation_helpers import (
     exists,
     fish,
     jobs,
-    moderation,
     post_poll,
     requests,
     say,
@@ -703,9 +702,7 @@ async def test_the_target_must_be_in_the_server(env: simcord.Env, mw: World) -> 
 # --- failures ------------------------------------------------------------------------------
 
 
-async def test_a_refused_discord_action_voids_its_pending_case(
-    env: simcord.Env, mw: World
-) -> None:
+async def test_a_refused_discord_action_voids_its_pending_case(env: simcord.Env, mw: World) -> None:
     env.inject_error(
         "DELETE", "/guilds/*/members/*", status=403, code=50013, message="Missing Permissions"
     )

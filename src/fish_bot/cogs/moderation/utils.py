@@ -85,11 +85,21 @@ class ModerationError(UserFacingError):
     """A moderation check refused an action, or Discord did: the message says which."""
 
 
+#: PostgreSQL error codes that mean "no database right now": connection exceptions (class 08),
+#: an administrator or crash shutdown, "cannot connect now", too many connections.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
 def database_down(error: BaseException) -> bool:
     """Whether an error means the database cannot be reached right now."""
     if isinstance(error, DatabaseUnavailable):
         return True
-    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error.orig, (OSError, ConnectionError)):
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
 
 
 def discord_refusal(spec: ActionSpec, mention: str, error: discord.HTTPException) -> str:
