@@ -698,7 +698,7 @@ class ModerationUtilsMixin(_MixinBase):
 
     async def _void_after_refusal(self, case: Case, refusal: str) -> bool:
         try:
-            return await self.void_pending(case, f"Discord refused: {refusal}")
+            return await self.void_pending(case, f"{refusal}.")
         except Exception as error:
             # Still pending: the start-up reconciliation finds no action and voids it.
             self.report_failure(error, f"voiding case #{case.case_number}")
