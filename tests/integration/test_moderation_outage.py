@@ -404,3 +404,21 @@ async def test_postgresql_stopped_during_traffic_refuses_then_recovers(
         await restart(env, make_bot)  # off the proxy before it goes
     finally:
         proxy.stop()
+
+
+async def test_a_confirmed_tempban_closes_the_stale_one_but_keeps_its_own_unban(
+    env: simcord.Env, mw: World
+) -> None:
+    await say(mw.moderator, mw.general, f"!tempban {mw.member.mention} 2h spam")
+    env.backend.remove_ban(mw.guild.id, mw.member.id)  # unbanned by hand in Discord
+    await env.settle()
+
+    reply = await say(mw.moderator, mw.general, f"!tempban {mw.member.id} 3h again")
+
+    assert "Temporarily banned" in reply and "(Case #3)" in reply
+    first, second = (await cases(env, mw))[-2:]
+    assert (first.status, second.status) == (CaseStatus.LIFTED.value, CaseStatus.ACTIVE.value)
+    old_job, new_job = await jobs(env, UNBAN_JOB)
+    assert old_job.status == JobStatus.CANCELLED.value
+    assert new_job.status == JobStatus.PENDING.value
+    assert new_job.payload["case_number"] == second.case_number

@@ -674,8 +674,9 @@ class ModerationUtilsMixin(_MixinBase):
         if close_types is None:
             close_types = [CaseType(kind) for kind in (case.extra or {}).get(CLOSES_KEY, [])]
         async with self.db.transaction():
-            await self._close_lifted(case.guild_id, case.user_id, close_types)
             changed = await self.db.case.resolve_pending(case.id, CaseStatus.ACTIVE)
+            if changed:
+                await self._close_lifted(case.guild_id, case.user_id, close_types, keep=case.id)
         if changed:
             case.status = CaseStatus.ACTIVE.value
         return changed
@@ -715,18 +716,27 @@ class ModerationUtilsMixin(_MixinBase):
             )
 
     async def _close_lifted(
-        self, guild_id: int, user_id: int, close_types: Iterable[CaseType]
+        self,
+        guild_id: int,
+        user_id: int,
+        close_types: Iterable[CaseType],
+        *,
+        keep: int | None = None,
     ) -> None:
-        """Close the user's active cases of these types (lifted) and cancel their expiry jobs."""
+        """Close the user's active cases of these types (lifted) and cancel their expiry jobs.
+
+        ``keep``: the id of the case doing the closing (a tempban closes older tempbans).
+        """
         close = [CaseType(kind) for kind in close_types]
         if not close:
             return
-        closing = await self.db.case.get_cases_by_options(
+        found = await self.db.case.get_cases_by_options(
             guild_id, {"user_id": user_id, "case_type": close, "status": CaseStatus.ACTIVE}
         )
+        closing = [c for c in found if c.id is not None and c.id != keep]
         if not closing:
             return
-        await self.db.case.close_active(guild_id, user_id, close, CaseStatus.LIFTED)
+        await self.db.case.close_cases([c.id for c in closing if c.id is not None])
         for kind in close:
             await self._cancel_expiry(
                 guild_id, user_id, kind, [c for c in closing if c.case_type == kind.value]
