@@ -175,3 +175,57 @@ async def test_set_status(db: DatabaseCoordinator) -> None:
     assert expired is not None and expired.status == "expired"
     assert await db.case.get_active_restriction(GUILD, ALICE, [CaseType.TEMPBAN]) is None
     assert await db.case.set_status(GUILD, 999, CaseStatus.VOIDED) is None
+
+
+async def test_pending_cases_are_listed_and_resolved_once(db: DatabaseCoordinator) -> None:
+    """A case recorded before its Discord action: pending, then active or voided, once."""
+    ban = await add(db, CaseType.TEMPBAN, case_status=CaseStatus.PENDING)
+    kick = await add(db, CaseType.KICK, BOB, case_status=CaseStatus.PENDING, case_extra={"a": 1})
+    elsewhere = await add(db, CaseType.BAN, guild=OTHER, case_status=CaseStatus.PENDING)
+    await add(db, CaseType.WARN)
+
+    # A pending case is not in force yet.
+    assert await db.case.get_active_restriction(GUILD, ALICE, [CaseType.TEMPBAN]) is None
+    found = await db.case.pending_cases()
+    assert [(c.guild_id, c.case_number) for c in found] == [
+        (GUILD, ban.case_number),
+        (GUILD, kick.case_number),
+        (OTHER, elsewhere.case_number),
+    ]
+    assert [c.case_number for c in await db.case.pending_cases([OTHER])] == [1]
+    assert await db.case.pending_cases([]) == []
+
+    assert await db.case.resolve_pending(ban.id, CaseStatus.ACTIVE)
+    assert not await db.case.resolve_pending(ban.id, CaseStatus.VOIDED)  # not pending any more
+    assert await db.case.resolve_pending(
+        kick.id, CaseStatus.VOIDED, extra={"a": 1, "void_reason": "Discord refused"}
+    )
+    active = await db.case.get_active_restriction(GUILD, ALICE, [CaseType.TEMPBAN])
+    assert active is not None and active.updated_at is not None
+    voided = await db.case.get_case_by_number(GUILD, kick.case_number)
+    assert voided is not None and voided.status == CaseStatus.VOIDED.value
+    assert voided.extra == {"a": 1, "void_reason": "Discord refused"}
+    assert [c.guild_id for c in await db.case.pending_cases()] == [OTHER]
+
+
+async def test_a_pending_case_rolled_back_with_its_transaction(db: DatabaseCoordinator) -> None:
+    with pytest.raises(Boom):
+        async with db.transaction():
+            await add(db, CaseType.BAN, case_status=CaseStatus.PENDING)
+            raise Boom
+    assert await db.case.pending_cases() == []
+    assert (await add(db, CaseType.BAN, case_status=CaseStatus.PENDING)).case_number == 1
+
+
+async def test_close_cases_closes_only_active_ones(db: DatabaseCoordinator) -> None:
+    active = await add(db, CaseType.TEMPBAN)
+    pending = await add(db, CaseType.TEMPBAN, case_status=CaseStatus.PENDING)
+    expired = await add(db, CaseType.TEMPBAN, case_status=CaseStatus.EXPIRED)
+
+    assert await db.case.close_cases([active.id, pending.id, expired.id]) == 1
+    assert await db.case.close_cases([]) == 0
+    statuses = {
+        number: case.status
+        for number, case in (await db.case.get_cases_by_numbers(GUILD, [1, 2, 3])).items()
+    }
+    assert statuses == {1: "lifted", 2: "pending", 3: "expired"}

@@ -33,7 +33,6 @@ from .moderation_helpers import (
     exists,
     fish,
     jobs,
-    moderation,
     post_poll,
     requests,
     say,
@@ -703,7 +702,7 @@ async def test_the_target_must_be_in_the_server(env: simcord.Env, mw: World) -> 
 # --- failures ------------------------------------------------------------------------------
 
 
-async def test_a_failed_discord_action_records_nothing(env: simcord.Env, mw: World) -> None:
+async def test_a_refused_discord_action_voids_its_pending_case(env: simcord.Env, mw: World) -> None:
     env.inject_error(
         "DELETE", "/guilds/*/members/*", status=403, code=50013, message="Missing Permissions"
     )
@@ -711,9 +710,12 @@ async def test_a_failed_discord_action_records_nothing(env: simcord.Env, mw: Wor
     reply = await say(mw.moderator, mw.general, f"!kick {mw.member.mention} x")
 
     assert_refused(env, reply, "Discord refused to let me kick", ModerationError)
-    assert "Missing Permissions" in reply and "Nothing was recorded" in reply
+    assert "Missing Permissions" in reply and "Nothing was done (case #1 is voided)." in reply
     assert mw.member.id in mw.guild.member_ids()
-    assert await cases(env, mw) == []
+    # The case was recorded before the kick was tried, and voided with Discord's reason.
+    [case] = await cases(env, mw)
+    assert (case.case_type, case.status) == ("KICK", "voided")
+    assert "Missing Permissions" in case.extra["void_reason"]
     assert mw.mod_log.last_message is None
 
 
@@ -736,7 +738,7 @@ async def test_a_closed_dm_is_noted_not_an_error(env: simcord.Env, mw: World) ->
     )
 
 
-async def test_recording_failure_after_the_action_is_reported(
+async def test_a_case_that_cannot_be_recorded_stops_the_action(
     env: simcord.Env, mw: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def broken(**_: Any) -> Any:
@@ -746,10 +748,12 @@ async def test_recording_failure_after_the_action_is_reported(
 
     reply = await say(mw.moderator, mw.general, f"!ban {mw.member.mention} spam")
 
-    assert reply.startswith(f"⚠️ Banned {mw.member.mention}, but the case could not be recorded")
-    assert "error id `" in reply
-    assert mw.guild.get_ban(mw.member) is not None
-    assert "RuntimeError: database on fire" in (moderation(env).status_summary()["last_error"])
+    # The record comes first: it failed, so nobody was told or banned.
+    assert reply.startswith("Sorry, something went wrong on our side (error id `")
+    assert "Banned" not in reply
+    assert mw.guild.get_ban(mw.member) is None
+    assert dms(mw.member) == []
+    simcord.assert_error(env, RuntimeError, contains="database on fire")
 
 
 # --- mentions and concurrency ----------------------------------------------------------------

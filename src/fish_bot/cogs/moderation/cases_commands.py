@@ -68,6 +68,7 @@ STATUS_LABELS: dict[CaseStatus, str] = {
     CaseStatus.EXPIRED: "Expired",
     CaseStatus.LIFTED: "Lifted",
     CaseStatus.VOIDED: "Voided",
+    CaseStatus.PENDING: "Pending",
 }
 
 #: Other words people use for case types.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import TYPE_CHECKING
 
 import discord
@@ -33,6 +35,7 @@ class Moderation(ModerationCommandsMixin, CasesCommandsMixin, ModerationListener
         #: Poll-banned users per guild, read once per guild (the poll listener does no I/O).
         self.pollbans = RestrictionCache(bot.db, CaseType.POLLBAN)
         self.jobs = ModerationJobs(self)
+        self._reconcile_task: asyncio.Task[None] | None = None
 
     async def cog_initialize(self) -> None:
         try:
@@ -40,13 +43,35 @@ class Moderation(ModerationCommandsMixin, CasesCommandsMixin, ModerationListener
                 await super().cog_initialize()
                 tracker.update_status("Registering expiry jobs")
                 self.jobs.register()
+                # Pending cases left by a crash are settled once the guilds are there.
+                self._reconcile_task = asyncio.create_task(
+                    self._reconcile_at_start(), name="fish-bot-moderation-reconcile"
+                )
                 self.set_ready(True)
                 tracker.update_status("Ready")
         except Exception:
             self._has_errors = True
             raise
 
+    async def _reconcile_at_start(self) -> None:
+        """Settle the pending cases a crash left (checked against Discord) after ready."""
+        await self.bot.wait_until_ready()
+        try:
+            async with self.task_tracker.task_context("Reconcile pending cases") as tracker:
+                counts = await self.reconcile_pending_cases()
+                tracker.update_status(
+                    f"{counts['active']} active, {counts['voided']} voided, "
+                    f"{counts['unresolved']} unresolved"
+                )
+        except Exception:
+            # Logged; the cases stay pending and the next start-up (or their expiry) tries again.
+            self.logger.exception("Could not reconcile the pending moderation cases")
+
     async def cog_unload(self) -> None:
+        if self._reconcile_task is not None and not self._reconcile_task.done():
+            self._reconcile_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconcile_task
         self.jobs.unregister()
         self.pollbans.invalidate()
         await super().cog_unload()

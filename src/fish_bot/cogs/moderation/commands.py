@@ -176,7 +176,8 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
             await guild.fetch_ban(user)
         except discord.NotFound:
             # Unbanned by hand in Discord: just close what is still open.
-            closed = await self.lift_cases(guild.id, user.id, [CaseType.BAN, CaseType.TEMPBAN])
+            with self.database_required():
+                closed = await self.lift_cases(guild.id, user.id, [CaseType.BAN, CaseType.TEMPBAN])
             if not closed:
                 raise ModerationError(f"⛔ <@{user.id}> is not banned.") from None
             await self.reply(
@@ -292,7 +293,9 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
         target = await self.prepare_action(ctx, member, ACTIONS[CaseType.UNTIMEOUT], reason)
         if not member.is_timed_out():
             guild = self._guild_of(ctx)
-            if await self.lift_cases(guild.id, member.id, [CaseType.TIMEOUT]):
+            with self.database_required():
+                closed = await self.lift_cases(guild.id, member.id, [CaseType.TIMEOUT])
+            if closed:
                 await self.reply(ctx, f"🔊 <@{member.id}> was not timed out; closed the case.")
                 return
             raise ModerationError(f"⛔ <@{member.id}> is not timed out.")
@@ -326,11 +329,11 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
         """
         guild = self._guild_of(ctx)
         target = await self.prepare_action(ctx, member, ACTIONS[CaseType.JAIL], reason)
-        role = await self.jail_role(guild)
+        with self.database_required():
+            role = await self.jail_role(guild)
+            jailed = await self.db.case.get_active_restriction(guild.id, member.id, [CaseType.JAIL])
         check_assignable_role(role, ctx.author, purpose="the jail role")
-        if role in member.roles or await self.db.case.get_active_restriction(
-            guild.id, member.id, [CaseType.JAIL]
-        ):
+        if role in member.roles or jailed:
             raise ModerationError(f"⛔ <@{member.id}> is already jailed.")
         removed = [r for r in member.roles if not r.is_default() and r.is_assignable()]
         kept = [r for r in member.roles if not r.is_default() and not r.is_assignable()]
@@ -380,9 +383,10 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
         """
         guild = self._guild_of(ctx)
         target = await self.prepare_action(ctx, member, ACTIONS[CaseType.UNJAIL], reason)
-        role_id = await self.db.guild_config.get_jail_role_id(guild.id)
+        with self.database_required():
+            role_id = await self.db.guild_config.get_jail_role_id(guild.id)
+            case = await self.db.case.get_active_restriction(guild.id, member.id, [CaseType.JAIL])
         role = guild.get_role(role_id) if role_id else None
-        case = await self.db.case.get_active_restriction(guild.id, member.id, [CaseType.JAIL])
         if case is None and (role is None or role not in member.roles):
             raise ModerationError(f"⛔ <@{member.id}> is not jailed.")
         if role is not None and role in member.roles and not role.is_assignable():
@@ -420,7 +424,11 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
         """
         guild = self._guild_of(ctx)
         target = await self.prepare_action(ctx, user, ACTIONS[CaseType.POLLBAN], reason)
-        if await self.db.case.is_user_under_restriction(guild.id, user.id, CaseType.POLLBAN):
+        with self.database_required():
+            banned = await self.db.case.is_user_under_restriction(
+                guild.id, user.id, CaseType.POLLBAN
+            )
+        if banned:
             raise ModerationError(f"⛔ <@{user.id}> is already banned from posting polls.")
 
         async def committed(case: Case) -> None:
@@ -448,7 +456,11 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
         """
         guild = self._guild_of(ctx)
         target = await self.prepare_action(ctx, user, ACTIONS[CaseType.POLLUNBAN], reason)
-        if not await self.db.case.is_user_under_restriction(guild.id, user.id, CaseType.POLLBAN):
+        with self.database_required():
+            banned = await self.db.case.is_user_under_restriction(
+                guild.id, user.id, CaseType.POLLBAN
+            )
+        if not banned:
             raise ModerationError(f"⛔ <@{user.id}> is not banned from posting polls.")
 
         async def committed(case: Case) -> None:
@@ -478,7 +490,11 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
         """
         guild = self._guild_of(ctx)
         target = await self.prepare_action(ctx, user, ACTIONS[CaseType.SNIPPETBAN], reason)
-        if await self.db.case.is_user_under_restriction(guild.id, user.id, CaseType.SNIPPETBAN):
+        with self.database_required():
+            banned = await self.db.case.is_user_under_restriction(
+                guild.id, user.id, CaseType.SNIPPETBAN
+            )
+        if banned:
             raise ModerationError(f"⛔ <@{user.id}> is already banned from snippets.")
         await self.execute_action(
             ctx, target, action=None, expires_at=duration, details=expires_in_text(duration)
@@ -497,7 +513,11 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
         """
         guild = self._guild_of(ctx)
         target = await self.prepare_action(ctx, user, ACTIONS[CaseType.SNIPPETUNBAN], reason)
-        if not await self.db.case.is_user_under_restriction(guild.id, user.id, CaseType.SNIPPETBAN):
+        with self.database_required():
+            banned = await self.db.case.is_user_under_restriction(
+                guild.id, user.id, CaseType.SNIPPETBAN
+            )
+        if not banned:
             raise ModerationError(f"⛔ <@{user.id}> is not banned from snippets.")
         await self.execute_action(ctx, target, action=None, close_types=[CaseType.SNIPPETBAN])
 

@@ -66,6 +66,22 @@ EXPIRY_JOBS: Final[dict[CaseType, str]] = {
     CaseType.TIMEOUT: UNTIMEOUT_JOB,
 }
 
+# --- the record before the action ---------------------------------------------------------
+
+#: The refusal when the case cannot be recorded: nothing happens on Discord then.
+DATABASE_DOWN: Final = "⛔ The database is unavailable; nothing was done."
+#: ``Case.extra`` key: the case types a pending case closes once it is confirmed.
+CLOSES_KEY: Final = "closes"
+#: ``Case.extra`` key: why a case was voided (Discord refused, or not done before a crash).
+VOID_REASON_KEY: Final = "void_reason"
+#: Why start-up voids a pending case whose action is not visible on Discord.
+RECONCILED_VOID_REASON: Final = (
+    "Not done on Discord: the bot stopped between recording the case and acting "
+    "(voided at start-up)."
+)
+#: The mod-log footer of a pending case that start-up found done on Discord.
+RECONCILED_ACTIVE_NOTE: Final = "Confirmed at start-up: the action is in force on Discord."
+
 # --- limits --------------------------------------------------------------------------------
 
 #: Discord's longest timeout.

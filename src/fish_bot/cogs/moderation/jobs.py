@@ -2,10 +2,11 @@
 
 A tempban, a timed jail, poll ban, snippet ban or timeout schedules one job when its case is
 recorded (in the same transaction). The scheduler runs it on time, once, and right after
-start-up when it came due while the bot was down. Each handler is idempotent: it does nothing
-when the case is no longer active (lifted by hand, already expired), and an unban that finds the
-user already unbanned just closes the case. Expiring marks the case EXPIRED and posts to the
-mod log.
+start-up when it came due while the bot was down. A case still pending (the bot stopped between
+recording it and acting) is first settled against Discord. Each handler is idempotent: it
+does nothing when the case is no longer active (lifted by hand, already expired), and an unban
+that finds the user already unbanned just closes the case. Expiring marks the case EXPIRED and
+posts to the mod log.
 """
 
 from __future__ import annotations
@@ -135,6 +136,16 @@ class ModerationJobs:
                 case = await cog.db.case.get_case_by_number(guild_id, int(number))
             else:
                 case = await cog.db.case.get_active_restriction(guild_id, user_id, [case_type])
+            if (
+                case is not None
+                and case.status == CaseStatus.PENDING.value
+                and case.case_type == case_type.value
+            ):
+                # Due before its action was confirmed (a crash in between): settle it first.
+                pending_guild = cog.bot.get_guild(guild_id)
+                if pending_guild is None:
+                    raise GuildUnavailable(f"guild {guild_id} is not available")
+                await cog.reconcile_case(pending_guild, case)
             if (
                 case is None
                 or case.id is None

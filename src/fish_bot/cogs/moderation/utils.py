@@ -10,14 +10,20 @@ Every action command runs the same steps::
    owner stands above everyone); the bot's top role above the target's; the bot's Discord
    permission; a reason when the server requires one. A failed check raises
    :class:`ModerationError` naming the check, before anything changed.
-2. :meth:`ModerationUtilsMixin.execute_action` DMs the member before a removal (ban, tempban,
-   kick) unless ``--silent``; a closed DM is noted in the reply, not an error.
-3. It performs the Discord action. Only when it succeeds is the case recorded: the case, the
-   closing of the cases it lifts, the cancelled and the new expiry jobs in one transaction. If
-   the action fails, nothing is recorded and the moderator is told why; if recording fails after
-   the action, the error is logged with an id and the moderator is told the action happened.
-4. It DMs the member after the other actions (warn, timeout, jail...) unless ``--silent``.
-5. It posts the case embed to the mod-log channel and stores the message id on the case.
+2. :meth:`ModerationUtilsMixin.execute_action` records first (DESIGN rule 12): the case, as
+   ``pending``, and its expiry job commit in one transaction before anything happens on
+   Discord. When the database is unavailable the moderator is told
+   :data:`~fish_bot.cogs.moderation.constants.DATABASE_DOWN` and nothing is done. Actions that
+   exist only in the record (warn, note, poll and snippet bans) commit ``active`` at once.
+3. It DMs the member before a removal (ban, tempban, kick) unless ``--silent``; a closed DM is
+   noted in the reply, not an error.
+4. It performs the Discord action. When it succeeds, the case becomes ``active``, closing the
+   cases it lifts and cancelling their expiry jobs in one transaction. When Discord refuses,
+   the case is ``voided`` with Discord's reason and its expiry job cancelled. A crash between
+   the steps leaves a pending case that :meth:`ModerationUtilsMixin.reconcile_pending_cases`
+   settles at start-up against the guild's bans, timeouts and members.
+5. It DMs the member after the other actions (warn, timeout, jail...) unless ``--silent``,
+   posts the case embed to the mod-log channel and stores the message id on the case.
 
 All user-provided text goes out with ``AllowedMentions.none()``.
 """
@@ -25,30 +31,37 @@ All user-provided text goes out with ``AllowedMentions.none()``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
+from sqlalchemy.exc import DBAPIError
 
 from fish_bot.cogs.moderation.constants import (
     ACTIONS,
     AUDIT_REASON_LENGTH,
+    CLOSES_KEY,
+    DATABASE_DOWN,
     EXPIRED_COLOUR,
     EXPIRY_JOBS,
     MAX_REASON_LENGTH,
+    RECONCILED_ACTIVE_NOTE,
+    RECONCILED_VOID_REASON,
     SILENT_FLAGS,
+    VOID_REASON_KEY,
     ActionSpec,
 )
 from fish_bot.core.durations import format_duration, parse_duration_or_datetime
 from fish_bot.core.errors import new_error_id
 from fish_bot.core.permissions import bypasses_permissions
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
-from fish_bot.exceptions import UserFacingError
+from fish_bot.exceptions import DatabaseUnavailable, UserFacingError
 
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
@@ -71,6 +84,33 @@ _SILENT = re.compile(
 
 class ModerationError(UserFacingError):
     """A moderation check refused an action, or Discord did: the message says which."""
+
+
+#: PostgreSQL error codes that mean "no database right now": connection exceptions (class 08),
+#: an administrator or crash shutdown, "cannot connect now", too many connections.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def database_down(error: BaseException) -> bool:
+    """Whether an error means the database cannot be reached right now."""
+    if isinstance(error, DatabaseUnavailable):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error.orig, (OSError, ConnectionError)):
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def discord_refusal(spec: ActionSpec, mention: str, error: discord.HTTPException) -> str:
+    """What Discord said when it refused an action, as one sentence (no final stop)."""
+    if isinstance(error, discord.Forbidden):
+        detail = error.text or "missing permissions"
+        return f"Discord refused to let me {spec.verb} {mention}: {detail}"
+    if isinstance(error, discord.NotFound):
+        return f"Discord could not {spec.verb} {mention}: {error.text or 'not found'}"
+    return f"Discord failed to {spec.verb} {mention} (HTTP {error.status}: {error.text or 'error'})"
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -160,6 +200,9 @@ def case_embed(
     if case.status != CaseStatus.ACTIVE.value:
         embed.add_field(name="Status", value=str(case.status).capitalize(), inline=True)
     embed.add_field(name="Reason", value=clip(case.reason or "No reason given."), inline=False)
+    void_reason = (case.extra or {}).get(VOID_REASON_KEY)
+    if case.status == CaseStatus.VOIDED.value and void_reason:
+        embed.add_field(name="Voided", value=clip(str(void_reason)), inline=False)
     if note:
         embed.set_footer(text=note)
     return embed
@@ -272,7 +315,8 @@ Action = Callable[[], Awaitable[Any]]
 
 
 class ModerationUtilsMixin(_MixinBase):
-    """The shared action flow (checks → DM → Discord action → case → mod log)."""
+    """The shared action flow (checks → pending case → DM → Discord action → active or voided
+    case → mod log)."""
 
     # --- small helpers --------------------------------------------------------------------
 
@@ -388,7 +432,8 @@ class ModerationUtilsMixin(_MixinBase):
             raise ModerationError(
                 f"❌ Give a reason: `{spec.case_type.value.lower()} @member <reason>`."
             )
-        await self.require_reason(guild.id, reason, spec)
+        with self.database_required():
+            await self.require_reason(guild.id, reason, spec)
         return ActionTarget(spec=spec, user=user, member=member, reason=reason, silent=silent)
 
     # --- steps 2-5 ------------------------------------------------------------------------
@@ -435,72 +480,81 @@ class ModerationUtilsMixin(_MixinBase):
         on_commit: Callable[[Case], Awaitable[None]] | None = None,
         details: str = "",
     ) -> ActionResult:
-        """DM, perform ``action``, record the case, post it to the mod log, answer.
+        """Record, DM, perform ``action``, confirm the case, post it to the mod log, answer.
 
-        ``close_types``: active cases of these types for the user are closed (lifted) and their
-        pending expiry jobs cancelled, in the case's transaction. ``expires_at`` schedules the
-        case type's expiry job in that transaction too.
+        The case is committed before anything happens on Discord (DESIGN rule 12): with an
+        ``action``, as ``pending`` together with its expiry job; it becomes ``active`` once
+        Discord did the action (closing the cases it lifts, ``close_types``, and cancelling
+        their expiry jobs in that transaction), or ``voided`` with the reason when Discord
+        refused. Without an action (warn, note, poll and snippet bans) the record is the
+        action: it is committed ``active`` at once. No database, no action.
         """
         guild = self._guild_of(ctx)
         spec = target.spec
         user = target.user
         if ctx.interaction is not None and not ctx.interaction.response.is_done():
             await ctx.defer()
+        done = spec.done.format(user=target.mention)
+
+        # 1. The record first: nothing happens on Discord unless it is committed.
+        with self.database_required():
+            if action is None:
+                case = await self.record_case(
+                    guild.id,
+                    user.id,
+                    ctx.author.id,
+                    spec.case_type,
+                    reason=target.reason,
+                    expires_at=expires_at,
+                    extra=extra,
+                    close_types=close_types,
+                )
+            else:
+                case = await self.record_pending(
+                    guild.id,
+                    user.id,
+                    ctx.author.id,
+                    spec.case_type,
+                    reason=target.reason,
+                    expires_at=expires_at,
+                    extra=extra,
+                    close_types=close_types,
+                )
 
         # 2. DM before a removal (the member cannot be reached afterwards).
         dm_sent: bool | None = None
         if self._should_dm(target, "before"):
             dm_sent = await self.notify_member(guild, target, expires_at=expires_at)
 
-        # 3. The Discord action; nothing is recorded unless it succeeds.
+        # 3. The Discord action; a refusal voids the pending case.
+        pending_error: str | None = None
         if action is not None:
             try:
                 await action()
-            except discord.Forbidden as error:
-                raise ModerationError(
-                    f"❌ Discord refused to let me {spec.verb} {target.mention}: "
-                    f"{error.text or 'missing permissions'}. Nothing was recorded."
-                ) from None
-            except discord.NotFound as error:
-                raise ModerationError(
-                    f"❌ Discord could not {spec.verb} {target.mention}: "
-                    f"{error.text or 'not found'}. Nothing was recorded."
-                ) from None
             except discord.HTTPException as error:
-                raise ModerationError(
-                    f"❌ Discord failed to {spec.verb} {target.mention} "
-                    f"(HTTP {error.status}: {error.text or 'error'}). Nothing was recorded."
-                ) from None
-
-        # 3b. The case, in one transaction with what it lifts and its expiry job.
-        done = spec.done.format(user=target.mention)
-        try:
-            case = await self.record_case(
-                guild.id,
-                user.id,
-                ctx.author.id,
-                spec.case_type,
-                reason=target.reason,
-                expires_at=expires_at,
-                extra=extra,
-                close_types=close_types,
-            )
-        except Exception as error:
-            error_id = self.report_failure(error, f"recording a {spec.case_type.value} case")
-            await self.reply(
-                ctx,
-                f"⚠️ {done}, but the case could not be recorded (error id `{error_id}`). "
-                "It has been logged; add a note to keep the record complete.",
-            )
-            return ActionResult(case=None, dm_sent=dm_sent, mod_log_message=None)
-        if on_commit is not None:
+                refusal = discord_refusal(spec, target.mention, error)
+                voided = await self._void_after_refusal(case, refusal)
+                outcome = (
+                    f"Nothing was done (case #{case.case_number} is voided)."
+                    if voided
+                    else "Nothing was done."
+                )
+                raise ModerationError(f"❌ {refusal}. {outcome}") from None
+            # 4. Confirm: the case becomes active and closes what it lifts.
+            try:
+                await self.activate_case(case, close_types)
+            except Exception as error:
+                pending_error = self.report_failure(
+                    error, f"confirming {spec.case_type.value} case #{case.case_number}"
+                )
+        if on_commit is not None and case.status == CaseStatus.ACTIVE.value:
             await on_commit(case)
 
-        # 4. DM after the other actions.
+        # 5. DM after the other actions.
         if self._should_dm(target, "after"):
             dm_sent = await self.notify_member(guild, target, expires_at=expires_at)
 
-        # 5. The mod log.
+        # 6. The mod log.
         note = None
         if target.silent:
             note = "Silent: the member was not told."
@@ -521,8 +575,28 @@ class ModerationUtilsMixin(_MixinBase):
             text += "\n🤫 Silent: no DM was sent."
         elif dm_sent is False:
             text += "\n📭 Their DMs are closed; they were not told."
+        if pending_error is not None:
+            text += (
+                f"\n⚠️ The database failed right after the action (error id `{pending_error}`): "
+                "the case stays pending and is confirmed against Discord at the next start-up."
+            )
         await self.reply(ctx, text)
         return ActionResult(case=case, dm_sent=dm_sent, mod_log_message=message)
+
+    @contextlib.contextmanager
+    def database_required(self) -> Iterator[None]:
+        """Turn a database outage inside the block into the refusal :data:`DATABASE_DOWN`.
+
+        Used where nothing has happened on Discord yet: the moderator is told that nothing
+        was done, and the action is not attempted.
+        """
+        try:
+            yield
+        except Exception as error:
+            if not database_down(error):
+                raise
+            self.logger.warning("Moderation action refused, the database is unavailable: %s", error)
+            raise ModerationError(DATABASE_DOWN) from None
 
     async def record_case(
         self,
@@ -536,17 +610,12 @@ class ModerationUtilsMixin(_MixinBase):
         extra: dict[str, Any] | None = None,
         close_types: Iterable[CaseType] = (),
     ) -> Case:
-        """Insert a case, close what it lifts, cancel their jobs and schedule its expiry."""
-        close = list(close_types)
+        """Insert an active case, close what it lifts, cancel their jobs, schedule its expiry.
+
+        For actions that happen only in the record (warn, note, poll and snippet bans).
+        """
         async with self.db.transaction():
-            if close:
-                await self.db.case.close_active(guild_id, user_id, close, CaseStatus.LIFTED)
-                for closed_type in close:
-                    job_type = EXPIRY_JOBS.get(closed_type)
-                    if job_type is not None:
-                        await self.bot.scheduler.cancel_where(
-                            job_type, guild_id, {"user_id": user_id}
-                        )
+            await self._close_lifted(guild_id, user_id, close_types)
             case = await self.db.case.insert_case(
                 guild_id=guild_id,
                 case_user_id=user_id,
@@ -556,15 +625,135 @@ class ModerationUtilsMixin(_MixinBase):
                 case_expires_at=expires_at,
                 case_extra=extra,
             )
-            job_type = EXPIRY_JOBS.get(case_type)
-            if expires_at is not None and job_type is not None:
-                await self.bot.scheduler.schedule(
-                    job_type,
-                    expires_at,
-                    {"user_id": user_id, "case_number": case.case_number},
-                    guild_id=guild_id,
-                )
+            await self._schedule_expiry(case)
         return case
+
+    async def record_pending(
+        self,
+        guild_id: int,
+        user_id: int,
+        moderator_id: int,
+        case_type: CaseType,
+        *,
+        reason: str | None = None,
+        expires_at: datetime | None = None,
+        extra: dict[str, Any] | None = None,
+        close_types: Iterable[CaseType] = (),
+    ) -> Case:
+        """Commit a ``pending`` case and its expiry job, before the Discord action.
+
+        The case types it closes once confirmed are kept on it (``extra["closes"]``), so a
+        start-up reconciliation can finish the job after a crash.
+        """
+        data = dict(extra or {})
+        closes = [CaseType(kind).value for kind in close_types]
+        if closes:
+            data[CLOSES_KEY] = closes
+        async with self.db.transaction():
+            case = await self.db.case.insert_case(
+                guild_id=guild_id,
+                case_user_id=user_id,
+                case_moderator_id=moderator_id,
+                case_type=case_type,
+                case_reason=reason,
+                case_expires_at=expires_at,
+                case_status=CaseStatus.PENDING,
+                case_extra=data,
+            )
+            await self._schedule_expiry(case)
+        return case
+
+    async def activate_case(
+        self, case: Case, close_types: Iterable[CaseType] | None = None
+    ) -> bool:
+        """A pending case whose action Discord did becomes active; it closes what it lifts.
+
+        ``close_types`` defaults to the types stored on the case. False when the case was no
+        longer pending (resolved meanwhile).
+        """
+        assert case.id is not None
+        if close_types is None:
+            close_types = [CaseType(kind) for kind in (case.extra or {}).get(CLOSES_KEY, [])]
+        async with self.db.transaction():
+            changed = await self.db.case.resolve_pending(case.id, CaseStatus.ACTIVE)
+            if changed:
+                await self._close_lifted(case.guild_id, case.user_id, close_types, keep=case.id)
+        if changed:
+            case.status = CaseStatus.ACTIVE.value
+        return changed
+
+    async def void_pending(self, case: Case, reason: str) -> bool:
+        """A pending case whose action did not happen: voided with ``reason``, its job cancelled.
+
+        False when the case was no longer pending.
+        """
+        assert case.id is not None
+        extra = {**(case.extra or {}), VOID_REASON_KEY: reason[:MAX_REASON_LENGTH]}
+        async with self.db.transaction():
+            changed = await self.db.case.resolve_pending(case.id, CaseStatus.VOIDED, extra=extra)
+            if changed:
+                await self._cancel_expiry(case.guild_id, case.user_id, case.case_type, [case])
+        if changed:
+            case.status = CaseStatus.VOIDED.value
+            case.extra = extra
+        return changed
+
+    async def _void_after_refusal(self, case: Case, refusal: str) -> bool:
+        try:
+            return await self.void_pending(case, f"{refusal}.")
+        except Exception as error:
+            # Still pending: the start-up reconciliation finds no action and voids it.
+            self.report_failure(error, f"voiding case #{case.case_number}")
+            return False
+
+    async def _schedule_expiry(self, case: Case) -> None:
+        job_type = EXPIRY_JOBS.get(CaseType(case.case_type))
+        if case.expires_at is not None and job_type is not None:
+            await self.bot.scheduler.schedule(
+                job_type,
+                case.expires_at,
+                {"user_id": case.user_id, "case_number": case.case_number},
+                guild_id=case.guild_id,
+            )
+
+    async def _close_lifted(
+        self,
+        guild_id: int,
+        user_id: int,
+        close_types: Iterable[CaseType],
+        *,
+        keep: int | None = None,
+    ) -> None:
+        """Close the user's active cases of these types (lifted) and cancel their expiry jobs.
+
+        ``keep``: the id of the case doing the closing (a tempban closes older tempbans).
+        """
+        close = [CaseType(kind) for kind in close_types]
+        if not close:
+            return
+        found = await self.db.case.get_cases_by_options(
+            guild_id, {"user_id": user_id, "case_type": close, "status": CaseStatus.ACTIVE}
+        )
+        closing = [c for c in found if c.id is not None and c.id != keep]
+        if not closing:
+            return
+        await self.db.case.close_cases([c.id for c in closing if c.id is not None])
+        for kind in close:
+            await self._cancel_expiry(
+                guild_id, user_id, kind, [c for c in closing if c.case_type == kind.value]
+            )
+
+    async def _cancel_expiry(
+        self, guild_id: int, user_id: int, case_type: CaseType | str, cases: Iterable[Case]
+    ) -> None:
+        """Cancel the pending expiry jobs of these cases (by case number)."""
+        job_type = EXPIRY_JOBS.get(CaseType(case_type))
+        if job_type is None:
+            return
+        for case in cases:
+            await self.bot.scheduler.cancel_where(
+                job_type, guild_id, {"user_id": user_id, "case_number": case.case_number}
+            )
 
     async def lift_cases(self, guild_id: int, user_id: int, case_types: Iterable[CaseType]) -> int:
         """Close active cases (lifted) and cancel their expiry jobs, without a new case."""
@@ -576,6 +765,87 @@ class ModerationUtilsMixin(_MixinBase):
                 if job_type is not None:
                     await self.bot.scheduler.cancel_where(job_type, guild_id, {"user_id": user_id})
         return closed
+
+    # --- pending cases after a crash --------------------------------------------------------
+
+    async def action_visible(self, guild: discord.Guild, case: Case) -> bool:
+        """Whether a pending case's action is visible on Discord (the guild's bans, timeouts,
+        members and the jail role). Raises :class:`discord.HTTPException` when Discord cannot
+        tell (the case stays pending)."""
+        kind = CaseType(case.case_type)
+        if kind in (CaseType.BAN, CaseType.TEMPBAN, CaseType.UNBAN):
+            try:
+                await guild.fetch_ban(discord.Object(case.user_id))
+                banned = True
+            except discord.NotFound:
+                banned = False
+            return banned if kind is not CaseType.UNBAN else not banned
+        if kind not in (
+            CaseType.KICK,
+            CaseType.TIMEOUT,
+            CaseType.UNTIMEOUT,
+            CaseType.JAIL,
+            CaseType.UNJAIL,
+        ):
+            return True  # no Discord action: the record is the action
+        member = guild.get_member(case.user_id)
+        if member is None:
+            try:
+                member = await guild.fetch_member(case.user_id)
+            except discord.NotFound:
+                member = None
+        if kind is CaseType.KICK:
+            return member is None
+        if kind is CaseType.TIMEOUT:
+            return member is not None and member.is_timed_out()
+        if kind is CaseType.UNTIMEOUT:
+            return member is None or not member.is_timed_out()
+        role_id = await self.db.guild_config.get_jail_role_id(guild.id)
+        jailed = member is not None and any(role.id == role_id for role in member.roles)
+        return jailed if kind is CaseType.JAIL else not jailed
+
+    async def reconcile_case(self, guild: discord.Guild, case: Case) -> CaseStatus:
+        """Settle one pending case against Discord: active if its action is visible, voided
+        otherwise. Returns the case's status afterwards."""
+        if case.status != CaseStatus.PENDING.value:
+            return CaseStatus(case.status)
+        if await self.action_visible(guild, case):
+            if await self.activate_case(case):
+                await self.log_case(guild, case, note=RECONCILED_ACTIVE_NOTE)
+        else:
+            await self.void_pending(case, RECONCILED_VOID_REASON)
+        fresh = await self.db.case.get_case_by_number(guild.id, case.case_number)
+        if fresh is not None:
+            case.status = fresh.status
+        return CaseStatus(case.status)
+
+    async def reconcile_pending_cases(self) -> dict[str, int]:
+        """Settle the pending cases of every guild the bot is in (run at start-up)."""
+        counts = {"active": 0, "voided": 0, "unresolved": 0}
+        guilds = {guild.id: guild for guild in self.bot.guilds}
+        if not guilds:
+            return counts
+        for case in await self.db.case.pending_cases(guilds):
+            try:
+                status = await self.reconcile_case(guilds[case.guild_id], case)
+            except discord.HTTPException as error:
+                self.logger.warning(
+                    "Pending case #%s of guild %s stays pending (Discord: %s)",
+                    case.case_number,
+                    case.guild_id,
+                    error,
+                )
+                counts["unresolved"] += 1
+                continue
+            key = status.value if status.value in counts else "unresolved"
+            counts[key] += 1
+        if any(counts.values()):
+            self.logger.info(
+                "Pending cases reconciled: %(active)d active, %(voided)d voided, "
+                "%(unresolved)d unresolved",
+                counts,
+            )
+        return counts
 
     def report_failure(self, error: BaseException, what: str) -> str:
         """Log an unexpected error loudly with an id (shown to the moderator) and note it."""

@@ -205,3 +205,44 @@ class CaseController(BaseController[Case]):
             ],
             {"status": CaseStatus(status).value, "updated_at": discord.utils.utcnow()},
         )
+
+    async def close_cases(
+        self, case_ids: Iterable[int], status: CaseStatus | str = CaseStatus.LIFTED
+    ) -> int:
+        """Close these cases, those still active; returns how many."""
+        ids = list(case_ids)
+        if not ids:
+            return 0
+        table = self.table.c
+        return await self.update_where(
+            [table.id.in_(ids), table.status == CaseStatus.ACTIVE.value],
+            {"status": CaseStatus(status).value, "updated_at": discord.utils.utcnow()},
+        )
+
+    # --- pending cases (recorded before their Discord action) ------------------------------
+
+    async def pending_cases(self, guild_ids: Iterable[int] | None = None) -> list[Case]:
+        """Cases still ``pending`` (of these guilds, or every guild), oldest first."""
+        table = self.table.c
+        filters: list[Any] = [table.status == CaseStatus.PENDING.value]
+        if guild_ids is not None:
+            filters.append(table.guild_id.in_(list(guild_ids)))
+        return await self.find_all(filters, order_by=(table.guild_id, table.case_number))
+
+    async def resolve_pending(
+        self, case_id: int, status: CaseStatus | str, *, extra: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Move a pending case to ``status`` (active or voided); False when it was not pending.
+
+        ``extra`` replaces the case's extra data in the same statement (e.g. a void reason).
+        """
+        values: dict[str, Any] = {
+            "status": CaseStatus(status).value,
+            "updated_at": discord.utils.utcnow(),
+        }
+        if extra is not None:
+            values["extra"] = dict(extra)
+        changed = await self.update_where(
+            {"id": case_id, "status": CaseStatus.PENDING.value}, values
+        )
+        return bool(changed)

@@ -39,7 +39,9 @@ class CaseStatus(enum.StrEnum):
     ACTIVE = "active"  # the action is in force (or a one-off action that stands)
     EXPIRED = "expired"  # a timed action that ended on time
     LIFTED = "lifted"  # ended early by an opposite action (unban, unjail...)
-    VOIDED = "voided"  # annulled by a moderator (recorded in error)
+    VOIDED = "voided"  # annulled: by a moderator, or Discord refused the pending action
+    #: Recorded before its Discord action: becomes active once Discord did it, voided if not.
+    PENDING = "pending"
 
 
 class Case(SQLModel, table=True):
