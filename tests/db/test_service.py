@@ -485,9 +485,7 @@ async def test_after_commit_waits_for_the_outermost_commit_and_sees_the_rows(
     assert seen == [[1, 2], [1, 2]]
 
 
-async def test_after_commit_is_dropped_on_rollback(
-    db: DatabaseCoordinator, stored: Stored
-) -> None:
+async def test_after_commit_is_dropped_on_rollback(db: DatabaseCoordinator, stored: Stored) -> None:
     seen: list[str] = []
     with pytest.raises(Boom):
         async with db.transaction():

@@ -8,8 +8,8 @@ cache, the prefix cache and the guild configuration cache (``bot.guild_configs``
     cache.mutate(guild_id, lambda users: users.add(user_id))  # after a committed write
     cache.invalidate(guild_id)                    # or invalidate() for every guild
 
-* Loading is serialised per guild (an ``asyncio.Lock`` per guild): concurrent first reads of a
-  guild run the loader once.
+* Loading is serialised per guild (an ``asyncio.Lock`` per guild, :meth:`GuildCache.lock`):
+  concurrent first reads of a guild run the loader once; writers may queue on the same lock.
 * ``invalidate`` and ``mutate`` win over a load that is running: a load that started before
   them returns its value to its caller but does not store it, so the cache never keeps a value
   read before a write it has been told about.
@@ -49,7 +49,9 @@ class GuildCache(Generic[V]):
         self._generations: dict[int, int] = {}
         self._epoch = 0
 
-    def _lock(self, guild_id: int) -> asyncio.Lock:
+    def lock(self, guild_id: int) -> asyncio.Lock:
+        """The guild's lock: loads hold it; a writer may hold it to queue behind a load and
+        other writers of the guild (never call :meth:`get` of the guild while holding it)."""
         lock = self._locks.get(guild_id)
         if lock is None:
             lock = self._locks[guild_id] = asyncio.Lock()
@@ -65,7 +67,7 @@ class GuildCache(Generic[V]):
         """The guild's value: from memory, or loaded (once, under the guild's lock)."""
         if guild_id in self._values:
             return self._values[guild_id]
-        async with self._lock(guild_id):
+        async with self.lock(guild_id):
             if guild_id in self._values:
                 return self._values[guild_id]
             before = self._generation(guild_id)

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import logging
 import time
-import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,8 +51,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "fishbot_sqlite_immediate"
 
 
-AfterCommit = Callable[[], Awaitable[None] | None]
-"""A callback run after a commit: a plain function, or an async one (awaited)."""
+AfterCommit = Callable[[], object]
+"""A callback run after a commit: a plain function, or an async one (its result is awaited)."""
 
 
 @dataclass

@@ -24,7 +24,7 @@ from fish_bot.core.errors import unwrap
 from fish_bot.exceptions import PermissionDenied, UserFacingError
 
 if TYPE_CHECKING:
-    from fish_bot.bot import FishBot
+    from fish_bot.core.host import FishHost as FishBot
 
 #: Upper bounds (seconds) of the command latency histogram buckets.
 LATENCY_BUCKETS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
