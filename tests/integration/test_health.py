@@ -10,7 +10,6 @@ import aiohttp
 import discord
 import pytest
 import simcord
-import sqlalchemy as sa
 from discord.ext import commands
 
 from fish_bot.bot import FishBot
@@ -19,6 +18,7 @@ from fish_bot.exceptions import DatabaseUnavailable
 from fish_bot.monitoring.metrics import render_metrics
 
 from .conftest import OWNER_ID
+from .outage import Outage
 
 
 @pytest.fixture
@@ -145,34 +145,6 @@ async def test_server_stops_with_the_bot(env: simcord.Env, world: Any) -> None:
 
 
 # --- the database goes away and comes back -------------------------------------------------
-
-
-class Outage:
-    """Makes the bot's database unreachable, then reachable again.
-
-    While it is on, every new connection fails as an unreachable server's would (the driver
-    refuses to connect) and the pooled connections are dropped: what the bot sees when
-    PostgreSQL stops or the SQLite file cannot be opened. Nothing else is changed.
-    """
-
-    def __init__(self, bot: FishBot) -> None:
-        self.bot = bot
-        self.down = False
-        engine = bot.database.engine.sync_engine
-
-        @sa.event.listens_for(engine, "do_connect")
-        def refuse(*_args: Any) -> None:
-            if self.down:
-                raise sa.exc.OperationalError(
-                    "connect", None, ConnectionRefusedError("connection refused")
-                )
-
-    async def start(self) -> None:
-        self.down = True
-        await self.bot.database.engine.dispose()  # drop the connections already open
-
-    def stop(self) -> None:
-        self.down = False
 
 
 async def test_healthz_is_503_while_the_database_is_unreachable_and_200_once_it_is_back(
