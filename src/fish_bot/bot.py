@@ -99,13 +99,15 @@ class FishBot(commands.AutoShardedBot):
             self.db, logger=logging.getLogger("fish_bot.scheduler"), poll_interval=300
         )
         #: Each guild's GuildConfig row (None: none stored), read once per guild.
+        # Both are GuildCaches, forgotten on every GuildConfigController write; rows read inside
+        # an open transaction (which may still roll back) are not kept.
         self.guild_configs: GuildCache[GuildConfig | None] = GuildCache(
-            self.db.guild_config.get_config,
-            name="guild config",
-            cacheable=lambda: not self.database.in_transaction(),
+            self.db.guild_config.get_config, name="guild config", cacheable=self._may_cache
         )
         #: Each guild's own prefix (None: the default), read for every message from memory.
-        self.prefixes: GuildCache[str | None] = GuildCache(self._load_prefix, name="prefix")
+        self.prefixes: GuildCache[str | None] = GuildCache(
+            self._load_prefix, name="prefix", cacheable=self._may_cache
+        )
         self.db.guild_config.add_change_listener(self._guild_config_changed)
         self.extensions_to_load: list[str] = list(BUILTIN_COGS if cogs is None else cogs)
         self.cog_load_errors: dict[str, str] = {}
@@ -204,6 +206,9 @@ class FishBot(commands.AutoShardedBot):
         if config is None or not config.prefix:
             return None
         return config.prefix
+
+    def _may_cache(self) -> bool:
+        return not self.database.in_transaction()
 
     def _guild_config_changed(self, guild_id: int | None) -> None:
         """A GuildConfig write: forget the cached row (and prefix) of that guild, or all."""
