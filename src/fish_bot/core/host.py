@@ -84,6 +84,9 @@ class FishHost(Protocol):
     def latency(self) -> float: ...
 
     @property
+    def shards(self) -> Mapping[int, discord.ShardInfo]: ...
+
+    @property
     def extensions(self) -> Mapping[str, ModuleType]: ...
 
     @property

@@ -33,7 +33,7 @@ def _finite(value: float | None) -> float | None:
 def gateway_status(bot: FishHost) -> dict[str, Any]:
     """Whether the gateway is connected, with each shard's latency."""
     shards: dict[str, Any] = {}
-    for shard_id, info in (getattr(bot, "shards", {}) or {}).items():
+    for shard_id, info in bot.shards.items():
         latency = _finite(info.latency)
         shards[str(shard_id)] = {
             "connected": not info.is_closed(),
