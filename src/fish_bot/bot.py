@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import sys
@@ -19,10 +18,14 @@ from fish_bot.config import Settings
 from fish_bot.core import error_policy
 from fish_bot.core.base_cog import BaseCog
 from fish_bot.core.error_policy import send_interaction, send_reply
+from fish_bot.core.guild_cache import GuildCache
+from fish_bot.core.permission_store import PermissionStore
 from fish_bot.core.permissions import PermissionManager
+from fish_bot.core.scheduler import JobScheduler
 from fish_bot.core.settings.manager import ConfigManager
 from fish_bot.core.views import RoutedComponent
 from fish_bot.database.coordinator import DatabaseCoordinator
+from fish_bot.database.models.core import GuildConfig
 from fish_bot.database.service import DatabaseService
 from fish_bot.exceptions import FishBotError
 from fish_bot.monitoring import Monitor
@@ -89,9 +92,24 @@ class FishBot(commands.AutoShardedBot):
         self.db = DatabaseCoordinator(self.database)
         self.config_manager = ConfigManager(self.db)
         self.permissions = PermissionManager(self)
-        self.permission_store: Any = None
-        self.scheduler: Any = None
-        self.prefixes: dict[int, str] = {}
+        #: Stored permission rules and ranks, cached per guild (layers 5 and 6).
+        self.permission_store = PermissionStore(self.db)
+        # Jobs scheduled by this process wake the runner themselves; the poll only finds jobs
+        # that another process (a second bot on the same database) added.
+        self.scheduler = JobScheduler(
+            self.db, logger=logging.getLogger("fish_bot.scheduler"), poll_interval=300
+        )
+        #: Each guild's GuildConfig row (None: none stored), read once per guild.
+        # Both are GuildCaches, forgotten on every GuildConfigController write; rows read inside
+        # an open transaction (which may still roll back) are not kept.
+        self.guild_configs: GuildCache[GuildConfig | None] = GuildCache(
+            self.db.guild_config.get_config, name="guild config", cacheable=self._may_cache
+        )
+        #: Each guild's own prefix (None: the default), read for every message from memory.
+        self.prefixes: GuildCache[str | None] = GuildCache(
+            self._load_prefix, name="prefix", cacheable=self._may_cache
+        )
+        self.db.guild_config.add_change_listener(self._guild_config_changed)
         self.extensions_to_load: list[str] = list(BUILTIN_COGS if cogs is None else cogs)
         self.cog_load_errors: dict[str, str] = {}
         self.started_at = discord.utils.utcnow()
@@ -111,7 +129,6 @@ class FishBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         """Connect and migrate the database, load settings and cogs, sync slash commands."""
-        from fish_bot.core.scheduler import JobScheduler
         from fish_bot.database import migrations
 
         await self.monitor.start()
@@ -128,27 +145,17 @@ class FishBot(commands.AutoShardedBot):
                 )
         await self.config_manager.load()
         await self.load_prefixes()
-        # Jobs scheduled by this process wake the runner themselves; the poll only finds jobs
-        # that another process (a second bot on the same database) added.
-        self.scheduler = JobScheduler(
-            self.db, logger=logging.getLogger("fish_bot.scheduler"), poll_interval=300
-        )
-        self._install_permission_store()
         for name in self.all_cog_packages():
             await self.load_cog(name)
         await self.sync_app_commands()
 
-    def _install_permission_store(self) -> None:
-        try:
-            module = importlib.import_module("fish_bot.core.permission_store")
-        except ModuleNotFoundError:
-            return
-        self.permission_store = module.PermissionStore(self.db)
-
     async def on_ready(self) -> None:
-        """Start the job scheduler once the guild cache is filled (jobs need guilds)."""
-        if self.scheduler is not None and not self.scheduler.is_running:
-            await self.scheduler.start()
+        """Start the job scheduler once the guild cache is filled (jobs need guilds).
+
+        A start that fails (the database refuses its first write) is retried with backoff
+        in the background until it works; ``/healthz`` and ``status`` report it meanwhile.
+        """
+        self.scheduler.start_soon()
         log.info("Ready as %s in %d guilds.", self.user, len(self.guilds))
 
     def all_cog_packages(self) -> list[str]:
@@ -187,9 +194,41 @@ class FishBot(commands.AutoShardedBot):
         return reason
 
     async def load_prefixes(self) -> None:
-        """Cache every guild's prefix so a message needs no database read."""
+        """Read every guild's configuration once, so a message needs no database read."""
         configs = await self.db.guild_config.find_all()
-        self.prefixes = {c.guild_id: c.prefix for c in configs if c.prefix}
+        self.guild_configs.invalidate()
+        self.prefixes.invalidate()
+        self.guild_configs.fill({config.guild_id: config for config in configs})
+        self.prefixes.fill({config.guild_id: config.prefix or None for config in configs})
+
+    async def _load_prefix(self, guild_id: int) -> str | None:
+        config = await self.guild_configs.get(guild_id)
+        if config is None or not config.prefix:
+            return None
+        return config.prefix
+
+    def _may_cache(self) -> bool:
+        return not self.database.in_transaction()
+
+    def _guild_config_changed(self, guild_id: int | None) -> None:
+        """A GuildConfig write: forget the cached row (and prefix) of that guild, or all."""
+        self.guild_configs.invalidate(guild_id)
+        self.prefixes.invalidate(guild_id)
+
+    async def prefix_for(self, guild_id: int | None) -> str:
+        """The prefix commands use in a guild (the default prefix in DMs).
+
+        From memory once the guild is loaded. When the database cannot be read (an outage,
+        before the guild was ever read) the default prefix is used, so the bot still answers.
+        """
+        if guild_id is None:
+            return self.settings.prefix
+        try:
+            own = await self.prefixes.get(guild_id)
+        except Exception as error:
+            log.warning("The prefix of guild %s could not be read: %s", guild_id, error)
+            own = None
+        return own or self.settings.prefix
 
     def fish_cogs(self) -> list[BaseCog]:
         return [cog for cog in self.cogs.values() if isinstance(cog, BaseCog)]
@@ -228,8 +267,7 @@ class FishBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         """Stop jobs, unload cogs (saving their data), flush settings, close the database."""
-        if self.scheduler is not None:
-            await self.scheduler.stop()
+        await self.scheduler.stop()
         for name in list(self.extensions):
             try:
                 await self.unload_extension(name)
@@ -333,9 +371,7 @@ def _slash_usage(command: Any) -> str | None:
 async def _command_prefix(bot: commands.Bot, message: discord.Message) -> list[str]:
     """The guild's prefix (from the cache), the default prefix in DMs, and a mention."""
     assert isinstance(bot, FishBot)
-    prefix = bot.settings.prefix
-    if message.guild is not None:
-        prefix = bot.prefixes.get(message.guild.id, prefix)
+    prefix = await bot.prefix_for(message.guild.id if message.guild is not None else None)
     return commands.when_mentioned_or(prefix)(bot, message)
 
 

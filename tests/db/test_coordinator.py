@@ -15,6 +15,7 @@ from fish_bot.database.controllers import (
 )
 from fish_bot.database.coordinator import DatabaseCoordinator
 from fish_bot.database.models import CogSetting, Guild
+from fish_bot.database.models.cases import CaseType
 from fish_bot.database.service import DatabaseService
 
 #: The ``stored`` fixture (tests/db/conftest.py): committed rows of a table.
@@ -25,21 +26,15 @@ class Boom(Exception):
     """Raised by a test to abort a transaction."""
 
 
-@pytest.fixture
-def isolated_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Registrations made by the test are dropped afterwards."""
-    monkeypatch.setattr(DatabaseCoordinator, "_factories", dict(DatabaseCoordinator._factories))
-
-
 class CountingFactory:
     """A controller factory that records how often it was called."""
 
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(self, service: DatabaseService) -> BaseController[Guild]:
+    def __call__(self, hub: DatabaseCoordinator) -> BaseController[Guild]:
         self.calls += 1
-        return BaseController(Guild, service)
+        return BaseController(Guild, hub.service)
 
 
 def test_built_in_controllers() -> None:
@@ -47,7 +42,7 @@ def test_built_in_controllers() -> None:
     assert isinstance(db.guild, GuildController)
     assert isinstance(db.guild_config, GuildConfigController)
     assert isinstance(db.cog_setting, CogSettingController)
-    assert {"guild", "guild_config", "cog_setting"} <= set(DatabaseCoordinator.registered())
+    assert {"guild", "guild_config", "cog_setting"} <= set(db.registered())
     # Building controllers needs no connection.
     assert not db.service.connected
 
@@ -70,65 +65,105 @@ def test_each_coordinator_has_its_own_controllers() -> None:
     assert second.guild.service is second.service
 
 
-@pytest.mark.usefixtures("isolated_registry")
 def test_controllers_are_created_lazily() -> None:
     factory = CountingFactory()
-    DatabaseCoordinator.register("lazy_probe", factory)
     db = DatabaseCoordinator(DatabaseService("sqlite+aiosqlite:///unused.db"))
+    db.register("lazy_probe", factory)
     assert factory.calls == 0  # nothing is built until first use
 
-    first = db.lazy_probe
-    second = db.get("lazy_probe")
+    first = db.get("lazy_probe")
+    second = db.get("lazy_probe", BaseController)
 
     assert first is second
     assert factory.calls == 1
     assert first.service is db.service
 
 
-def test_unknown_controller_raises_attribute_error() -> None:
+def test_unknown_controller_raises() -> None:
     db = DatabaseCoordinator(DatabaseService("sqlite+aiosqlite:///unused.db"))
-    with pytest.raises(AttributeError, match="no_such_thing"):
-        _ = db.no_such_thing
-    with pytest.raises(AttributeError):
+    with pytest.raises(KeyError, match="no_such_thing"):
         db.get("no_such_thing")
     with pytest.raises(AttributeError):
-        _ = db._private
+        _ = db.no_such_thing  # type: ignore[attr-defined]
     assert not hasattr(db, "nothing_here")
 
 
-@pytest.mark.usefixtures("isolated_registry")
+def test_get_with_a_kind_checks_the_controller_type() -> None:
+    db = DatabaseCoordinator(DatabaseService("sqlite+aiosqlite:///unused.db"))
+    assert db.get("guild", GuildController) is db.guild
+    with pytest.raises(TypeError, match="GuildController, not a CogSettingController"):
+        db.get("guild", CogSettingController)
+
+
 async def test_registered_controller_works_against_the_database(
     db: DatabaseCoordinator, stored: Stored
 ) -> None:
-    DatabaseCoordinator.register("settings_probe", lambda s: BaseController(CogSetting, s))
-    assert "settings_probe" in DatabaseCoordinator.registered()
+    db.register("settings_probe", lambda hub: BaseController(CogSetting, hub.service))
+    assert "settings_probe" in db.registered()
 
-    await db.settings_probe.create(cog="probe", guild_id=1, key="k", value=[1])
+    await db.get("settings_probe").create(cog="probe", guild_id=1, key="k", value=[1])
     assert await db.cog_setting.count({"cog": "probe"}) == 1
     assert [r["value"] for r in await stored("cog_setting")] == [[1]]
 
 
-@pytest.mark.usefixtures("isolated_registry")
 def test_register_refuses_a_different_factory_under_a_taken_name() -> None:
     factory = CountingFactory()
-    DatabaseCoordinator.register("taken_probe", factory)
-    DatabaseCoordinator.register("taken_probe", factory)  # the same factory again is fine
+    db = DatabaseCoordinator(DatabaseService("sqlite+aiosqlite:///unused.db"))
+    db.register("taken_probe", factory)
+    db.register("taken_probe", factory)  # the same factory again is fine
 
     with pytest.raises(ValueError, match="taken_probe"):
-        DatabaseCoordinator.register("taken_probe", CountingFactory())
+        db.register("taken_probe", CountingFactory())
     with pytest.raises(ValueError, match="guild"):
-        DatabaseCoordinator.register("guild", CountingFactory())
+        db.register("guild", CountingFactory())
 
-    db = DatabaseCoordinator(DatabaseService("sqlite+aiosqlite:///unused.db"))
     assert isinstance(db.guild, GuildController)  # the built-in one is kept
-    _ = db.taken_probe
+    db.get("taken_probe")
     assert factory.calls == 1
 
 
-def test_registry_is_clean_after_the_registering_tests() -> None:
-    """The registry fixture undoes registrations (checked in whatever order tests run)."""
-    names = set(DatabaseCoordinator.registered())
-    assert not {n for n in names if n.endswith("_probe")}
+def test_registrations_belong_to_one_hub() -> None:
+    first = DatabaseCoordinator(DatabaseService("sqlite+aiosqlite:///a.db"))
+    second = DatabaseCoordinator(DatabaseService("sqlite+aiosqlite:///b.db"))
+    first.register("own_probe", CountingFactory())
+    assert "own_probe" in first.registered()
+    assert "own_probe" not in second.registered()
+    with pytest.raises(KeyError):
+        second.get("own_probe")
+
+
+def test_controllers_get_their_siblings_from_the_hub() -> None:
+    db = DatabaseCoordinator(DatabaseService("sqlite+aiosqlite:///unused.db"))
+    assert db.case.guilds is db.guild
+    assert db.guild_config.guilds is db.guild
+    assert db.permissions.guilds is db.guild
+
+
+async def test_instrumentation_sees_calls_a_controller_makes_on_a_sibling(
+    db: DatabaseCoordinator,
+) -> None:
+    calls: list[str] = []
+
+    def instrumentation(name: str, controller: BaseController[Any]) -> None:
+        original = controller.__class__
+        for method in ("ensure", "next_case_number"):
+            if hasattr(original, method):
+                bound = getattr(controller, method)
+
+                async def traced(*args: Any, _bound: Any = bound, _m: str = method) -> Any:
+                    calls.append(f"{name}.{_m}")
+                    return await _bound(*args)
+
+                setattr(controller, method, traced)
+
+    fresh = DatabaseCoordinator(db.service)
+    fresh.instrument(instrumentation)
+    await fresh.case.insert_case(
+        guild_id=7, case_user_id=1, case_moderator_id=2, case_type=CaseType.WARN
+    )
+    await fresh.guild_config.get_or_create_config(8)
+    await fresh.permissions.set_role_rank(9, 99, 3)
+    assert calls == ["guild.next_case_number", "guild.ensure", "guild.ensure"]
 
 
 async def test_coordinator_transaction_is_the_services(

@@ -313,3 +313,45 @@ async def test_delete_value(db: DatabaseCoordinator, stored: Stored) -> None:
     assert [(r["guild_id"], r["value"]) for r in await stored("cog_setting")] == [(GLOBAL_SCOPE, 1)]
     assert await db.cog_setting.delete_value("levels", "a") is True
     assert await stored("cog_setting") == []
+
+
+# --- GuildConfigController change listeners (the caches of bot.guild_configs) -----------------
+
+
+async def test_every_guild_config_write_notifies_its_listeners(db: DatabaseCoordinator) -> None:
+    seen: list[int | None] = []
+    db.guild_config.add_change_listener(seen.append)
+
+    await db.guild_config.update_config(GUILD, prefix="?")
+    assert GUILD in seen
+    seen.clear()
+    await db.guild_config.set_log_channel(GUILD, LogKind.MOD, 5)
+    await db.guild_config.update_jail_role_id(OTHER, 6)
+    assert set(seen) == {GUILD, OTHER}
+    seen.clear()
+    await db.guild_config.update_where({"guild_id": GUILD}, {"prefix": "!"})
+    await db.guild_config.delete_by_id(OTHER)
+    assert seen == [None, OTHER]
+    seen.clear()
+    await db.guild_config.get_or_create_config(GUILD)  # exists already: no write, no notice
+    assert seen == []
+
+
+async def test_a_guild_config_write_in_a_transaction_notifies_again_after_commit(
+    db: DatabaseCoordinator,
+) -> None:
+    seen: list[str] = []
+    db.guild_config.add_change_listener(
+        lambda guild_id: seen.append("in" if db.service.in_transaction() else "after")
+    )
+    async with db.transaction():
+        await db.guild_config.update_config(GUILD, reason_required=True)
+        assert "after" not in seen
+    assert seen[-1] == "after"
+
+    seen.clear()
+    with pytest.raises(Boom):
+        async with db.transaction():
+            await db.guild_config.update_config(GUILD, reason_required=False)
+            raise Boom
+    assert "after" not in seen  # rolled back: only the immediate notices were sent

@@ -299,3 +299,32 @@ async def test_rule_store_write_in_transaction_rolls_back_cleanly(
             raise Boom
     # The rolled-back write is not served from the cache.
     assert await store.role_ranks(G1) == {ROLE_A: 3, ROLE_B: 10}
+
+
+async def test_rule_store_write_in_transaction_shows_after_commit_without_a_reload(
+    db: DatabaseCoordinator,
+) -> None:
+    await seed(db)
+    store = PermissionStore(db)
+    loads = 0
+    load_guild = db.permissions.load_guild
+
+    async def counting(guild_id: int) -> Any:
+        nonlocal loads
+        loads += 1
+        return await load_guild(guild_id)
+
+    db.permissions.load_guild = counting  # type: ignore[method-assign]
+    assert await store.role_ranks(G1) == {ROLE_A: 3, ROLE_B: 10}
+    async with db.transaction():
+        await store.set_role_rank(G1, ROLE_C, 4)
+        assert not store.is_loaded(G1)  # not yet committed: dropped, not changed
+        # A read inside the transaction sees its own write but is not kept in the cache.
+        assert await store.role_ranks(G1) == {ROLE_A: 3, ROLE_B: 10, ROLE_C: 4}
+        assert not store.is_loaded(G1)
+    assert loads == 2
+    assert await store.role_ranks(G1) == {ROLE_A: 3, ROLE_B: 10, ROLE_C: 4}
+    assert loads == 3  # read once after the commit, then from memory
+    await store.remove_role_rank(G1, ROLE_C)  # outside a transaction: changed in place
+    assert await store.role_ranks(G1) == {ROLE_A: 3, ROLE_B: 10}
+    assert loads == 3

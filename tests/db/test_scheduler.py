@@ -518,3 +518,53 @@ async def test_virtual_time_drives_the_runner(db: DatabaseCoordinator) -> None:
         assert bot.handler.ids == [job_id]
         assert (await _job(db, job_id)).status == JobStatus.DONE
         assert bot.scheduler.stats["last_run_at"] == due
+
+
+async def test_pending_count_counts_waiting_jobs_by_type_and_guild(
+    db: DatabaseCoordinator, scheduler: JobScheduler, clock: FakeClock
+) -> None:
+    later = clock() + timedelta(hours=1)
+    await scheduler.schedule("unban", later, guild_id=1)
+    await scheduler.schedule("unban", later, guild_id=2)
+    done = await scheduler.schedule("reminder", later, guild_id=1)
+    await scheduler.schedule("reminder", later, guild_id=1)
+    assert await scheduler.cancel(done)
+    assert await scheduler.pending_count("unban") == 2
+    assert await scheduler.pending_count("unban", "reminder") == 3
+    assert await scheduler.pending_count("unban", guild_id=2) == 1
+    assert await scheduler.pending_count() == 3
+    assert await scheduler.pending_count("nothing") == 0
+
+
+async def test_a_failed_start_is_retried_until_it_works(
+    db: DatabaseCoordinator, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    sched = JobScheduler(
+        db, clock=clock, logger=logging.getLogger("test.scheduler"), start_backoff=0.01
+    )
+    reset = db.scheduled_job.reset_stale_running
+    failures = 3
+
+    async def flaky() -> int:
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise ConnectionError("database dropped")
+        return await reset()
+
+    db.scheduled_job.reset_stale_running = flaky  # type: ignore[method-assign]
+    try:
+        sched.start_soon()
+        sched.start_soon()  # idempotent while a start is under way
+        for _ in range(int(WAIT / 0.005)):
+            if sched.is_running:
+                break
+            await asyncio.sleep(0.005)
+        assert sched.is_running
+        assert failures == 0
+        assert sched.health()["running"] is True and sched.start_error is None
+        assert caplog.text.count("The job scheduler could not start") == 3
+        assert "started after 3 failed attempt(s)" in caplog.text
+    finally:
+        await sched.stop()
+    assert sched.status_text() == "⏸️ not started"

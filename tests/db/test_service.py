@@ -451,3 +451,90 @@ async def test_concurrent_transactions_in_separate_tasks_are_isolated(
     assert [type(r) for r in results] == [type(None), Boom] * 4
     assert await guild_ids(stored) == [1, 3, 5, 7]
     assert [r["guild_id"] for r in await stored("guild_config")] == [1, 3, 5, 7]
+
+
+# --- after_commit -----------------------------------------------------------------------------
+
+
+async def test_after_commit_outside_a_transaction_runs_at_once(db: DatabaseCoordinator) -> None:
+    seen: list[str] = []
+
+    async def later() -> None:
+        seen.append("async")
+
+    await db.service.after_commit(lambda: seen.append("sync"))
+    await db.service.after_commit(later)
+    assert seen == ["sync", "async"]
+
+
+async def test_after_commit_waits_for_the_outermost_commit_and_sees_the_rows(
+    db: DatabaseCoordinator, stored: Stored
+) -> None:
+    seen: list[list[int]] = []
+
+    async def record() -> None:
+        seen.append(await guild_ids(stored))  # what is committed when the callback runs
+
+    async with db.transaction():
+        await db.guild.create(id=1)
+        await db.service.after_commit(record)
+        async with db.transaction():
+            await db.guild.create(id=2)
+            await db.service.after_commit(record)
+        assert seen == []  # nothing committed yet, nothing ran
+    assert seen == [[1, 2], [1, 2]]
+
+
+async def test_after_commit_is_dropped_on_rollback(db: DatabaseCoordinator, stored: Stored) -> None:
+    seen: list[str] = []
+    with pytest.raises(Boom):
+        async with db.transaction():
+            await db.guild.create(id=1)
+            await db.service.after_commit(lambda: seen.append("outer"))
+            raise Boom
+    assert seen == []
+    assert await guild_ids(stored) == []
+
+
+async def test_after_commit_of_a_rolled_back_savepoint_is_dropped_only(
+    db: DatabaseCoordinator, stored: Stored
+) -> None:
+    seen: list[str] = []
+    async with db.transaction():
+        await db.guild.create(id=1)
+        await db.service.after_commit(lambda: seen.append("kept"))
+        with pytest.raises(Boom):
+            async with db.transaction():
+                await db.guild.create(id=2)
+                await db.service.after_commit(lambda: seen.append("dropped"))
+                raise Boom
+        async with db.transaction():
+            await db.service.after_commit(lambda: seen.append("released"))
+    assert seen == ["kept", "released"]
+    assert await guild_ids(stored) == [1]
+
+
+async def test_a_failing_after_commit_callback_is_logged_and_the_rest_run(
+    db: DatabaseCoordinator, stored: Stored, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("callback broke")
+
+    async with db.transaction():
+        await db.guild.create(id=1)
+        await db.service.after_commit(broken)
+        await db.service.after_commit(lambda: seen.append("next"))
+    assert seen == ["next"]
+    assert await guild_ids(stored) == [1]  # the commit stands
+    assert "after-commit callback failed" in caplog.text
+
+
+async def test_after_commit_in_another_task_does_not_wait_for_this_transaction(
+    db: DatabaseCoordinator,
+) -> None:
+    seen: list[str] = []
+    async with db.transaction():
+        await asyncio.create_task(db.service.after_commit(lambda: seen.append("task")))
+        assert seen == ["task"]  # the spawned task has no transaction of its own open

@@ -73,7 +73,7 @@ async def test_prefix_change_applies_to_the_next_message_and_survives_restart(
     )
     reply = await say(admin, general, "!config prefix ?")
     assert reply == "✅ The prefix is now `?`: try `?ping`. Mentioning me works too."
-    assert fish(env).prefixes[world.guild.id] == "?"
+    assert await fish(env).prefixes.get(world.guild.id) == "?"
     assert (await config_row(env, world.guild.id)).prefix == "?"
 
     # The very next message uses the new prefix; the old one no longer works.
@@ -82,7 +82,7 @@ async def test_prefix_change_applies_to_the_next_message_and_survives_restart(
     assert general.last_message.content == "!ping"
 
     await env.restart_bot(make_bot())
-    assert fish(env).prefixes[world.guild.id] == "?"
+    assert await fish(env).prefixes.get(world.guild.id) == "?"
     assert await say(world.member, general, "?ping") == "Pong!"
 
     # Through the slash command, with a longer prefix.
@@ -100,7 +100,7 @@ async def test_bad_prefixes_are_refused(env: simcord.Env, world: World) -> None:
     reply = await say(admin, general, "!config prefix a b")
     assert reply.startswith("A prefix cannot contain spaces")
     simcord.assert_error(env, contains="cannot contain spaces")
-    assert world.guild.id not in fish(env).prefixes
+    assert await fish(env).prefixes.get(world.guild.id) is None
     assert await config_row(env, world.guild.id) is None
     assert await say(world.member, general, "!ping") == "Pong!"
 

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import discord
 import pytest
 import simcord
 from discord.ext import commands
 
+from fish_bot.bot import FishBot
 from fish_bot.config import Settings
+from fish_bot.exceptions import DatabaseUnavailable
 from fish_bot.monitoring.metrics import render_metrics
 
 from .conftest import OWNER_ID
+from .outage import Outage
 
 
 @pytest.fixture
@@ -158,3 +163,107 @@ async def test_server_stops_with_the_bot(env: simcord.Env, world: Any) -> None:
     with pytest.raises(aiohttp.ClientConnectionError):
         async with aiohttp.ClientSession() as session:
             await session.get(url + "/healthz", timeout=aiohttp.ClientTimeout(total=5))
+
+
+# --- the database goes away and comes back -------------------------------------------------
+
+
+async def test_healthz_is_503_while_the_database_is_unreachable_and_200_once_it_is_back(
+    env: simcord.Env, world: Any
+) -> None:
+    outage = Outage(env.bot)
+    assert (await get(env, "/healthz"))[0] == 200
+
+    await outage.start()
+    for _ in range(2):  # and it stays 503 while the database is away
+        status, _text, body = await get(env, "/healthz")
+        assert status == 503
+        assert body["status"] == "unhealthy"
+        assert body["database"]["ok"] is False
+        assert any(reason.startswith("the database does not answer") for reason in body["reasons"])
+
+    outage.stop()
+    status, _text, body = await get(env, "/healthz")
+    assert status == 200
+    assert body["status"] == "ok"
+    assert body["reasons"] == []
+    assert await say(world.member, world.general, "!ping") == "Pong!"
+
+
+# --- the job scheduler cannot start ----------------------------------------------------------
+
+
+async def say(actor: Any, channel: Any, text: str) -> Any:
+    sent = await actor.send(channel, text)
+    answers = [m for m in channel.history() if m.id > sent.id and m.author.bot]
+    assert answers, f"no reply to {text!r}"
+    last = answers[-1]
+    return last.content if not last.embeds else last
+
+
+async def test_a_scheduler_that_fails_to_start_is_retried_and_reported_until_it_starts(
+    env: simcord.Env,
+    world: Any,
+    make_bot: Callable[..., FishBot],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bot = make_bot()
+    controller = bot.db.scheduled_job
+    reset_stale_running = controller.reset_stale_running
+    failures = 2
+
+    async def first_writes_fail() -> int:
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise DatabaseUnavailable("the database dropped right after start-up")
+        return await reset_stale_running()
+
+    controller.reset_stale_running = first_writes_fail  # type: ignore[method-assign]
+    await env.bot.close()
+    await env.restart_bot(bot)
+    assert not bot.scheduler.is_running
+
+    # /healthz: 503 with the reason.
+    status, _text, body = await get(env, "/healthz")
+    assert status == 503
+    assert body["gateway"]["connected"] is True and body["database"]["ok"] is True
+    assert body["scheduler"]["running"] is False
+    assert body["reasons"] == [
+        "the job scheduler is not running: DatabaseUnavailable: the database dropped right "
+        "after start-up"
+    ]
+    # status: the reason, for whoever asks.
+    reply = await say(world.member, world.general, "!status")
+    fields = {field.name: field.value for field in reply.embeds[0].fields}
+    assert fields["Job scheduler"].startswith(
+        "❌ not running: DatabaseUnavailable: the database dropped right after start-up"
+    )
+    # The log: every failed attempt, with when it tries again.
+    assert "The job scheduler could not start (attempt 1)" in caplog.text
+    assert "retrying in 5s" in caplog.text
+
+    # A job scheduled meanwhile is kept and runs once the scheduler starts.
+    ran: list[int] = []
+
+    async def probe(job: Any) -> None:
+        ran.append(job.id)
+
+    bot.scheduler.register_handler("test.probe", probe)
+    job_id = await bot.scheduler.schedule("test.probe", discord.utils.utcnow())
+    assert ran == []
+
+    await env.advance_time(5)  # the second attempt fails too, then waits 10 s
+    assert not bot.scheduler.is_running
+    assert "The job scheduler could not start (attempt 2)" in caplog.text
+    await env.advance_time(11)
+    assert bot.scheduler.is_running
+    assert ran == [job_id]
+    assert "The job scheduler started after 2 failed attempt(s)" in caplog.text
+
+    status, _text, body = await get(env, "/healthz")
+    assert status == 200
+    assert body["scheduler"]["running"] is True and body["scheduler"]["start_error"] is None
+    reply = await say(world.member, world.general, "!status")
+    fields = {field.name: field.value for field in reply.embeds[0].fields}
+    assert fields["Job scheduler"] == "✅ running"

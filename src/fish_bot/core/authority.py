@@ -36,7 +36,7 @@ from fish_bot.database.models.permissions import RuleTarget
 from fish_bot.exceptions import UserFacingError
 
 if TYPE_CHECKING:
-    from fish_bot.bot import FishBot
+    from fish_bot.core.host import FishHost
 
 #: The module settings that decide who may use a module's commands (DESIGN.md, layer 4).
 ACCESS_SETTINGS = ("required_roles", "allowed_channels", "restricted_channels")
@@ -44,12 +44,12 @@ ACCESS_SETTINGS = ("required_roles", "allowed_channels", "restricted_channels")
 _ASK = "Ask an Administrator or the server owner."
 
 
-async def may_grant_any_rank(bot: FishBot, actor: discord.abc.User, guild: discord.Guild) -> bool:
+async def may_grant_any_rank(bot: FishHost, actor: discord.abc.User, guild: discord.Guild) -> bool:
     """The server owner, Administrators and (when they bypass permissions) bot owners."""
     return manages_server(actor, guild) or await bypasses_permissions(bot, actor)
 
 
-async def actor_rank(bot: FishBot, actor: discord.abc.User) -> int:
+async def actor_rank(bot: FishHost, actor: discord.abc.User) -> int:
     """The actor's permission rank in the guild (0 outside one)."""
     if not isinstance(actor, discord.Member):
         return 0
@@ -57,7 +57,7 @@ async def actor_rank(bot: FishBot, actor: discord.abc.User) -> int:
 
 
 async def check_rank_authority(
-    bot: FishBot, actor: discord.abc.User, guild: discord.Guild, *ranks: int
+    bot: FishHost, actor: discord.abc.User, guild: discord.Guild, *ranks: int
 ) -> None:
     """Refuse to hand out or change a rank above the actor's own rank.
 
@@ -75,7 +75,7 @@ async def check_rank_authority(
 
 
 async def check_role_authority(
-    bot: FishBot, actor: discord.abc.User, guild: discord.Guild, role: discord.Role
+    bot: FishHost, actor: discord.abc.User, guild: discord.Guild, role: discord.Role
 ) -> None:
     """Refuse a change about a role ranked above the actor, or at or above their top role."""
     if await may_grant_any_rank(bot, actor, guild):
@@ -103,7 +103,7 @@ def _with_subcommands(command: Any) -> list[Any]:
 
 
 async def check_command_authority(
-    bot: FishBot, actor: discord.abc.User, guild: discord.Guild, command: Any
+    bot: FishHost, actor: discord.abc.User, guild: discord.Guild, command: Any
 ) -> None:
     """Refuse a change to the rules or rank of a command the actor could not run themselves
     (in some channel of the server); for a group, every subcommand counts."""
@@ -156,7 +156,7 @@ def locked_out(guild: discord.Guild, role: discord.Role, access: Mapping[str, An
 
 
 async def check_lockout(
-    bot: FishBot,
+    bot: FishHost,
     actor: discord.abc.User,
     guild: discord.Guild,
     what: str,
@@ -180,7 +180,7 @@ async def check_lockout(
 
 
 async def check_access_setting(
-    bot: FishBot,
+    bot: FishHost,
     actor: discord.abc.User,
     guild: discord.Guild | None,
     scope: str,
@@ -207,7 +207,7 @@ def _access_of(rules: Mapping[str, Iterable[int]]) -> dict[str, list[int]]:
 
 
 async def set_rule_as(
-    bot: FishBot,
+    bot: FishHost,
     actor: discord.abc.User,
     guild: discord.Guild,
     command: Any,
@@ -231,7 +231,7 @@ async def set_rule_as(
 
 
 async def remove_rule_as(
-    bot: FishBot,
+    bot: FishHost,
     actor: discord.abc.User,
     guild: discord.Guild,
     command: Any,
@@ -251,7 +251,7 @@ async def remove_rule_as(
 
 
 async def clear_rules_as(
-    bot: FishBot, actor: discord.abc.User, guild: discord.Guild, command: Any
+    bot: FishHost, actor: discord.abc.User, guild: discord.Guild, command: Any
 ) -> int:
     """Remove every rule of a command, within the actor's authority (every role it names)."""
     await check_command_authority(bot, actor, guild, command)
@@ -266,7 +266,7 @@ async def clear_rules_as(
 
 
 async def set_role_rank_as(
-    bot: FishBot, actor: discord.abc.User, guild: discord.Guild, role: discord.Role, rank: int
+    bot: FishHost, actor: discord.abc.User, guild: discord.Guild, role: discord.Role, rank: int
 ) -> str:
     """Give a role a rank on behalf of ``actor`` (within their authority); returns the reply."""
     store = bot.permission_store
@@ -278,7 +278,7 @@ async def set_role_rank_as(
 
 
 async def remove_role_rank_as(
-    bot: FishBot, actor: discord.abc.User, guild: discord.Guild, role: discord.Role
+    bot: FishHost, actor: discord.abc.User, guild: discord.Guild, role: discord.Role
 ) -> str:
     """Take a role's rank away on behalf of ``actor``; returns the reply."""
     store = bot.permission_store
@@ -291,7 +291,7 @@ async def remove_role_rank_as(
 
 
 async def set_command_rank_as(
-    bot: FishBot, actor: discord.abc.User, guild: discord.Guild, command: Any, rank: str
+    bot: FishHost, actor: discord.abc.User, guild: discord.Guild, command: Any, rank: str
 ) -> str:
     """Set (a number) or reset (``default``) the rank a command needs; returns the reply."""
     from fish_bot.core.base_cog import command_meta
@@ -312,7 +312,7 @@ async def set_command_rank_as(
 
 
 async def check_role_ranks_authority(
-    bot: FishBot,
+    bot: FishHost,
     actor: discord.abc.User,
     guild: discord.Guild,
     planned: Sequence[tuple[discord.Role, int]],

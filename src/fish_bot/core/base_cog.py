@@ -25,7 +25,7 @@ from fish_bot.core.task_tracker import TaskTracker
 from fish_bot.exceptions import PermissionDenied
 
 if TYPE_CHECKING:
-    from fish_bot.bot import FishBot
+    from fish_bot.core.host import FishHost as FishBot
     from fish_bot.database.coordinator import DatabaseCoordinator
 
 #: Settings every cog has, used by the permission layer (DESIGN.md, permissions rule 4).

@@ -7,21 +7,23 @@ per guild.
 The first read of a guild loads everything it stored with one round of batch queries (one per
 table); later reads are served from memory, so a permission check does no I/O.
 
-Every write goes to the database first and then updates the cached guild, so the cache never
-shows a rule the database does not hold. A write made inside an open ``db.transaction()`` (which
-may still roll back) drops the guild from the cache instead; it is read again on next use.
+Every write goes to the database first and then updates the cached guild once the write is
+committed (``DatabaseService.after_commit``), so the cache never shows a rule the database does
+not hold. A write made inside an open ``db.transaction()`` (which may still roll back) drops the
+guild from the cache at once; the change is applied after the commit, or the guild is read
+again after a rollback. The cache is a :class:`~fish_bot.core.guild_cache.GuildCache`.
 Writes validate their input and raise :class:`~fish_bot.exceptions.UserFacingError` with a
 message fit to show (rank outside 0..10, empty or too long command name).
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from fish_bot.core.guild_cache import GuildCache
 from fish_bot.database.models.permissions import COMMAND_NAME_LENGTH, MAX_RANK, RuleTarget
 from fish_bot.exceptions import UserFacingError
 
@@ -127,12 +129,16 @@ def validate_command_name(command: str) -> str:
 
 
 class PermissionStore:
-    """Per-guild permission rules and ranks with an in-memory cache."""
+    """Per-guild permission rules and ranks with an in-memory cache (a :class:`GuildCache`)."""
 
     def __init__(self, db: DatabaseCoordinator) -> None:
         self.db = db
-        self._cache: dict[int, GuildRules] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._cache: GuildCache[GuildRules] = GuildCache(
+            self._load,
+            name="permission rules",
+            # Rows read inside an open transaction may still roll back: don't keep them.
+            cacheable=lambda: not self.db.service.in_transaction(),
+        )
 
     @property
     def controller(self) -> PermissionController:
@@ -140,47 +146,34 @@ class PermissionStore:
 
     # --- cache ---------------------------------------------------------------------------
 
-    def _lock(self, guild_id: int) -> asyncio.Lock:
-        lock = self._locks.get(guild_id)
-        if lock is None:
-            lock = self._locks[guild_id] = asyncio.Lock()
-        return lock
+    async def _load(self, guild_id: int) -> GuildRules:
+        return GuildRules.from_stored(await self.controller.load_guild(guild_id))
 
     async def _guild(self, guild_id: int) -> GuildRules:
-        rules = self._cache.get(guild_id)
-        if rules is not None:
-            return rules
-        async with self._lock(guild_id):
-            rules = self._cache.get(guild_id)
-            if rules is None:
-                stored = await self.controller.load_guild(guild_id)
-                rules = GuildRules.from_stored(stored)
-                self._cache[guild_id] = rules
-            return rules
+        return await self._cache.get(guild_id)
 
     def is_loaded(self, guild_id: int) -> bool:
         """Whether a guild's rules are in memory."""
-        return guild_id in self._cache
+        return self._cache.is_loaded(guild_id)
 
     def invalidate(self, guild_id: int | None = None) -> None:
         """Forget the cached rules of one guild (or of every guild); they are read again."""
-        if guild_id is None:
-            self._cache.clear()
-        else:
-            self._cache.pop(guild_id, None)
+        self._cache.invalidate(guild_id)
 
     async def preload(self, guild_ids: Iterable[int]) -> None:
         """Load several guilds' rules ahead of their first check."""
-        for guild_id in guild_ids:
-            await self._guild(guild_id)
+        await self._cache.preload(guild_ids)
 
-    async def _write(self, guild_id: int) -> GuildRules | None:
-        """The cached guild to update after a write, or None when it must be re-read."""
+    async def _written(self, guild_id: int, change: Callable[[GuildRules], object]) -> None:
+        """After a write: apply ``change`` to the cached guild once the write is committed.
+
+        Inside an open transaction the guild is dropped from the cache now (its rows may
+        still roll back) and the change is applied only after the commit; a rollback leaves
+        the guild to be read again.
+        """
         if self.db.service.in_transaction():
-            # The caller's transaction may still roll back: re-read after it ends.
-            self.invalidate(guild_id)
-            return None
-        return self._cache.get(guild_id)
+            self._cache.invalidate(guild_id)
+        await self.db.service.after_commit(lambda: self._cache.mutate(guild_id, change))
 
     # --- hooks read by PermissionManager -------------------------------------------------
 
@@ -208,11 +201,9 @@ class PermissionStore:
         """Allow or deny a role or channel for a command (replacing the opposite rule)."""
         name = validate_command_name(command)
         kind = RuleTarget(target)
-        async with self._lock(guild_id):
+        async with self._cache.lock(guild_id):
             await self.controller.set_rule(guild_id, name, kind, target_id, allow=allow)
-            cached = await self._write(guild_id)
-            if cached is not None:
-                cached._set(name, kind, target_id, allow)
+            await self._written(guild_id, lambda rules: rules._set(name, kind, target_id, allow))
 
     async def allow(
         self, guild_id: int, command: str, target: RuleTarget | str, target_id: int
@@ -232,66 +223,55 @@ class PermissionStore:
         """Remove the rule about one role or channel; returns whether there was one."""
         name = validate_command_name(command)
         kind = RuleTarget(target)
-        async with self._lock(guild_id):
+        async with self._cache.lock(guild_id):
             removed = await self.controller.remove_rule(guild_id, name, kind, target_id)
-            cached = await self._write(guild_id)
-            if cached is not None:
-                cached._discard(name, kind, target_id)
-            return removed
+            await self._written(guild_id, lambda rules: rules._discard(name, kind, target_id))
+        return removed
 
     async def clear_command(self, guild_id: int, command: str) -> int:
         """Remove every allow/deny rule of a command; returns how many there were."""
         name = validate_command_name(command)
-        async with self._lock(guild_id):
+        async with self._cache.lock(guild_id):
             removed = await self.controller.clear_command(guild_id, name)
-            cached = await self._write(guild_id)
-            if cached is not None:
-                cached.commands.pop(name, None)
-            return removed
+            await self._written(guild_id, lambda rules: rules.commands.pop(name, None))
+        return removed
 
     # --- writes: ranks -------------------------------------------------------------------
 
     async def set_role_rank(self, guild_id: int, role_id: int, rank: int) -> None:
         """Give a role a permission rank (0..10)."""
         value = validate_rank(rank)
-        async with self._lock(guild_id):
+        async with self._cache.lock(guild_id):
             await self.controller.set_role_rank(guild_id, role_id, value)
-            cached = await self._write(guild_id)
-            if cached is not None:
-                cached.role_ranks[role_id] = value
+            await self._written(guild_id, lambda rules: rules.role_ranks.update({role_id: value}))
 
     async def remove_role_rank(self, guild_id: int, role_id: int) -> bool:
         """Forget a role's rank; returns whether it had one."""
-        async with self._lock(guild_id):
+        async with self._cache.lock(guild_id):
             removed = await self.controller.remove_role_rank(guild_id, role_id)
-            cached = await self._write(guild_id)
-            if cached is not None:
-                cached.role_ranks.pop(role_id, None)
-            return removed
+            await self._written(guild_id, lambda rules: rules.role_ranks.pop(role_id, None))
+        return removed
 
     async def set_command_rank(self, guild_id: int, command: str, rank: int) -> None:
         """Make a command need ``rank`` in this guild instead of its declared rank."""
         name = validate_command_name(command)
         value = validate_rank(rank)
-        async with self._lock(guild_id):
+        async with self._cache.lock(guild_id):
             await self.controller.set_command_rank(guild_id, name, value)
-            cached = await self._write(guild_id)
-            if cached is not None:
-                cached.command_ranks[name] = value
+            await self._written(guild_id, lambda rules: rules.command_ranks.update({name: value}))
 
     async def reset_command_rank(self, guild_id: int, command: str) -> bool:
         """Go back to the command's declared rank; returns whether there was an override."""
         name = validate_command_name(command)
-        async with self._lock(guild_id):
+        async with self._cache.lock(guild_id):
             removed = await self.controller.remove_command_rank(guild_id, name)
-            cached = await self._write(guild_id)
-            if cached is not None:
-                cached.command_ranks.pop(name, None)
-            return removed
+            await self._written(guild_id, lambda rules: rules.command_ranks.pop(name, None))
+        return removed
 
     async def clear_guild(self, guild_id: int) -> int:
         """Remove every rule and rank of a guild; returns how many rows went."""
-        async with self._lock(guild_id):
+        async with self._cache.lock(guild_id):
             removed = await self.controller.clear_guild(guild_id)
             self.invalidate(guild_id)
-            return removed
+            await self.db.service.after_commit(lambda: self.invalidate(guild_id))
+        return removed

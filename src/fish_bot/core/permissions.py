@@ -36,8 +36,8 @@ from discord.ext import commands
 from fish_bot.exceptions import ChannelUnauthorized, PermissionDenied, UserUnauthorized
 
 if TYPE_CHECKING:
-    from fish_bot.bot import FishBot
     from fish_bot.core.base_cog import BaseCog
+    from fish_bot.core.host import FishHost as FishBot
 
 F = TypeVar("F")
 
@@ -428,30 +428,23 @@ class PermissionManager:
 
     async def command_rules(self, guild_id: int, command: str) -> dict[str, set[int]]:
         """Stored per-command rules: keys allow_roles, deny_roles, allow_channels, deny_channels."""
-        store = getattr(self.bot, "permission_store", None)
-        if store is None:
-            return {}
-        return await store.command_rules(guild_id, command)
+        return await self.bot.permission_store.command_rules(guild_id, command)
 
     async def command_rank(self, guild_id: int, command: Any) -> int:
         """The rank a command needs in a guild: the guild's override, else its declared rank."""
         from fish_bot.core.base_cog import command_meta
 
-        declared = int(command_meta(command, "rank", 0) or 0) if command is not None else 0
-        store = getattr(self.bot, "permission_store", None)
-        if store is None or command is None:
-            return declared
-        override = await store.command_rank(guild_id, command.qualified_name)
+        if command is None:
+            return 0
+        declared = int(command_meta(command, "rank", 0) or 0)
+        override = await self.bot.permission_store.command_rank(guild_id, command.qualified_name)
         return declared if override is None else override
 
     async def member_rank(self, member: discord.Member) -> int:
         """The highest rank of the member's roles (the guild owner has the top rank)."""
         if member.guild.owner_id == member.id:
             return MAX_RANK
-        store = getattr(self.bot, "permission_store", None)
-        if store is None:
-            return 0
-        ranks = await store.role_ranks(member.guild.id)
+        ranks = await self.bot.permission_store.role_ranks(member.guild.id)
         return max((ranks.get(role.id, 0) for role in member.roles), default=0)
 
     async def effective_rules(self, guild_id: int, subject: Subject) -> EffectiveRules:

@@ -33,6 +33,12 @@ timers only, so a virtual clock (SimCord's ``env.advance_time``) drives the sche
 
 One scheduler per database: :meth:`JobScheduler.start` puts jobs left ``running`` back to
 ``pending``, which would steal the jobs of another live process.
+
+The bot calls :meth:`JobScheduler.start_soon` when it is ready: a start that fails (its first
+write fails: a read-only database file, a database that drops right after start-up) is
+retried with backoff (5 s, 10 s, 20 s... capped at 5 min) until it works, logged at each
+attempt, and reported by :meth:`JobScheduler.health` (``/healthz`` answers 503 with the reason,
+``status`` shows it) until then.
 """
 
 from __future__ import annotations
@@ -45,7 +51,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord.utils
-from sqlalchemy import event
 
 from fish_bot.database.models.scheduler import JobStatus, ScheduledJob
 
@@ -81,6 +86,8 @@ class JobScheduler:
         batch_size: int = 50,
         shutdown_timeout: float = 10.0,
         error_backoff: float = 5.0,
+        start_backoff: float = 5.0,
+        start_backoff_max: float = 300.0,
     ) -> None:
         if poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
@@ -99,6 +106,16 @@ class JobScheduler:
         self.shutdown_timeout = shutdown_timeout
         #: First wait after an error in the runner loop (doubles, capped at 5 min).
         self.error_backoff = error_backoff
+        #: First wait after a failed start (doubles up to ``start_backoff_max``).
+        self.start_backoff = start_backoff
+        self.start_backoff_max = start_backoff_max
+        #: Why the last start failed (None once started, or before any attempt).
+        self.start_error: str | None = None
+        #: Failed start attempts since the last successful start.
+        self.start_attempts = 0
+        #: When the next start attempt is due (None: no retry waiting).
+        self.next_start_at: datetime | None = None
+        self._starter: asyncio.Task[None] | None = None
         self.stats: dict[str, Any] = {
             "ran": 0,
             "failed": 0,
@@ -119,6 +136,7 @@ class JobScheduler:
 
     @property
     def controller(self) -> ScheduledJobController:
+        """The job table (the scheduler's own: cogs use the scheduler's methods)."""
         return self.db.scheduled_job
 
     @property
@@ -161,14 +179,12 @@ class JobScheduler:
             job_type, run_at, payload or {}, guild_id=guild_id, max_attempts=max_attempts
         )
         assert job.id is not None
-        session = self.db.service.current_session()
-        if session is None:
-            self._wake_for(run_at)
-        else:
-            event.listen(
-                session.sync_session, "after_commit", lambda _s: self._wake_for(run_at), once=True
-            )
+        await self.db.service.after_commit(lambda: self._wake_for(run_at))
         return job.id
+
+    async def pending_count(self, *job_types: str, guild_id: int | None = None) -> int:
+        """How many jobs (of these types; none named: of every type) wait to run."""
+        return await self.controller.count_pending(job_types or None, guild_id=guild_id)
 
     async def cancel(self, job_id: int) -> bool:
         """Cancel a pending job; False when it is running, finished or unknown."""
@@ -336,11 +352,82 @@ class JobScheduler:
         self._runner = asyncio.create_task(self._run_forever(), name="fish-bot-job-scheduler")
         self._runner.add_done_callback(self._runner_done)
 
+    def start_soon(self) -> None:
+        """Start in the background, retrying with backoff until the start works (idempotent).
+
+        Each failed attempt is logged with its reason and the time of the next attempt; the
+        reason stays in :attr:`start_error` (and :meth:`health`) until a start works.
+        """
+        if self.is_running or (self._starter is not None and not self._starter.done()):
+            return
+        self._starter = asyncio.create_task(
+            self._start_with_retry(), name="fish-bot-job-scheduler-start"
+        )
+
+    async def _start_with_retry(self) -> None:
+        delay = self.start_backoff
+        while not self.is_running:
+            try:
+                await self.start()
+            except Exception as error:
+                self.start_attempts += 1
+                text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+                self.start_error = text[:500]
+                self.next_start_at = self.clock() + timedelta(seconds=delay)
+                self.log.error(
+                    "The job scheduler could not start (attempt %d): %s; retrying in %.0fs. "
+                    "Timed jobs (unbans, reminders...) wait until it starts.",
+                    self.start_attempts,
+                    self.start_error,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.start_backoff_max)
+                continue
+            if self.start_attempts:
+                self.log.warning(
+                    "The job scheduler started after %d failed attempt(s)", self.start_attempts
+                )
+            self.start_error = None
+            self.start_attempts = 0
+            self.next_start_at = None
+
+    def health(self) -> dict[str, Any]:
+        """``running``, and while it is not: why the last start failed and when it retries."""
+        return {
+            "running": self.is_running,
+            "starting": self._starter is not None and not self._starter.done(),
+            "start_error": self.start_error,
+            "start_attempts": self.start_attempts,
+            "next_start_at": self.next_start_at.isoformat() if self.next_start_at else None,
+            "handlers": self.handlers,
+            "last_error": self.stats["last_error"],
+        }
+
+    def status_text(self) -> str:
+        """One line for ``status``: running, or why not."""
+        if self.is_running:
+            return "✅ running"
+        if self.start_error:
+            when = (
+                f" (retry <t:{int(self.next_start_at.timestamp())}:R>)"
+                if self.next_start_at
+                else ""
+            )
+            return f"❌ not running: {self.start_error[:300]}{when}"
+        starting = self._starter is not None and not self._starter.done()
+        return "⏳ starting" if starting else "⏸️ not started"
+
     async def stop(self) -> None:
         """Stop the runner; running handlers get ``shutdown_timeout`` seconds, then are cancelled.
 
         A cancelled handler's job goes back to pending (its attempt not counted).
         """
+        starter, self._starter = self._starter, None
+        if starter is not None and not starter.done():
+            starter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starter
         runner, self._runner = self._runner, None
         if runner is not None and not runner.done():
             runner.cancel()

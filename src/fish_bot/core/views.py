@@ -63,8 +63,8 @@ from fish_bot.core.errors import send_interaction
 from fish_bot.exceptions import PermissionDenied
 
 if TYPE_CHECKING:
-    from fish_bot.bot import FishBot
     from fish_bot.core.base_cog import BaseCog
+    from fish_bot.core.host import FishHost as FishBot
 
 __all__ = [
     "MAX_CUSTOM_ID_LENGTH",

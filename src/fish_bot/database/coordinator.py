@@ -1,14 +1,24 @@
 """DatabaseCoordinator: the lazy controller hub, one per bot, handed to every cog as ``self.db``.
 
-Controllers are created on first use and reused (``bot.db.guild``, ``bot.db.guild_config``...).
-Feature packages register their own controllers with :meth:`DatabaseCoordinator.register`.
+Controllers are created on first use and reused (``bot.db.guild``, ``bot.db.guild_config``...):
+each built-in controller is a typed property. A feature package registers its own controller
+on the bot's hub with :meth:`DatabaseCoordinator.register` and reads it back, typed, with
+:meth:`DatabaseCoordinator.get`::
+
+    bot.db.register("snippet", lambda hub: SnippetController(hub.service))
+    snippets = bot.db.get("snippet", SnippetController)
+
+Factories receive the hub, so a controller that needs a sibling takes it from the hub
+(``CaseController(hub.service, guilds=hub.guild)``): every controller, and every call a
+controller makes on a sibling, goes through the hub's instrumentation (Sentry spans).
+Registrations belong to one hub: two bots in one process do not share them.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, ClassVar
+from typing import Any, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,51 +33,71 @@ from fish_bot.database.controllers.permissions import PermissionController
 from fish_bot.database.controllers.scheduler import ScheduledJobController
 from fish_bot.database.service import DatabaseService
 
-ControllerFactory = Callable[[DatabaseService], BaseController[Any]]
+ControllerFactory = Callable[["DatabaseCoordinator"], BaseController[Any]]
 Instrumentation = Callable[[str, BaseController[Any]], None]
+C = TypeVar("C", bound=BaseController[Any])
+
+
+def _builtin_factories() -> dict[str, ControllerFactory]:
+    return {
+        "guild": lambda hub: GuildController(hub.service),
+        "guild_config": lambda hub: GuildConfigController(hub.service, guilds=hub.guild),
+        "cog_setting": lambda hub: CogSettingController(hub.service),
+        "scheduled_job": lambda hub: ScheduledJobController(hub.service),
+        "permissions": lambda hub: PermissionController(hub.service, guilds=hub.guild),
+        "case": lambda hub: CaseController(hub.service, guilds=hub.guild),
+    }
 
 
 class DatabaseCoordinator:
     """Lazily creates and caches controllers that share one DatabaseService."""
 
-    _factories: ClassVar[dict[str, ControllerFactory]] = {
-        "guild": GuildController,
-        "guild_config": GuildConfigController,
-        "cog_setting": CogSettingController,
-        "scheduled_job": ScheduledJobController,
-        "permissions": PermissionController,
-        "case": CaseController,
-    }
-
     def __init__(self, service: DatabaseService) -> None:
         self.service = service
+        self._factories: dict[str, ControllerFactory] = _builtin_factories()
         self._controllers: dict[str, BaseController[Any]] = {}
         #: Applied once to each controller when it is created (Sentry spans); None: nothing.
         self.instrumentation: Instrumentation | None = None
 
-    @classmethod
-    def register(cls, name: str, factory: ControllerFactory) -> None:
-        """Make ``coordinator.<name>`` available (a feature's controller)."""
-        existing = cls._factories.get(name)
+    def register(self, name: str, factory: ControllerFactory) -> None:
+        """Make ``get(name)`` available on this hub (a feature's controller).
+
+        ``factory(hub)`` builds the controller on first use. Registering the same factory
+        again is a no-op; another factory under a taken name is refused.
+        """
+        existing = self._factories.get(name)
         if existing is not None and existing is not factory:
             raise ValueError(f"a controller named {name!r} is already registered")
-        cls._factories[name] = factory
+        self._factories[name] = factory
 
-    @classmethod
-    def registered(cls) -> list[str]:
-        return sorted(cls._factories)
+    def registered(self) -> list[str]:
+        """The names of every controller this hub can build."""
+        return sorted(self._factories)
 
-    def get(self, name: str) -> BaseController[Any]:
-        """The controller called ``name``, created on first use."""
+    @overload
+    def get(self, name: str) -> BaseController[Any]: ...
+
+    @overload
+    def get(self, name: str, kind: type[C]) -> C: ...
+
+    def get(self, name: str, kind: type[BaseController[Any]] | None = None) -> BaseController[Any]:
+        """The controller called ``name``, created on first use.
+
+        With ``kind``, the controller is checked to be one (and typed as one).
+        """
         controller = self._controllers.get(name)
         if controller is None:
             factory = self._factories.get(name)
             if factory is None:
-                raise AttributeError(f"no controller named {name!r}")
-            controller = factory(self.service)
+                raise KeyError(f"no controller named {name!r} is registered")
+            controller = factory(self)
             if self.instrumentation is not None:
                 self.instrumentation(name, controller)
             self._controllers[name] = controller
+        if kind is not None and not isinstance(controller, kind):
+            raise TypeError(
+                f"the controller {name!r} is a {type(controller).__name__}, not a {kind.__name__}"
+            )
         return controller
 
     def instrument(self, instrumentation: Instrumentation) -> None:
@@ -76,34 +106,29 @@ class DatabaseCoordinator:
         for name, controller in self._controllers.items():
             instrumentation(name, controller)
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self.get(name)
-
     @property
     def case(self) -> CaseController:
-        return self.get("case")  # type: ignore[return-value]
+        return self.get("case", CaseController)
 
     @property
     def guild(self) -> GuildController:
-        return self.get("guild")  # type: ignore[return-value]
+        return self.get("guild", GuildController)
 
     @property
     def guild_config(self) -> GuildConfigController:
-        return self.get("guild_config")  # type: ignore[return-value]
+        return self.get("guild_config", GuildConfigController)
 
     @property
     def cog_setting(self) -> CogSettingController:
-        return self.get("cog_setting")  # type: ignore[return-value]
+        return self.get("cog_setting", CogSettingController)
 
     @property
     def scheduled_job(self) -> ScheduledJobController:
-        return self.get("scheduled_job")  # type: ignore[return-value]
+        return self.get("scheduled_job", ScheduledJobController)
 
     @property
     def permissions(self) -> PermissionController:
-        return self.get("permissions")  # type: ignore[return-value]
+        return self.get("permissions", PermissionController)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

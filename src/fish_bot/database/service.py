@@ -6,6 +6,9 @@
 * ``transaction()`` opens a transaction and makes it *ambient*: every ``session()`` (so every
   controller call) made in the same asyncio task joins it, so several controller calls commit or
   roll back together. A nested ``transaction()`` becomes a SAVEPOINT.
+* ``after_commit(callback)`` runs ``callback`` once the work done so far is committed: at once
+  when no transaction is open, after the outermost ``transaction()`` commits otherwise; it is
+  dropped when that transaction (or the SAVEPOINT it was registered in) rolls back.
 * SQLite is opened with WAL, foreign keys and a busy timeout, and write transactions start with
   ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing.
 * Connecting is retried a bounded number of times with backoff on transient errors; then
@@ -16,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,13 +51,19 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "fishbot_sqlite_immediate"
 
 
+AfterCommit = Callable[[], object]
+"""A callback run after a commit: a plain function, or an async one (its result is awaited)."""
+
+
 @dataclass
 class _Ambient:
-    """The transaction a task has open: its session and the task that owns it."""
+    """The transaction a task has open: its session, the task that owns it and the callbacks
+    waiting for its commit (one list per open SAVEPOINT level, the outermost first)."""
 
     session: AsyncSession
     task: asyncio.Task[Any] | None
     depth: int = 0
+    after_commit: list[list[AfterCommit]] = field(default_factory=lambda: [[]])
 
 
 _ambient: contextvars.ContextVar[_Ambient | None] = contextvars.ContextVar(
@@ -295,6 +305,39 @@ class DatabaseService:
     def in_transaction(self) -> bool:
         return self.current_session() is not None
 
+    def _current_ambient(self) -> _Ambient | None:
+        ambient = _ambient.get()
+        if ambient is None or ambient.task is not asyncio.current_task():
+            return None
+        return ambient
+
+    async def after_commit(self, callback: AfterCommit) -> None:
+        """Run ``callback`` once what this task wrote so far is committed.
+
+        Outside a ``transaction()`` everything is committed already: ``callback`` runs now
+        (awaited when it is async, its error propagates). Inside one, it runs after the
+        outermost transaction commits, in registration order; it is dropped when that
+        transaction, or the SAVEPOINT open when it was registered, rolls back. An error of a
+        deferred callback is logged (the commit stands) and the other callbacks still run.
+        """
+        ambient = self._current_ambient()
+        if ambient is None:
+            result = callback()
+            if inspect.isawaitable(result):
+                await result
+            return
+        ambient.after_commit[-1].append(callback)
+
+    @staticmethod
+    async def _run_after_commit(callbacks: list[AfterCommit]) -> None:
+        for callback in callbacks:
+            try:
+                result = callback()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("An after-commit callback failed (the commit stands)")
+
     async def _open_session(self, *, write: bool) -> AsyncSession:
         if self._sessionmaker is None:
             raise DatabaseUnavailable("the database is not connected (call connect() first)")
@@ -342,13 +385,22 @@ class DatabaseService:
         open transaction, this opens a SAVEPOINT instead: an error rolls back only the inner
         block (and still propagates).
         """
-        current = self.current_session()
+        current = self._current_ambient()
         if current is not None:
-            async with current.begin_nested():
-                yield current
+            current.after_commit.append([])
+            committed = False
+            try:
+                async with current.session.begin_nested():
+                    yield current.session
+                committed = True
+            finally:
+                level = current.after_commit.pop()
+                if committed:  # the SAVEPOINT is released: its callbacks wait for the outer one
+                    current.after_commit[-1].extend(level)
             return
         session = await self._open_session(write=True)
-        token = _ambient.set(_Ambient(session=session, task=asyncio.current_task()))
+        ambient = _Ambient(session=session, task=asyncio.current_task())
+        token = _ambient.set(ambient)
         try:
             yield session
             await session.commit()
@@ -358,6 +410,7 @@ class DatabaseService:
         finally:
             _ambient.reset(token)
             await session.close()
+        await self._run_after_commit(ambient.after_commit[0])
 
     # --- health --------------------------------------------------------------------------
 

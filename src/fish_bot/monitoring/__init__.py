@@ -4,7 +4,8 @@
 * :mod:`fish_bot.monitoring.health`: the optional aiohttp server (``/healthz``, ``/metrics``).
 * :mod:`fish_bot.monitoring.sentry`: the optional Sentry integration.
 
-:class:`Monitor` ties them to one :class:`~fish_bot.bot.FishBot`: the bot builds it in its
+:class:`Monitor` ties them to one bot (typed as :class:`~fish_bot.core.host.FishHost`, so
+``monitoring`` never imports ``fish_bot.bot``): the bot builds it in its
 constructor (``bot.monitor``), counts every dispatched event through it, starts it in
 ``setup_hook`` and stops it in ``close``. ``docs/operations.md`` describes what operators see.
 """
@@ -20,7 +21,7 @@ from fish_bot.monitoring.metrics import BotMetrics
 if TYPE_CHECKING:
     import discord
 
-    from fish_bot.bot import FishBot
+    from fish_bot.core.host import FishHost as FishBot
     from fish_bot.monitoring.health import HealthServer
     from fish_bot.monitoring.sentry import CommandTracing
 

@@ -19,7 +19,7 @@ from aiohttp import web
 from fish_bot.monitoring.metrics import CONTENT_TYPE, BotMetrics, render_metrics
 
 if TYPE_CHECKING:
-    from fish_bot.bot import FishBot
+    from fish_bot.core.host import FishHost
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,10 @@ def _finite(value: float | None) -> float | None:
     return round(value, 6)
 
 
-def gateway_status(bot: FishBot) -> dict[str, Any]:
+def gateway_status(bot: FishHost) -> dict[str, Any]:
     """Whether the gateway is connected, with each shard's latency."""
     shards: dict[str, Any] = {}
-    for shard_id, info in (getattr(bot, "shards", {}) or {}).items():
+    for shard_id, info in bot.shards.items():
         latency = _finite(info.latency)
         shards[str(shard_id)] = {
             "connected": not info.is_closed(),
@@ -52,17 +52,28 @@ def gateway_status(bot: FishBot) -> dict[str, Any]:
     }
 
 
-async def health_report(bot: FishBot) -> tuple[int, dict[str, Any]]:
+async def health_report(bot: FishHost) -> tuple[int, dict[str, Any]]:
     """The ``/healthz`` answer: HTTP status and JSON body.
 
-    503 when the gateway is not connected or the database does not answer; 200 otherwise.
-    ``status`` is ``ok``, ``degraded`` (running, but a cog failed to load or recorded an error)
-    or ``unhealthy``.
+    503 while the gateway is not connected, while the database does not answer (checked on
+    every request, so it is 200 again as soon as the database is back) and, once the bot is
+    ready, while the job scheduler is not running (its start is retried); 200 otherwise.
+    ``reasons`` says why in one line each. ``status`` is ``ok``, ``degraded`` (running, but a
+    cog failed to load or recorded an error) or ``unhealthy``.
     """
     gateway = gateway_status(bot)
     database = await bot.db.health()
+    scheduler = bot.scheduler.health()
     cogs = {cog.qualified_name: cog.status_summary() for cog in bot.fish_cogs()}
-    healthy = bool(gateway["connected"]) and bool(database.get("ok"))
+    reasons: list[str] = []
+    if not gateway["connected"]:
+        reasons.append("the Discord gateway is not connected")
+    if not database.get("ok"):
+        reasons.append(f"the database does not answer: {database.get('error', 'unknown error')}")
+    if gateway["ready"] and not scheduler["running"]:
+        why = scheduler["start_error"] or "not started yet"
+        reasons.append(f"the job scheduler is not running: {why}")
+    healthy = not reasons
     degraded = bool(bot.cog_load_errors) or any(state.get("errors") for state in cogs.values())
     status = "unhealthy" if not healthy else "degraded" if degraded else "ok"
     body = {
@@ -72,6 +83,8 @@ async def health_report(bot: FishBot) -> tuple[int, dict[str, Any]]:
         ),
         "gateway": gateway,
         "database": database,
+        "scheduler": scheduler,
+        "reasons": reasons,
         "cogs": cogs,
         "cog_load_errors": dict(bot.cog_load_errors),
     }
@@ -81,7 +94,7 @@ async def health_report(bot: FishBot) -> tuple[int, dict[str, Any]]:
 class HealthServer:
     """An aiohttp server for ``/healthz`` and ``/metrics`` on the bot's event loop."""
 
-    def __init__(self, bot: FishBot, metrics: BotMetrics, host: str, port: int) -> None:
+    def __init__(self, bot: FishHost, metrics: BotMetrics, host: str, port: int) -> None:
         self.bot = bot
         self.metrics = metrics
         self.host = host

@@ -33,7 +33,7 @@ from prometheus_client.registry import Collector
 from fish_bot.core.error_policy import ERROR_CATEGORIES, classify
 
 if TYPE_CHECKING:
-    from fish_bot.bot import FishBot
+    from fish_bot.core.host import FishHost as FishBot
 
 # The *_created series would double every counter's output for a value nobody reads.
 disable_created_metrics()

@@ -36,8 +36,8 @@ from fish_bot import __version__
 if TYPE_CHECKING:
     from discord.ext import commands
 
-    from fish_bot.bot import FishBot
     from fish_bot.config import Settings
+    from fish_bot.core.host import FishHost as FishBot
 
 log = logging.getLogger(__name__)
 

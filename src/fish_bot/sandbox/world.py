@@ -318,10 +318,9 @@ async def seed_database(bot: FishBot) -> bool:
     manager = bot.config_manager
     if manager.stored(BOT_STATE_COG, SEED_KEY, GUILD_ID) == (True, SEED_VERSION):
         return False
-    if bot.permission_store is not None:
-        for role_spec in ROLES:
-            if role_spec.rank is not None:
-                await bot.permission_store.set_role_rank(GUILD_ID, role_spec.id, role_spec.rank)
+    for role_spec in ROLES:
+        if role_spec.rank is not None:
+            await bot.permission_store.set_role_rank(GUILD_ID, role_spec.id, role_spec.rank)
     mod_log = next(spec for spec in CHANNELS if spec.key == "mod-log")
     await bot.db.guild_config.set_log_channel(GUILD_ID, "mod", mod_log.id)
     await manager.set_internal(BOT_STATE_COG, SEED_KEY, SEED_VERSION, GUILD_ID)

@@ -134,6 +134,7 @@ class CommandsMixin(_MixinBase):
         else:
             database = f"❌ {truncate(str(health.get('error', 'unreachable')), 200)}"
         embed.add_field(name="Database", value=database, inline=True)
+        embed.add_field(name="Job scheduler", value=bot.scheduler.status_text(), inline=True)
         guild_id = ctx.guild.id if ctx.guild else None
         lines = []
         for cog in sorted(bot.fish_cogs(), key=lambda c: c.qualified_name.lower()):

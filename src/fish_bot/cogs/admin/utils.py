@@ -14,8 +14,8 @@ from discord.ext import commands
 from fish_bot.core.durations import format_duration
 
 if TYPE_CHECKING:
-    from fish_bot.bot import FishBot
     from fish_bot.core.base_cog import BaseCog
+    from fish_bot.core.host import FishHost as FishBot
     from fish_bot.core.settings.manager import SettingSpec
 
 #: Where the built-in cog packages live; a short name ``example`` means ``fish_bot.cogs.example``.

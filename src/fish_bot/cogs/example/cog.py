@@ -198,5 +198,5 @@ class Example(CommandsMixin, ListenersMixin, BaseCog):
             embed.add_field(
                 name="Loops", value="\n".join(self.tasks.status_lines())[:1024], inline=False
             )
-        pending = await self.bot.scheduler.controller.pending(REMINDER_JOB)
-        embed.add_field(name="Pending reminders", value=str(len(pending)))
+        pending = await self.bot.scheduler.pending_count(REMINDER_JOB)
+        embed.add_field(name="Pending reminders", value=str(pending))

@@ -77,11 +77,8 @@ class Moderation(ModerationCommandsMixin, CasesCommandsMixin, ModerationListener
         await super().cog_unload()
 
     async def _add_status_fields(self, embed: discord.Embed) -> None:
-        stats = self.bot.scheduler.stats if self.bot.scheduler is not None else {}
-        pending = 0
-        if self.bot.scheduler is not None:
-            for job_type in self.jobs.handlers:
-                pending += len(await self.bot.scheduler.controller.pending(job_type))
+        stats = self.bot.scheduler.stats
+        pending = await self.bot.scheduler.pending_count(*self.jobs.handlers)
         embed.add_field(name="Pending expiries", value=str(pending))
         if stats.get("last_error"):
             embed.add_field(name="Scheduler", value=str(stats["last_error"])[:1024], inline=False)

@@ -62,8 +62,6 @@ class ModerationJobs:
     def unregister(self) -> None:
         """Jobs stay pending in the database until the cog is loaded again."""
         scheduler = self.cog.bot.scheduler
-        if scheduler is None:
-            return
         for job_type in self.handlers:
             scheduler.unregister_handler(job_type)
 

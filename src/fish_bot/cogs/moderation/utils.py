@@ -30,7 +30,6 @@ All user-provided text goes out with ``AllowedMentions.none()``.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
@@ -59,6 +58,7 @@ from fish_bot.cogs.moderation.constants import (
 )
 from fish_bot.core.durations import format_duration, parse_duration_or_datetime
 from fish_bot.core.errors import new_error_id
+from fish_bot.core.guild_cache import GuildCache
 from fish_bot.core.permissions import bypasses_permissions
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 from fish_bot.exceptions import DatabaseUnavailable, UserFacingError
@@ -228,59 +228,40 @@ def expiry_embed(case: Case, detail: str) -> discord.Embed:
 class RestrictionCache:
     """The users under one restriction (e.g. POLLBAN), per guild, read once per guild.
 
-    :meth:`contains` does no I/O once a guild is loaded. Writers call :meth:`add` and
-    :meth:`discard` after their transaction committed; a load running at that moment finishes
-    first (it holds the guild's lock), so the change is never lost.
+    A :class:`~fish_bot.core.guild_cache.GuildCache`: :meth:`contains` does no I/O once a guild
+    is loaded. Writers call :meth:`add` and :meth:`discard` after their transaction committed;
+    a load running at that moment does not keep what it read, so the change is never lost.
     """
 
     def __init__(self, db: DatabaseCoordinator, case_type: CaseType) -> None:
         self.db = db
         self.case_type = case_type
-        self._users: dict[int, set[int]] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._cache: GuildCache[set[int]] = GuildCache(
+            self._load, name=f"{case_type.value.lower()} users"
+        )
 
-    def _lock(self, guild_id: int) -> asyncio.Lock:
-        lock = self._locks.get(guild_id)
-        if lock is None:
-            lock = self._locks[guild_id] = asyncio.Lock()
-        return lock
+    async def _load(self, guild_id: int) -> set[int]:
+        return await self.db.case.restricted_users(guild_id, self.case_type)
 
     def is_loaded(self, guild_id: int) -> bool:
-        return guild_id in self._users
+        return self._cache.is_loaded(guild_id)
 
     async def users(self, guild_id: int) -> set[int]:
         """The restricted users of a guild (loaded from the database on first use)."""
-        users = self._users.get(guild_id)
-        if users is not None:
-            return users
-        async with self._lock(guild_id):
-            users = self._users.get(guild_id)
-            if users is None:
-                users = await self.db.case.restricted_users(guild_id, self.case_type)
-                self._users[guild_id] = users
-            return users
+        return await self._cache.get(guild_id)
 
     async def contains(self, guild_id: int, user_id: int) -> bool:
         return user_id in await self.users(guild_id)
 
     async def add(self, guild_id: int, user_id: int) -> None:
-        async with self._lock(guild_id):
-            users = self._users.get(guild_id)
-            if users is not None:
-                users.add(user_id)
+        self._cache.mutate(guild_id, lambda users: users.add(user_id))
 
     async def discard(self, guild_id: int, user_id: int) -> None:
-        async with self._lock(guild_id):
-            users = self._users.get(guild_id)
-            if users is not None:
-                users.discard(user_id)
+        self._cache.mutate(guild_id, lambda users: users.discard(user_id))
 
     def invalidate(self, guild_id: int | None = None) -> None:
         """Forget a guild (or every guild): read again on next use (after a case is voided)."""
-        if guild_id is None:
-            self._users.clear()
-        else:
-            self._users.pop(guild_id, None)
+        self._cache.invalidate(guild_id)
 
 
 # --- the action flow -------------------------------------------------------------------------

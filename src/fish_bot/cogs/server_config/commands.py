@@ -209,7 +209,7 @@ class ConfigCommandsMixin(_MixinBase):
         """
         guild = self._config_guild(ctx)
         if new is None:
-            current = self.bot.prefixes.get(guild.id, self.bot.settings.prefix)
+            current = await self.bot.prefix_for(guild.id)
             how = self._config_prefix_of(ctx)
             await self._config_reply(
                 ctx,
@@ -218,9 +218,8 @@ class ConfigCommandsMixin(_MixinBase):
             return
         prefix = validate_prefix(new)
         async with self.task_tracker.task_context("Set prefix"):
+            # The write invalidates the prefix cache (bot.prefixes): the next message uses it.
             await self.db.guild_config.update_config(guild.id, prefix=prefix)
-            # The prefix cache is read for every message: update it now, after the write.
-            self.bot.prefixes[guild.id] = prefix
         await self._config_reply(
             ctx,
             f"✅ The prefix is now `{prefix}`: try `{prefix}ping`. Mentioning me works too.",

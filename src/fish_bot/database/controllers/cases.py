@@ -30,8 +30,10 @@ RESTRICTIONS: dict[CaseType, CaseType] = {
 class CaseController(BaseController[Case]):
     """Moderation cases. The case number is allocated atomically per guild."""
 
-    def __init__(self, service: DatabaseService) -> None:
+    def __init__(self, service: DatabaseService, guilds: GuildController | None = None) -> None:
         super().__init__(Case, service)
+        #: The hub's guild controller (``db.guild``), which allocates case numbers.
+        self.guilds = guilds if guilds is not None else GuildController(service)
 
     async def insert_case(
         self,
@@ -48,7 +50,7 @@ class CaseController(BaseController[Case]):
         """Record a case with the guild's next number (number and row in one transaction)."""
         kind = CaseType(case_type)
         async with self.service.transaction():
-            number = await GuildController(self.service).next_case_number(guild_id)
+            number = await self.guilds.next_case_number(guild_id)
             return await self.create(
                 guild_id=guild_id,
                 case_number=number,

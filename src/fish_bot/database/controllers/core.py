@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 import sqlalchemy as sa
 
-from fish_bot.database.controllers.base import BaseController
+from fish_bot.database.controllers.base import BaseController, Filters, PrimaryKey
 from fish_bot.database.models import CogSetting, Guild, GuildConfig, LogKind
 from fish_bot.database.models.core import GLOBAL_SCOPE
 
@@ -59,10 +60,105 @@ class GuildController(BaseController[Guild]):
 
 
 class GuildConfigController(BaseController[GuildConfig]):
-    """Per-guild configuration: prefix, log channels, jail, moderation rules."""
+    """Per-guild configuration: prefix, log channels, jail, moderation rules.
 
-    def __init__(self, service: DatabaseService) -> None:
+    Every write through this controller tells its change listeners which guild changed
+    (``None``: possibly every guild), at once and again after the commit, so a cache of the
+    configuration (``bot.guild_configs``, ``bot.prefixes``) never keeps a replaced value.
+    """
+
+    def __init__(self, service: DatabaseService, guilds: GuildController | None = None) -> None:
         super().__init__(GuildConfig, service)
+        #: The hub's guild controller (``db.guild``), for the guild row a config refers to.
+        self.guilds = guilds if guilds is not None else GuildController(service)
+        self._listeners: list[Callable[[int | None], None]] = []
+
+    # --- change listeners --------------------------------------------------------------------
+
+    def add_change_listener(self, listener: Callable[[int | None], None]) -> None:
+        """Call ``listener(guild_id)`` after every write (``None``: any guild may have changed)."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def remove_change_listener(self, listener: Callable[[int | None], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _notify(self, guild_id: int | None) -> None:
+        for listener in list(self._listeners):
+            listener(guild_id)
+
+    async def _changed(self, guild_id: int | None) -> None:
+        self._notify(guild_id)
+        if self.service.in_transaction():
+            # Readers of other tasks may cache the old row until the commit: tell them again.
+            await self.service.after_commit(lambda: self._notify(guild_id))
+
+    # --- the generic writes, with notification -----------------------------------------------
+
+    async def create(self, **values: Any) -> GuildConfig:
+        row = await super().create(**values)
+        await self._changed(row.guild_id)
+        return row
+
+    async def update_by_id(self, pk: PrimaryKey, **values: Any) -> GuildConfig | None:
+        row = await super().update_by_id(pk, **values)
+        await self._changed(int(self._pk_values(pk)[0]))
+        return row
+
+    async def update_where(self, filters: Filters, values: Mapping[str, Any]) -> int:
+        count = await super().update_where(filters, values)
+        await self._changed(None)
+        return count
+
+    async def delete_by_id(self, pk: PrimaryKey) -> bool:
+        deleted = await super().delete_by_id(pk)
+        await self._changed(int(self._pk_values(pk)[0]))
+        return deleted
+
+    async def delete_where(self, filters: Filters) -> int:
+        count = await super().delete_where(filters)
+        await self._changed(None)
+        return count
+
+    async def upsert(
+        self,
+        values: Mapping[str, Any] | None = None,
+        *,
+        conflict_columns: Sequence[str] | None = None,
+        update_columns: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> GuildConfig:
+        row = await super().upsert(
+            values, conflict_columns=conflict_columns, update_columns=update_columns, **kwargs
+        )
+        await self._changed(row.guild_id)
+        return row
+
+    async def get_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **lookup: Any
+    ) -> tuple[GuildConfig, bool]:
+        row, created = await super().get_or_create(defaults, **lookup)
+        if created:
+            await self._changed(row.guild_id)
+        return row, created
+
+    async def bulk_create(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        count = await super().bulk_create(rows)
+        await self._changed(None)
+        return count
+
+    async def bulk_update(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        count = await super().bulk_update(rows)
+        await self._changed(None)
+        return count
+
+    async def bulk_delete(self, pks: Iterable[PrimaryKey]) -> int:
+        count = await super().bulk_delete(pks)
+        await self._changed(None)
+        return count
+
+    # --- configuration -----------------------------------------------------------------------
 
     async def get_config(self, guild_id: int) -> GuildConfig | None:
         return await self.get_by_id(guild_id)
@@ -70,7 +166,7 @@ class GuildConfigController(BaseController[GuildConfig]):
     async def get_or_create_config(self, guild_id: int) -> GuildConfig:
         """The guild's configuration, created with defaults (and its guild row) when missing."""
         async with self.service.transaction():
-            await GuildController(self.service).ensure(guild_id)
+            await self.guilds.ensure(guild_id)
             config, _ = await self.get_or_create(guild_id=guild_id)
             return config
 

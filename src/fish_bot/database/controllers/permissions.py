@@ -39,8 +39,10 @@ class GuildPermissions:
 class PermissionController(BaseController[CommandRule]):
     """Command rules (this controller's own table), role ranks and command ranks."""
 
-    def __init__(self, service: DatabaseService) -> None:
+    def __init__(self, service: DatabaseService, guilds: GuildController | None = None) -> None:
         super().__init__(CommandRule, service)
+        #: The hub's guild controller (``db.guild``), for the guild rows the tables refer to.
+        self.guilds = guilds if guilds is not None else GuildController(service)
         #: Generic operations on ``role_rank`` and ``command_rank``.
         self.role_ranks: BaseController[RoleRank] = BaseController(RoleRank, service)
         self.command_ranks: BaseController[CommandRank] = BaseController(CommandRank, service)
@@ -93,7 +95,7 @@ class PermissionController(BaseController[CommandRule]):
         """Allow or deny a role or channel for a command (replaces an existing rule)."""
         target = RuleTarget(target_type).value
         async with self.service.transaction():
-            await GuildController(self.service).ensure(guild_id)
+            await self.guilds.ensure(guild_id)
             return await self.upsert(
                 guild_id=guild_id,
                 command=command,
@@ -118,7 +120,7 @@ class PermissionController(BaseController[CommandRule]):
     async def set_role_rank(self, guild_id: int, role_id: int, rank: int) -> RoleRank:
         """Give a role a permission rank (0..10)."""
         async with self.service.transaction():
-            await GuildController(self.service).ensure(guild_id)
+            await self.guilds.ensure(guild_id)
             return await self.role_ranks.upsert(guild_id=guild_id, role_id=role_id, rank=rank)
 
     async def remove_role_rank(self, guild_id: int, role_id: int) -> bool:
@@ -128,7 +130,7 @@ class PermissionController(BaseController[CommandRule]):
     async def set_command_rank(self, guild_id: int, command: str, rank: int) -> CommandRank:
         """Override the rank a command needs in a guild (0..10)."""
         async with self.service.transaction():
-            await GuildController(self.service).ensure(guild_id)
+            await self.guilds.ensure(guild_id)
             return await self.command_ranks.upsert(guild_id=guild_id, command=command, rank=rank)
 
     async def remove_command_rank(self, guild_id: int, command: str) -> bool:

@@ -264,6 +264,15 @@ class ScheduledJobController(BaseController[ScheduledJob]):
             value: datetime | None = (await session.execute(query)).scalar_one_or_none()
             return value
 
+    async def count_pending(
+        self, job_types: Collection[str] | None = None, guild_id: int | None = None
+    ) -> int:
+        """How many jobs are pending (of ``job_types``, in a guild), with one COUNT query."""
+        conditions = self._pending_conditions(job_types)
+        if guild_id is not None:
+            conditions.append(_T.guild_id == guild_id)
+        return await self.count(conditions)
+
     async def pending(
         self, job_type: str | None = None, guild_id: int | None = None
     ) -> list[ScheduledJob]:
