@@ -7,12 +7,12 @@ The file (YAML for ``.yaml``/``.yml``, JSON for ``.json``) looks like this::
     exported_at: '2026-01-01T12:00:00+00:00'
     settings:
       global:                    # guild_id 0 in the cog_setting table
-        Example:
+        example:                 # the cog's slug
           count_step: 2
           tick_interval: 5m      # durations are written with units
       guilds:
         '123456789012345678':
-          Example:
+          example:
             greeting: Hi!
     permissions:
       '123456789012345678':
