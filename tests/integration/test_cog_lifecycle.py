@@ -365,6 +365,9 @@ async def test_the_slug_names_data_folder_logger_components_and_settings(
     rows = await env.bot.db.cog_setting.values_for_cog("fancy_fish")
     assert [(row.guild_id, row.key) for row in rows] == [(world.guild.id, "allowed_channels")]
     assert await env.bot.db.cog_setting.values_for_cog("CustomSlug") == []
+    # Module commands find a cog by its slug too.
+    reply = await say(owner, world.general, "!cog pause fancy_fish")
+    assert reply.content == "⏸️ CustomSlug is paused in this server."
 
 
 async def test_pause_state_is_kept_under_the_slug(env: simcord.Env, world: Any, owner: Any) -> None:

@@ -18,7 +18,9 @@ def test_type_int_accepts_whole_numbers(value: Any, expected: int) -> None:
     assert compile_rules("type.int", setting="n").validate(value) == expected
 
 
-@pytest.mark.parametrize("value", [True, 12.5, "1_000", "1.0", "②", "١٢", "1e3", None, [1]])
+@pytest.mark.parametrize(
+    "value", [True, 12.5, "1_000", "1.0", "②", "\u0661\u0662", "1e3", None, [1]]
+)
 def test_type_int_refuses_other_values_naming_the_rule(value: Any) -> None:
     with pytest.raises(SettingValidationError) as caught:
         compile_rules("type.int", setting="n").validate(value)
@@ -38,7 +40,9 @@ def test_type_float_accepts_numbers(value: Any, expected: float) -> None:
     assert compile_rules("type.float").validate(value) == expected
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", float("inf"), True, "١٫٥", "x" * 101, "1,5"])
+@pytest.mark.parametrize(
+    "value", ["nan", "inf", float("inf"), True, "\u0661\u066b\u0665", "x" * 101, "1,5"]
+)
 def test_type_float_refuses_non_numbers(value: Any) -> None:
     with pytest.raises(SettingValidationError, match="must be a number, got "):
         compile_rules("type.float").validate(value)
