@@ -250,8 +250,8 @@ async def test_cog_listener_skips_events_while_not_ready_or_paused(
 async def test_the_example_listener_stops_counting_while_the_cog_is_paused(
     env: simcord.Env, world: Any, owner: Any
 ) -> None:
-    example = env.bot.get_cog("Example")
-    assert isinstance(example, Example)
+    example: Any = env.bot.get_cog("Example")  # (another test may have reloaded its module)
+    assert type(example).__name__ == "Example"
     await say(owner, world.general, "!settings set example count_messages true")
     await world.member.send(world.general, "hello")
     assert example.count("messages", world.guild.id) >= 1
