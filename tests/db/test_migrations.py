@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import itertools
 import os
 import textwrap
@@ -259,3 +260,93 @@ async def test_rebuilding_a_referenced_table_keeps_the_referencing_rows(
     if service.is_sqlite:
         async with service.session() as session:
             assert (await session.execute(sa.text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+# --- 0005_cog_slugs: settings move from display names to slugs ---------------------------------
+
+
+async def _insert_settings(service: DatabaseService, rows: list[tuple[str, int, str, Any]]) -> None:
+    table = metadata.tables["cog_setting"]
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    async with service.engine.begin() as conn:
+        for number, (cog, guild_id, key, value) in enumerate(rows):
+            await conn.execute(
+                sa.insert(table).values(
+                    cog=cog,
+                    guild_id=guild_id,
+                    key=key,
+                    value=value,
+                    updated_at=start + dt.timedelta(minutes=number),
+                )
+            )
+
+
+def _settings(rows: list[dict[str, Any]]) -> dict[tuple[str, int, str], Any]:
+    return {(row["cog"], row["guild_id"], row["key"]): row["value"] for row in rows}
+
+
+OLD_SCOPES: list[tuple[str, int, str, Any]] = [
+    ("Core", 0, "allowed_channels", [11]),
+    ("Core", 5, "__paused__", True),
+    ("Example", 0, "count_step", 3),
+    ("Example", 5, "tags", ["a", "b"]),
+    ("Moderation", 5, "dm_members", False),
+    ("GuildConfig", 5, "required_roles", [21]),  # written before the cog was renamed...
+    ("GuildConfig", 5, "allowed_channels", [31]),
+    ("ServerConfig", 5, "required_roles", [22]),  # ...and the same key after: the newer wins
+    ("LevelsCog", 0, "rate", 2),  # a third-party cog: its class name becomes its slug
+    ("__bot__", 0, "__app_commands_hash__", "abc"),  # the bot's own state stays
+]
+
+
+async def test_cog_slugs_migration_moves_every_setting_and_back(
+    service: DatabaseService, stored_rows: Any
+) -> None:
+    await upgrade(service, "0004_cases")
+    await _insert_settings(service, OLD_SCOPES)
+
+    await upgrade(service, "0005_cog_slugs")
+
+    assert _settings(await stored_rows("cog_setting")) == {
+        ("core", 0, "allowed_channels"): [11],
+        ("core", 5, "__paused__"): True,
+        ("example", 0, "count_step"): 3,
+        ("example", 5, "tags"): ["a", "b"],
+        ("moderation", 5, "dm_members"): False,
+        ("server_config", 5, "required_roles"): [22],
+        ("server_config", 5, "allowed_channels"): [31],
+        ("levels_cog", 0, "rate"): 2,
+        ("__bot__", 0, "__app_commands_hash__"): "abc",
+    }
+
+    await downgrade(service, "0004_cases")
+
+    assert _settings(await stored_rows("cog_setting")) == {
+        ("Core", 0, "allowed_channels"): [11],
+        ("Core", 5, "__paused__"): True,
+        ("Example", 0, "count_step"): 3,
+        ("Example", 5, "tags"): ["a", "b"],
+        ("Moderation", 5, "dm_members"): False,
+        ("ServerConfig", 5, "required_roles"): [22],
+        ("ServerConfig", 5, "allowed_channels"): [31],
+        ("LevelsCog", 0, "rate"): 2,
+        ("__bot__", 0, "__app_commands_hash__"): "abc",
+    }
+
+
+async def test_cog_slugs_migration_leaves_slug_scopes_alone_and_reads_through_the_bot_api(
+    service: DatabaseService,
+) -> None:
+    await upgrade(service, "0004_cases")
+    await _insert_settings(
+        service, [("Example", 7, "greeting", "hi"), ("example", 7, "count_step", 4)]
+    )
+
+    await upgrade(service)
+
+    rows = await DatabaseCoordinator(service).cog_setting.values_for_cog("example")
+    assert {(row.guild_id, row.key): row.value for row in rows} == {
+        (7, "greeting"): "hi",
+        (7, "count_step"): 4,
+    }
+    assert await DatabaseCoordinator(service).cog_setting.values_for_cog("Example") == []

@@ -29,17 +29,17 @@ CHANNEL = 423456789012345678
 async def populate(db: DatabaseCoordinator) -> None:
     """Values as the bot stores them (already normalised: durations in seconds)."""
     settings = db.cog_setting
-    await settings.set_value("Example", "count_step", 5)
-    await settings.set_value("Example", "tick_interval", 300)  # time.minutes: 5m
-    await settings.set_value("Example", "max_reminder_delay", 7200)  # time.hours: 2h
-    await settings.set_value("Example", "cache_save_interval", 90)  # time.seconds: 1m 30s
-    await settings.set_value("Example", "greeting", "Hi from guild!", GUILD)
-    await settings.set_value("Example", "tags", ["a", "b"], GUILD)
-    await settings.set_value("Example", "reminder_channel", CHANNEL, GUILD)
-    await settings.set_value("Example", "count_messages", True, OTHER_GUILD)
-    await settings.set_value("Core", "allowed_channels", [CHANNEL], GUILD)
+    await settings.set_value("example", "count_step", 5)
+    await settings.set_value("example", "tick_interval", 300)  # time.minutes: 5m
+    await settings.set_value("example", "max_reminder_delay", 7200)  # time.hours: 2h
+    await settings.set_value("example", "cache_save_interval", 90)  # time.seconds: 1m 30s
+    await settings.set_value("example", "greeting", "Hi from guild!", GUILD)
+    await settings.set_value("example", "tags", ["a", "b"], GUILD)
+    await settings.set_value("example", "reminder_channel", CHANNEL, GUILD)
+    await settings.set_value("example", "count_messages", True, OTHER_GUILD)
+    await settings.set_value("core", "allowed_channels", [CHANNEL], GUILD)
     # framework state: not exported
-    await settings.set_value("Example", "__paused__", True, GUILD)
+    await settings.set_value("example", "__paused__", True, GUILD)
     await settings.set_value("__bot__", "__app_commands_hash__", "abc")
     permissions = db.permissions
     await permissions.set_rule(GUILD, "ping", "role", ROLE, allow=False)
@@ -66,11 +66,11 @@ def test_round_trip_into_a_fresh_database(
     document = (
         yaml.safe_load(file.read_text()) if suffix == ".yaml" else json.loads(file.read_text())
     )
-    example = document["settings"]["global"]["Example"]
+    example = document["settings"]["global"]["example"]
     assert example["tick_interval"] == "5m"
     assert example["max_reminder_delay"] == "2h"
     assert example["cache_save_interval"] == "1m 30s"
-    assert document["settings"]["guilds"][str(GUILD)]["Example"]["reminder_channel"] == CHANNEL
+    assert document["settings"]["guilds"][str(GUILD)]["example"]["reminder_channel"] == CHANNEL
     assert "__paused__" not in json.dumps(document)
     assert "__bot__" not in document["settings"]["global"]
     assert document["permissions"][str(GUILD)]["role_ranks"] == {str(ROLE): 5}
@@ -165,9 +165,9 @@ def test_replace_clears_what_the_file_does_not_hold(
     result = instance.cli("settings", "import", "--replace", str(file))
     assert result.exit_code == 0, result.output
     after = rows(instance)
-    assert declared(after["settings"]) == {("Example", 0, "count_step"): 9}
+    assert declared(after["settings"]) == {("example", 0, "count_step"): 9}
     # framework state survives a replace
-    assert after["settings"][("Example", GUILD, "__paused__")] is True
+    assert after["settings"][("example", GUILD, "__paused__")] is True
     assert after["rules"] == {} and after["roles"] == {} and after["commands"] == {}
 
 
@@ -195,9 +195,9 @@ def test_export_needs_a_known_file_type(
 
 def test_declared_settings_need_no_discord_and_touch_no_disk(tmp_path: Path) -> None:
     catalog = declared_settings(Settings(data_dir=tmp_path / "never"))
-    assert {"allowed_channels", "tick_interval"} <= set(catalog.specs["Example"])
-    assert catalog.specs["Example"]["tick_interval"].rules.kind == "duration"
-    assert catalog.packages["Core"] == "fish_bot.cogs.admin"
+    assert {"allowed_channels", "tick_interval"} <= set(catalog.specs["example"])
+    assert catalog.specs["example"]["tick_interval"].rules.kind == "duration"
+    assert catalog.packages["core"] == "fish_bot.cogs.admin"
     assert not (tmp_path / "never").exists()
 
 
@@ -208,8 +208,8 @@ def test_plan_normalises_values_like_the_commands_do(tmp_path: Path) -> None:
         catalog,
     )
     assert sorted(plan.settings) == [
-        ("Example", 0, "count_step", 3),
-        ("Example", 0, "tick_interval", 3600),
+        ("example", 0, "count_step", 3),
+        ("example", 0, "tick_interval", 3600),
     ]
     with pytest.raises(SettingsFileError) as caught:
         plan_import({"version": 99}, catalog)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 from discord.ext import commands
@@ -49,9 +50,21 @@ PERMISSION_SETTINGS: dict[str, tuple[Any, str, Any]] = {
 
 PAUSED_KEY = "__paused__"
 
+#: A cog still not ready this long after it loaded is logged as a warning and shown in status.
+START_WARNING_SECONDS = 30
+
+_SLUG = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def derive_slug(class_name: str) -> str:
+    """The default slug of a cog class: its name in snake case (``ServerConfig`` ->
+    ``server_config``), the same name its data folder and logger always had."""
+    slug = re.sub(r"[^a-z0-9_]", "_", _snake(class_name.lstrip("_")))[:64]
+    return slug if slug[:1].isalpha() else f"cog_{slug}"[:64]
 
 
 class PermissionCheckFailure(commands.CheckFailure):
@@ -73,35 +86,69 @@ class AppPermissionCheckFailure(discord.app_commands.CheckFailure):
 class BaseCog(commands.Cog):
     """Base class of every Fish Bot cog.
 
-    Subclasses declare ``settings_config`` in ``__init__`` as the guide shows::
+    A cog declares its settings on the class (readable without building the cog, e.g. by
+    ``fish-bot settings export``)::
 
-        def __init__(self, bot):
+        class Levels(BaseCog):
             settings_config = {
                 "interval": (300, "Update interval in seconds", ["type.int", "range(60,3600)"]),
             }
-            super().__init__(bot, settings_config)
+
+    or, as the guide shows, in ``__init__``, handing them to ``BaseCog.__init__``; both may be
+    used together (the ``__init__`` entries win).
     """
 
+    #: The cog's identity: its data folder, logger, component prefix and settings scope.
+    #: Derived from the class name when a class does not set it (``ServerConfig`` ->
+    #: ``server_config``); lower-case letters, digits and underscores.
+    slug: ClassVar[str] = ""
+    #: Settings declared on the class: ``name: (default, description[, rules])``.
+    settings_config: Mapping[str, Any] = MappingProxyType({})
+    #: Whether the cog is ready as soon as :meth:`cog_initialize` returns without error; a cog
+    #: that becomes ready later (after its first sync, say) sets this to False and calls
+    #: ``self.set_ready(True)`` itself.
+    ready_after_initialize: ClassVar[bool] = True
     #: Commands of this cog that keep working while it is paused (e.g. the core cog's).
     works_while_paused: bool = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "slug" not in cls.__dict__ or not cls.__dict__["slug"]:
+            cls.slug = derive_slug(cls.__name__)
+        if not _SLUG.fullmatch(cls.slug):
+            raise TypeError(
+                f"{cls.__name__}.slug {cls.slug!r} must be lower-case letters, digits and "
+                "underscores, starting with a letter (at most 64 characters)"
+            )
+
+    @classmethod
+    def declared_settings(cls) -> dict[str, SettingSpec]:
+        """The settings the class declares (with the permission settings), parsed.
+
+        Needs no instance and no bot. Raises SettingsConfigError naming the cog, setting and
+        rule when a declaration is malformed. Settings a cog adds only in ``__init__`` are not
+        in it (they are in :meth:`setting_specs` of an instance).
+        """
+        config = {**PERMISSION_SETTINGS, **cls.settings_config}
+        return parse_settings_config(cls.__cog_name__, config)
+
     def __init__(self, bot: FishBot, settings_config: dict[str, Any] | None = None) -> None:
         self.bot = bot
-        self.logger = logging.getLogger(f"fish_bot.cogs.{_snake(type(self).__name__)}")
+        self.logger = logging.getLogger(f"fish_bot.cogs.{self.slug}")
         self.task_tracker = TaskTracker()
         self._has_errors = False
         self._last_error: str | None = None
         self._ready = asyncio.Event()
+        self._start_overdue = False
+        self._start_timer: asyncio.TimerHandle | None = None
         self.tasks: Any = None
-        config = {**PERMISSION_SETTINGS, **(settings_config or {})}
+        config = {**PERMISSION_SETTINGS, **type(self).settings_config, **(settings_config or {})}
         self.settings_config = config
         # Raises SettingsConfigError naming the cog, setting and rule: the cog does not load.
         self._setting_specs: dict[str, SettingSpec] = parse_settings_config(
             self.qualified_name, config
         )
-        self._data = CogDataStore(
-            Path(bot.settings.data_dir) / "cogs" / _snake(type(self).__name__), self.logger
-        )
+        self._data = CogDataStore(Path(bot.settings.data_dir) / "cogs" / self.slug, self.logger)
 
     # --- the database and the bot ----------------------------------------------------------
 
@@ -113,8 +160,14 @@ class BaseCog(commands.Cog):
     # --- lifecycle -------------------------------------------------------------------------
 
     async def cog_load(self) -> None:
-        """discord.py's load hook: registers settings, then runs :meth:`cog_initialize`."""
-        self.bot.config_manager.register(self.qualified_name, self._setting_specs)
+        """discord.py's load hook: registers settings, then runs :meth:`cog_initialize`.
+
+        When it returns without error the cog is ready (unless ``ready_after_initialize`` is
+        False); a cog still not ready :data:`START_WARNING_SECONDS` later is logged as a
+        warning and shown as "Not ready" in ``status``.
+        """
+        manager = self.bot.config_manager
+        manager.register(self.slug, self._setting_specs, aliases=(self.qualified_name,))
         try:
             await self.cog_initialize()
         except Exception as error:
@@ -123,29 +176,48 @@ class BaseCog(commands.Cog):
             if self.tasks is not None and hasattr(self.tasks, "stop_tasks"):
                 self.tasks.stop_tasks()
             self._data.cancel_save_tasks()
-            self.bot.config_manager.unregister(self.qualified_name)
+            manager.unregister(self.slug)
             raise
+        if self.ready_after_initialize:
+            self.set_ready(True)
+        elif not self.is_ready:
+            self._start_timer = asyncio.get_running_loop().call_later(
+                START_WARNING_SECONDS, self._warn_not_ready
+            )
+
+    def _warn_not_ready(self) -> None:
+        self._start_timer = None
+        if self.is_ready:
+            return
+        self._start_overdue = True
+        self.logger.warning(
+            "%s is still not ready %d s after it loaded (it has ready_after_initialize = "
+            "False and has not called set_ready(True))",
+            self.qualified_name,
+            START_WARNING_SECONDS,
+        )
 
     async def cog_initialize(self) -> None:
         """Asynchronous set-up; subclasses call ``await super().cog_initialize()`` first.
 
-        The base marks the cog ready when the subclass does not override this method; a
-        subclass calls ``self.set_ready(True)`` when its own set-up is done.
+        The cog becomes ready when this returns without error (see ``ready_after_initialize``).
         """
-        if type(self).cog_initialize is BaseCog.cog_initialize:
-            self.set_ready(True)
 
     async def cog_unload(self) -> None:
         """Stop loops, save modified cache data and cancel save tasks."""
         self.set_ready(False)
+        if self._start_timer is not None:
+            self._start_timer.cancel()
+            self._start_timer = None
         if self.tasks is not None and hasattr(self.tasks, "stop_tasks"):
             self.tasks.stop_tasks()
         await self._data.close()
-        self.bot.config_manager.unregister(self.qualified_name)
+        self.bot.config_manager.unregister(self.slug)
 
     def set_ready(self, ready: bool = True) -> None:
         if ready:
             self._ready.set()
+            self._start_overdue = False
         else:
             self._ready.clear()
 
@@ -169,7 +241,7 @@ class BaseCog(commands.Cog):
     @property
     def is_paused(self) -> bool:
         """Whether the cog is paused everywhere (loops skip their work while paused)."""
-        return bool(self.bot.config_manager.stored(self.qualified_name, PAUSED_KEY)[1])
+        return bool(self.bot.config_manager.stored(self.slug, PAUSED_KEY)[1])
 
     def is_paused_in(self, guild_id: int | None) -> bool:
         """Whether the cog is paused globally or in this guild."""
@@ -177,25 +249,25 @@ class BaseCog(commands.Cog):
             return True
         if not guild_id:
             return False
-        return bool(self.bot.config_manager.stored(self.qualified_name, PAUSED_KEY, guild_id)[1])
+        return bool(self.bot.config_manager.stored(self.slug, PAUSED_KEY, guild_id)[1])
 
     async def pause(self, guild_id: int | None = None) -> None:
         """Pause the cog globally or in one guild (kept across restarts)."""
-        await self.bot.config_manager.set_internal(self.qualified_name, PAUSED_KEY, True, guild_id)
+        await self.bot.config_manager.set_internal(self.slug, PAUSED_KEY, True, guild_id)
 
     async def resume(self, guild_id: int | None = None) -> None:
-        await self.bot.config_manager.set_internal(self.qualified_name, PAUSED_KEY, None, guild_id)
+        await self.bot.config_manager.set_internal(self.slug, PAUSED_KEY, None, guild_id)
 
     # --- settings ---------------------------------------------------------------------------
 
     def get_setting(self, name: str, default: Any = None, guild_id: int | None = None) -> Any:
         """Guild value, then global value, then the declared default (no I/O)."""
-        return self.bot.config_manager.get(self.qualified_name, name, guild_id, default)
+        return self.bot.config_manager.get(self.slug, name, guild_id, default)
 
     def set_setting(self, name: str, value: Any, guild_id: int | None = None) -> asyncio.Task[None]:
         """Validate and store one setting; await the result to wait until it is saved."""
         return self.bot.config_manager.set(
-            self.qualified_name, name, value, guild_id, guild=self._guild(guild_id)
+            self.slug, name, value, guild_id, guild=self._guild(guild_id)
         )
 
     def update_settings(
@@ -203,12 +275,12 @@ class BaseCog(commands.Cog):
     ) -> asyncio.Task[None]:
         """Validate every value first, then store them all together (or none)."""
         return self.bot.config_manager.update(
-            self.qualified_name, values, guild_id, guild=self._guild(guild_id)
+            self.slug, values, guild_id, guild=self._guild(guild_id)
         )
 
     def reset_setting(self, name: str, guild_id: int | None = None) -> asyncio.Task[None]:
         """Remove the stored value at this scope."""
-        return self.bot.config_manager.reset(self.qualified_name, name, guild_id)
+        return self.bot.config_manager.reset(self.slug, name, guild_id)
 
     def _guild(self, guild_id: int | None) -> discord.Guild | None:
         return self.bot.get_guild(guild_id) if guild_id else None
@@ -290,7 +362,9 @@ class BaseCog(commands.Cog):
             return "Error"
         if self.is_paused:
             return "Paused"
-        return "Ready" if self.is_ready else "Starting"
+        if self.is_ready:
+            return "Ready"
+        return "Not ready" if self._start_overdue else "Starting"
 
     async def create_status_embed(self) -> discord.Embed:
         """A status embed: state, last operation, task statistics, errors, then cog fields."""
@@ -316,6 +390,8 @@ class BaseCog(commands.Cog):
 
     def _error_lines(self) -> list[str]:
         lines = []
+        if self._start_overdue:
+            lines.append(f"Not ready {START_WARNING_SECONDS} s after it loaded")
         if self._last_error:
             lines.append(self._last_error)
         for original, _moved_to, error in self._data.corrupt_files:

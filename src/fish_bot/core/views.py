@@ -249,10 +249,12 @@ def component(action: str) -> Callable[[F], F]:
 
 
 def component_prefix(cog: Any) -> str:
-    """The custom_id prefix of a cog: ``component_prefix`` or the lowercased qualified name."""
-    prefix = getattr(cog, "component_prefix", None)
-    if isinstance(prefix, str) and prefix:
-        return prefix
+    """The custom_id prefix of a cog: ``component_prefix``, else its slug (else the lowercased
+    qualified name). The built-in cogs' slugs are their old prefixes, so posted buttons work."""
+    for attribute in ("component_prefix", "slug"):
+        prefix = getattr(cog, attribute, None)
+        if isinstance(prefix, str) and prefix:
+            return prefix
     return str(cog.qualified_name).lower()
 
 

@@ -7,12 +7,12 @@ The file (YAML for ``.yaml``/``.yml``, JSON for ``.json``) looks like this::
     exported_at: '2026-01-01T12:00:00+00:00'
     settings:
       global:                    # guild_id 0 in the cog_setting table
-        Example:
+        example:                 # the cog's slug
           count_step: 2
           tick_interval: 5m      # durations are written with units
       guilds:
         '123456789012345678':
-          Example:
+          example:
             greeting: Hi!
     permissions:
       '123456789012345678':
@@ -30,11 +30,11 @@ same validation as a command); each permission rule must name a role or channel 
 name and, for ranks, a number from 0 to 10. Every problem is listed, and if there is one the
 database is left as it was. Then everything is written in one transaction.
 
-Where the declared settings come from: :func:`declared_settings` builds each cog class the bot
-could load (shipped cog packages, ``FISHBOT_COG_PACKAGES`` and installed entry points) with a
-bot object that is constructed but never started, exactly as ``bot.load_extension`` would, but
-without running ``setup()`` or ``cog_load``: a cog declares its settings in ``__init__`` (as
-the guide says), so nothing connects to Discord or the database.
+Where the declared settings come from: :func:`declared_settings` imports each cog package the
+bot could load (shipped cog packages, ``FISHBOT_COG_PACKAGES`` and installed entry points) and
+reads the settings each cog class declares on the class (``BaseCog.declared_settings()``): no
+bot is built, nothing connects to Discord or the database. Settings are keyed by the cog's
+slug (``example``); a file may also name a cog by its display name (``Example``), in any case.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ from fish_bot.exceptions import FishBotError, SettingValidationError, UserFacing
 
 if TYPE_CHECKING:
     from fish_bot.config import Settings
+    from fish_bot.core.base_cog import BaseCog
     from fish_bot.core.settings.manager import SettingSpec
     from fish_bot.database.coordinator import DatabaseCoordinator
 
@@ -88,14 +89,22 @@ class SettingsFileError(FishBotError):
 
 @dataclass
 class CogCatalog:
-    """Declared settings per cog (by cog name), and the packages that could not be inspected."""
+    """Declared settings per cog (by slug), and the packages that could not be inspected."""
 
     specs: dict[str, dict[str, SettingSpec]] = field(default_factory=dict)
     packages: dict[str, str] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)
+    #: Other names of a cog (its display name), lowercased -> its slug.
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def resolve(self, cog: str) -> str:
+        """The slug a cog name (slug or display name, any case) stands for, or ``cog``."""
+        if cog in self.specs:
+            return cog
+        return self.aliases.get(cog.strip().lower(), cog)
 
     def spec(self, cog: str, name: str) -> SettingSpec | None:
-        return self.specs.get(cog, {}).get(name)
+        return self.specs.get(self.resolve(cog), {}).get(name)
 
 
 def cog_packages(settings: Settings) -> list[str]:
@@ -112,7 +121,7 @@ def cog_packages(settings: Settings) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _cog_classes(module: Any) -> list[type]:
+def _cog_classes(module: Any) -> list[type[BaseCog]]:
     from fish_bot.core.base_cog import BaseCog
 
     found = []
@@ -129,10 +138,7 @@ def _cog_classes(module: Any) -> list[type]:
 
 
 def declared_settings(settings: Settings, packages: Iterable[str] | None = None) -> CogCatalog:
-    """The settings each loadable cog declares, without Discord and without a database."""
-    from fish_bot.bot import FishBot
-
-    bot = FishBot(settings, cogs=[])
+    """The settings each loadable cog class declares: no bot, no Discord, no database."""
     catalog = CogCatalog()
     for package in cog_packages(settings) if packages is None else packages:
         try:
@@ -141,9 +147,10 @@ def declared_settings(settings: Settings, packages: Iterable[str] | None = None)
             if not classes:
                 raise LookupError("it exports no BaseCog subclass")
             for cls in classes:
-                cog = cls(bot)
-                catalog.specs[cog.qualified_name] = cog.setting_specs()
-                catalog.packages[cog.qualified_name] = package
+                catalog.specs[cls.slug] = cls.declared_settings()
+                catalog.packages[cls.slug] = package
+                for alias in (cls.slug, cls.__cog_name__):
+                    catalog.aliases[alias.lower()] = cls.slug
         except Exception as error:
             catalog.problems[package] = f"{type(error).__name__}: {error}"
     return catalog
@@ -335,7 +342,8 @@ class _Checker:
         entries = self.mapping(values, f"{where} > {cog}")
         if entries is None:
             return
-        specs = self.catalog.specs.get(str(cog))
+        scope = self.catalog.resolve(str(cog))  # a slug, or a display name (any case)
+        specs = self.catalog.specs.get(scope)
         if specs is None:
             known = ", ".join(sorted(self.catalog.specs)) or "none"
             self.problem(
@@ -357,7 +365,7 @@ class _Checker:
                 rule = f" (rule: {error.rule})" if error.rule else ""
                 self.problem(f"{cog}.{name} ({_scope(guild_id)}): {error.reason}{rule}")
                 continue
-            self.plan.settings.append((str(cog), guild_id, str(name), normalised))
+            self.plan.settings.append((scope, guild_id, str(name), normalised))
 
     def settings(self, section: Any) -> None:
         top = self.mapping(section, "settings")

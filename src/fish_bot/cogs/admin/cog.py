@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 class Core(CommandsMixin, PermissionCommandsMixin, BaseCog):
     """Bot status, cog management, settings and permissions."""
 
+    slug = "core"
     works_while_paused = True
 
     def __init__(self, bot: FishBot) -> None:
-        super().__init__(bot, {})
+        super().__init__(bot)

@@ -363,11 +363,12 @@ class CommandsMixin(_MixinBase):
         )
 
     def _settings_cog(self, name: str) -> str | None:
-        """The registered settings scope (a cog's qualified name) matching ``name``."""
-        wanted = name.strip().lower()
-        for registered in self.bot.config_manager.cogs():
-            if registered.lower() == wanted:
-                return registered
+        """The settings scope ``name`` means (a cog's slug or display name, any case), shown
+        by the cog's display name (the settings manager accepts either)."""
+        manager = self.bot.config_manager
+        registered = manager.resolve(name)
+        if registered is not None:
+            return manager.display_name(registered)
         cog = find_cog(self.bot, name)
         return cog.qualified_name if cog is not None else None
 

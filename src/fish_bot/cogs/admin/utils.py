@@ -59,11 +59,11 @@ def find_extension(bot: FishBot, name: str) -> str | None:
 
 
 def find_cog(bot: FishBot, name: str) -> BaseCog | None:
-    """A loaded Fish cog by qualified name (any case), package path or short package name."""
+    """A loaded Fish cog by qualified name or slug (any case), package path or short name."""
     wanted = name.strip().lower()
     cogs = bot.fish_cogs()
     for cog in cogs:
-        if cog.qualified_name.lower() == wanted:
+        if wanted in (cog.qualified_name.lower(), cog.slug):
             return cog
     package = package_name(name).lower()
     for cog in cogs:

@@ -22,56 +22,59 @@ if TYPE_CHECKING:
 class Example(CommandsMixin, ListenersMixin, BaseCog):
     """A counter, a button, a heartbeat loop and reminders: the framework by example."""
 
+    slug = "example"
+
+    settings_config = {
+        # Cache data
+        "cache_filename": (
+            "example_cache.json",
+            "File name of the cache data, in the cog's data folder",
+            ["type.str", r"pattern([A-Za-z0-9_.-]+\.json)"],
+        ),
+        "cache_save_interval": (
+            300,
+            "How often modified cache data is written to disk",
+            "time.seconds(10,3600)",
+        ),
+        # The heartbeat loop
+        "tick_interval": (
+            1,
+            "How often the heartbeat loop counts a tick (read when the cog loads)",
+            "time.minutes(1,60)",
+        ),
+        # Commands
+        "count_step": (1, "How much `example count` adds", ["type.int", "range(1,100)"]),
+        "greeting": (
+            "Hello from the example cog!",
+            "The first line of `example show`",
+            ["type.str", "length(1,200)"],
+        ),
+        "tags": (
+            ["fish", "example"],
+            "Words shown under `example show`",
+            "collection.list(item_type=str,unique=true,max_length=10)",
+        ),
+        # Reminders (scheduled jobs)
+        "reminder_channel": (
+            None,
+            "Where reminders are posted (not set: the channel of the command)",
+            "discord.channel",
+        ),
+        "max_reminder_delay": (
+            24,
+            "Longest delay `example remind` accepts",
+            "time.hours(1,168)",
+        ),
+        # The listener
+        "count_messages": (
+            False,
+            "Count the messages members send (shown by `example show`)",
+            "type.bool",
+        ),
+    }
+
     def __init__(self, bot: FishBot) -> None:
-        settings_config = {
-            # Cache data
-            "cache_filename": (
-                "example_cache.json",
-                "File name of the cache data, in the cog's data folder",
-                ["type.str", r"pattern([A-Za-z0-9_.-]+\.json)"],
-            ),
-            "cache_save_interval": (
-                300,
-                "How often modified cache data is written to disk",
-                "time.seconds(10,3600)",
-            ),
-            # The heartbeat loop
-            "tick_interval": (
-                1,
-                "How often the heartbeat loop counts a tick (read when the cog loads)",
-                "time.minutes(1,60)",
-            ),
-            # Commands
-            "count_step": (1, "How much `example count` adds", ["type.int", "range(1,100)"]),
-            "greeting": (
-                "Hello from the example cog!",
-                "The first line of `example show`",
-                ["type.str", "length(1,200)"],
-            ),
-            "tags": (
-                ["fish", "example"],
-                "Words shown under `example show`",
-                "collection.list(item_type=str,unique=true,max_length=10)",
-            ),
-            # Reminders (scheduled jobs)
-            "reminder_channel": (
-                None,
-                "Where reminders are posted (not set: the channel of the command)",
-                "discord.channel",
-            ),
-            "max_reminder_delay": (
-                24,
-                "Longest delay `example remind` accepts",
-                "time.hours(1,168)",
-            ),
-            # The listener
-            "count_messages": (
-                False,
-                "Count the messages members send (shown by `example show`)",
-                "type.bool",
-            ),
-        }
-        super().__init__(bot, settings_config)
+        super().__init__(bot)
         self._cache: dict[str, Any] = default_cache()
         self.tasks: ExampleTasks | None = None
 

@@ -23,15 +23,17 @@ if TYPE_CHECKING:
 class Moderation(ModerationCommandsMixin, CasesCommandsMixin, ModerationListenersMixin, BaseCog):
     """Cases, moderation actions, timed expiries and the mod log."""
 
+    slug = "moderation"
+    settings_config = {
+        "dm_members": (
+            True,
+            "Tell members by DM about actions taken against them (--silent skips it once)",
+            "type.bool",
+        ),
+    }
+
     def __init__(self, bot: FishBot) -> None:
-        settings_config = {
-            "dm_members": (
-                True,
-                "Tell members by DM about actions taken against them (--silent skips it once)",
-                "type.bool",
-            ),
-        }
-        super().__init__(bot, settings_config)
+        super().__init__(bot)
         #: Poll-banned users per guild, read once per guild (the poll listener does no I/O).
         self.pollbans = RestrictionCache(bot.db, CaseType.POLLBAN)
         self.jobs = ModerationJobs(self)

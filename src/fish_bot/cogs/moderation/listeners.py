@@ -6,10 +6,10 @@ import contextlib
 from typing import TYPE_CHECKING
 
 import discord
-from discord.ext import commands
 
 from fish_bot.cogs.moderation.constants import NOTICE_SECONDS
 from fish_bot.cogs.moderation.utils import NO_PINGS, ModerationUtilsMixin
+from fish_bot.core.decorators import cog_listener
 from fish_bot.database.models.cases import CaseType
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ class ModerationListenersMixin(ModerationUtilsMixin):
     if TYPE_CHECKING:  # provided by the Moderation class
         pollbans: RestrictionCache
 
-    @commands.Cog.listener("on_member_join")
+    @cog_listener("on_member_join")
     async def rejail_on_join(self, member: discord.Member) -> None:
         """A jailed member who left and came back gets the jail role again."""
         if not self.is_ready or member.bot:
@@ -47,7 +47,7 @@ class ModerationListenersMixin(ModerationUtilsMixin):
             return
         self.logger.info("Jailed %s again on rejoin (case %s)", member.id, case.case_number)
 
-    @commands.Cog.listener("on_message")
+    @cog_listener("on_message")
     async def enforce_poll_ban(self, message: discord.Message) -> None:
         """Remove a poll posted by a poll-banned member and tell them why.
 

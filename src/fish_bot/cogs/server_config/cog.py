@@ -14,5 +14,7 @@ if TYPE_CHECKING:
 class ServerConfig(ConfigCommandsMixin, BaseCog):
     """Per-server configuration: prefix, log channels, jail, reasons and permission ranks."""
 
+    slug = "server_config"
+
     def __init__(self, bot: FishBot) -> None:
-        super().__init__(bot, {})
+        super().__init__(bot)

@@ -107,6 +107,10 @@ class ConfigManager:
         self.db = db
         self._values: dict[_Key, Any] = {}
         self._specs: dict[str, dict[str, SettingSpec]] = {}
+        #: Other names of a scope (a cog's display name), lowercased -> the scope (its slug).
+        self._aliases: dict[str, str] = {}
+        #: The name users see for a scope (the cog's display name, e.g. ``Example``).
+        self._display: dict[str, str] = {}
         self._write_lock = asyncio.Lock()
         self._pending: set[asyncio.Task[None]] = set()
         self.loaded = False
@@ -120,30 +124,62 @@ class ConfigManager:
         self.loaded = True
         return len(rows)
 
-    def register(self, cog: str, specs: dict[str, SettingSpec]) -> None:
-        """Declare a cog's settings (replacing what an earlier load of the cog declared)."""
+    def register(
+        self, cog: str, specs: dict[str, SettingSpec], *, aliases: Iterable[str] = ()
+    ) -> None:
+        """Declare a cog's settings (replacing what an earlier load of the cog declared).
+
+        ``cog`` is the scope the values are stored under (the cog's slug); ``aliases`` are
+        other names that find it (its display name), matched case-insensitively.
+        """
+        names = list(aliases)
         self._specs[cog] = specs
+        self._display[cog] = names[0] if names else cog
+        for alias in (cog, *names):
+            self._aliases[alias.lower()] = cog
 
     def unregister(self, cog: str) -> None:
-        self._specs.pop(cog, None)
+        self._specs.pop(self.scope(cog), None)
+
+    def resolve(self, name: str) -> str | None:
+        """The registered scope ``name`` means (its slug or display name, any case), or None."""
+        if name in self._specs:
+            return name
+        scope = self._aliases.get(name.strip().lower())
+        return scope if scope in self._specs else None
+
+    def scope(self, name: str) -> str:
+        """The scope ``name`` stands for: a known slug or alias resolved, else ``name`` itself."""
+        if name in self._specs:
+            return name
+        return self._aliases.get(name.lower(), name)
+
+    def display_name(self, name: str) -> str:
+        """The name users see for a scope: the cog's display name (``Example``)."""
+        scope = self.scope(name)
+        return self._display.get(scope, scope)
 
     def cogs(self) -> list[str]:
         return sorted(self._specs)
 
     def specs(self, cog: str) -> dict[str, SettingSpec]:
-        return self._specs.get(cog, {})
+        return self._specs.get(self.scope(cog), {})
 
     def spec(self, cog: str, name: str) -> SettingSpec:
+        cog = self.scope(cog)
         spec = self._specs.get(cog, {}).get(name)
         if spec is None:
             known = ", ".join(sorted(self._specs.get(cog, {}))) or "none"
-            raise UnknownSettingError(f"{cog} has no setting '{name}'. Its settings: {known}.")
+            raise UnknownSettingError(
+                f"{self.display_name(cog)} has no setting '{name}'. Its settings: {known}."
+            )
         return spec
 
     # --- reading -------------------------------------------------------------------------
 
     def get(self, cog: str, name: str, guild_id: int | None = None, default: Any = None) -> Any:
         """Guild value, then global value, then the declared default, then ``default``."""
+        cog = self.scope(cog)
         if guild_id:
             key = (cog, guild_id, name)
             if key in self._values:
@@ -158,11 +194,12 @@ class ConfigManager:
 
     def stored(self, cog: str, name: str, guild_id: int | None = None) -> tuple[bool, Any]:
         """Whether a value is stored at exactly this scope, and the value."""
-        key = (cog, guild_id or GLOBAL_SCOPE, name)
+        key = (self.scope(cog), guild_id or GLOBAL_SCOPE, name)
         return key in self._values, copy.deepcopy(self._values.get(key))
 
     def stored_values(self, cog: str | None = None) -> dict[_Key, Any]:
         """Every stored value (of one cog), keyed by (cog, guild_id, name)."""
+        cog = None if cog is None else self.scope(cog)
         return {k: copy.deepcopy(v) for k, v in self._values.items() if cog is None or k[0] == cog}
 
     # --- validation ----------------------------------------------------------------------
@@ -198,6 +235,7 @@ class ConfigManager:
         from_text: bool = False,
     ) -> asyncio.Task[None]:
         """Validate, cache and persist one value."""
+        cog = self.scope(cog)
         normalised = self.validate(cog, name, value, guild=guild, from_text=from_text)
         return self._write(cog, {name: normalised}, guild_id, delete=())
 
@@ -211,6 +249,7 @@ class ConfigManager:
         from_text: bool = False,
     ) -> asyncio.Task[None]:
         """Validate every value first; store all of them together, or none."""
+        cog = self.scope(cog)
         normalised: dict[str, Any] = {}
         problems: list[SettingValidationError] = []
         for name, value in values.items():
@@ -232,6 +271,7 @@ class ConfigManager:
 
     def reset(self, cog: str, name: str, guild_id: int | None = None) -> asyncio.Task[None]:
         """Remove the stored value at this scope (the next scope up applies again)."""
+        cog = self.scope(cog)
         self.spec(cog, name)
         return self._write(cog, {}, guild_id, delete=(name,))
 
@@ -241,6 +281,7 @@ class ConfigManager:
         """Store framework state (e.g. pause) that is not a declared setting."""
         if not name.startswith(INTERNAL_PREFIX):
             raise ValueError("internal keys start with '__'")
+        cog = self.scope(cog)
         if value is None:
             return self._write(cog, {}, guild_id, delete=(name,))
         return self._write(cog, {name: value}, guild_id, delete=())
@@ -251,6 +292,7 @@ class ConfigManager:
         problems = []
         checked: list[tuple[str, int, str, Any]] = []
         for cog, guild_id, name, value in entries:
+            cog = self.scope(cog)
             try:
                 checked.append((cog, guild_id, name, self.validate(cog, name, value)))
             except (SettingValidationError, UnknownSettingError) as error:
