@@ -27,7 +27,6 @@ from fish_bot.cogs.server_config.constants import (
     CONFIG_RANK,
     EMBED_COLOUR,
     LOG_KIND_LABELS,
-    NO_PINGS,
     PREFIX_MAX_LENGTH,
 )
 from fish_bot.cogs.server_config.utils import (
@@ -36,7 +35,6 @@ from fish_bot.cogs.server_config.utils import (
     Clear,
     LogKindArg,
     RoleArg,
-    field,
     role_rank_lines,
     suggested_rank,
     validate_prefix,
@@ -48,6 +46,7 @@ from fish_bot.core.permission_store import (
     set_role_rank_as,
 )
 from fish_bot.core.permissions import MAX_RANK, admin_override, requires_rank
+from fish_bot.core.text import field
 from fish_bot.database.models.core import GuildConfig, LogKind
 from fish_bot.exceptions import UserFacingError
 
@@ -82,21 +81,6 @@ class ConfigCommandsMixin(_MixinBase):
     # --- helpers -------------------------------------------------------------------------
 
     @staticmethod
-    def _config_guild(ctx: commands.Context[Any]) -> discord.Guild:
-        if ctx.guild is None:  # the permission model refuses DMs first
-            raise UserFacingError("This command only works in a server.")
-        return ctx.guild
-
-    @staticmethod
-    async def _config_reply(
-        ctx: commands.Context[Any], text: str | None = None, *, embed: discord.Embed | None = None
-    ) -> None:
-        if embed is None:
-            await ctx.send(text, allowed_mentions=NO_PINGS)
-        else:
-            await ctx.send(text, embed=embed, allowed_mentions=NO_PINGS)
-
-    @staticmethod
     def _config_prefix_of(ctx: commands.Context[Any]) -> str:
         """How the user should type a command (``/`` for slash, else the prefix they used)."""
         return "/" if ctx.interaction is not None else ctx.clean_prefix
@@ -128,7 +112,7 @@ class ConfigCommandsMixin(_MixinBase):
         if ctx.interaction is not None:
             return False
         prefix = self._config_prefix_of(ctx)
-        await self._config_reply(
+        await self.reply(
             ctx,
             f"{what}: {current}. Change it with `{prefix}{usage}` (`none` turns it off).",
         )
@@ -146,12 +130,12 @@ class ConfigCommandsMixin(_MixinBase):
         The `config` commands need permission rank 7 by default; the server owner and
         Administrators can always use them.
         """
-        await self._config_reply(ctx, self._config_group_help(ctx))
+        await self.reply(ctx, self._config_group_help(ctx))
 
     @config_group.command(name="show")
     async def config_show(self, ctx: commands.Context[Any]) -> None:
         """Show this server's configuration: prefix, logs, jail, reasons and ranks."""
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         config = await self.db.guild_config.get_config(guild.id)
         rules = await self._config_store().snapshot(guild.id)
         embed = discord.Embed(title=f"Configuration of {guild.name}", color=EMBED_COLOUR)
@@ -199,7 +183,7 @@ class ConfigCommandsMixin(_MixinBase):
         embed.add_field(
             name="Command rank overrides", value=field(overrides or "None"), inline=False
         )
-        await self._config_reply(ctx, embed=embed)
+        await self.reply(ctx, embed=embed)
 
     # --- prefix --------------------------------------------------------------------------
 
@@ -211,11 +195,11 @@ class ConfigCommandsMixin(_MixinBase):
         A prefix is 1 to 16 characters without spaces. It works from the next message on;
         mentioning the bot always works as a prefix too.
         """
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         if new is None:
             current = self.bot.prefixes.get(guild.id, self.bot.settings.prefix)
             how = self._config_prefix_of(ctx)
-            await self._config_reply(
+            await self.reply(
                 ctx,
                 f"The prefix here is `{current}`. Change it with `{how}config prefix <new>`.",
             )
@@ -225,7 +209,7 @@ class ConfigCommandsMixin(_MixinBase):
             await self.db.guild_config.update_config(guild.id, prefix=prefix)
             # The prefix cache is read for every message: update it now, after the write.
             self.bot.prefixes[guild.id] = prefix
-        await self._config_reply(
+        await self.reply(
             ctx,
             f"✅ The prefix is now `{prefix}`: try `{prefix}ping`. Mentioning me works too.",
         )
@@ -241,7 +225,7 @@ class ConfigCommandsMixin(_MixinBase):
         self, ctx: commands.Context[Any], kind: LogKindArg, channel: ChannelArg = None
     ) -> None:
         """Set the channel of a log (mod, message, member or server), or `none` to turn it off."""
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         label = LOG_KIND_LABELS[kind.value]
         if channel is None:
             current = await self.db.guild_config.get_log_channel(guild.id, kind)
@@ -258,13 +242,13 @@ class ConfigCommandsMixin(_MixinBase):
             guild.id, kind, target.id if target is not None else None
         )
         if target is None:
-            await self._config_reply(ctx, f"✅ The {label.lower()} is off.")
+            await self.reply(ctx, f"✅ The {label.lower()} is off.")
             return
         text = f"✅ The {label.lower()} goes to {target.mention}."
         missing = self._config_missing_permissions(guild, target)
         if missing:
             text += f"\n⚠️ I can't {missing} there yet: check the channel's permissions."
-        await self._config_reply(ctx, text)
+        await self.reply(ctx, text)
 
     @staticmethod
     def _config_missing_permissions(guild: discord.Guild, channel: discord.TextChannel) -> str:
@@ -286,26 +270,26 @@ class ConfigCommandsMixin(_MixinBase):
     @app_commands.describe(enabled="on: moderation actions need a reason; off: it is optional")
     async def config_reason_required(self, ctx: commands.Context[Any], enabled: bool) -> None:
         """Require a reason for moderation actions (`on`) or make it optional (`off`)."""
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         await self.db.guild_config.update_config(guild.id, reason_required=enabled)
         if enabled:
             text = "✅ Moderation actions now need a reason."
         else:
             text = "✅ A reason for moderation actions is now optional."
-        await self._config_reply(ctx, text)
+        await self.reply(ctx, text)
 
     # --- jail ----------------------------------------------------------------------------
 
     @config_group.group(name="jail", invoke_without_command=True)
     async def config_jail(self, ctx: commands.Context[Any]) -> None:
         """The jail: the role that jails a member and the channel jailed members can see."""
-        await self._config_reply(ctx, self._config_group_help(ctx))
+        await self.reply(ctx, self._config_group_help(ctx))
 
     @config_jail.command(name="role")
     @app_commands.describe(role="The jail role (leave empty to turn the jail role off)")
     async def config_jail_role(self, ctx: commands.Context[Any], role: RoleArg = None) -> None:
         """Set the role given to jailed members, or `none` to unset it."""
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         if role is None:
             current = await self.db.guild_config.get_jail_role_id(guild.id)
             if await self._config_when_omitted(
@@ -325,7 +309,7 @@ class ConfigCommandsMixin(_MixinBase):
             guild.id, target.id if target is not None else None
         )
         if target is None:
-            await self._config_reply(ctx, "✅ The jail role is unset.")
+            await self.reply(ctx, "✅ The jail role is unset.")
             return
         text = f"✅ Jailed members get {target.mention}."
         me = guild.me
@@ -334,7 +318,7 @@ class ConfigCommandsMixin(_MixinBase):
                 "\n⚠️ That role is not below my highest role, so I can't give it yet: "
                 "move my role above it."
             )
-        await self._config_reply(ctx, text)
+        await self.reply(ctx, text)
 
     @config_jail.command(name="channel")
     @app_commands.describe(channel="The jail channel (leave empty to turn it off)")
@@ -342,7 +326,7 @@ class ConfigCommandsMixin(_MixinBase):
         self, ctx: commands.Context[Any], channel: ChannelArg = None
     ) -> None:
         """Set the channel jailed members can still use, or `none` to unset it."""
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         if channel is None:
             current = await self.db.guild_config.get_jail_channel_id(guild.id)
             if await self._config_when_omitted(
@@ -358,16 +342,16 @@ class ConfigCommandsMixin(_MixinBase):
             guild.id, target.id if target is not None else None
         )
         if target is None:
-            await self._config_reply(ctx, "✅ The jail channel is unset.")
+            await self.reply(ctx, "✅ The jail channel is unset.")
         else:
-            await self._config_reply(ctx, f"✅ The jail channel is {target.mention}.")
+            await self.reply(ctx, f"✅ The jail channel is {target.mention}.")
 
     # --- ranks ---------------------------------------------------------------------------
 
     @config_group.group(name="ranks", invoke_without_command=True)
     async def config_ranks(self, ctx: commands.Context[Any]) -> None:
         """Permission ranks: roles get a rank from 0 to 10, commands need a rank."""
-        await self._config_reply(ctx, self._config_group_help(ctx))
+        await self.reply(ctx, self._config_group_help(ctx))
 
     @config_ranks.command(name="init")
     async def config_ranks_init(self, ctx: commands.Context[Any]) -> None:
@@ -376,7 +360,7 @@ class ConfigCommandsMixin(_MixinBase):
         Administrator 8, Manage Server 7, Ban Members 5, Kick or Timeout Members 3,
         Manage Messages 2. Running it again changes nothing that is already set.
         """
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         store = self._config_store()
         existing = await store.role_ranks(guild.id)
         planned: list[tuple[discord.Role, int]] = []
@@ -387,7 +371,7 @@ class ConfigCommandsMixin(_MixinBase):
             if rank is not None:
                 planned.append((role, rank))
         if not planned:
-            await self._config_reply(
+            await self.reply(
                 ctx,
                 "Nothing to do: every role with moderation permissions already has a rank "
                 f"({len(existing)} role(s) have one). See `config ranks show`.",
@@ -400,7 +384,7 @@ class ConfigCommandsMixin(_MixinBase):
                 await store.set_role_rank(guild.id, role.id, rank)
         lines = [f"{rank} · {role.mention}" for role, rank in planned]
         kept = f"\nKept the {len(existing)} rank(s) already set." if existing else ""
-        await self._config_reply(
+        await self.reply(
             ctx,
             f"✅ Gave {len(planned)} role(s) a rank:\n" + "\n".join(lines[:30]) + kept,
         )
@@ -414,10 +398,8 @@ class ConfigCommandsMixin(_MixinBase):
         rank: commands.Range[int, 0, MAX_RANK],
     ) -> None:
         """Give a role a permission rank from 0 to 10 (a member's rank is its highest role's)."""
-        guild = self._config_guild(ctx)
-        await self._config_reply(
-            ctx, await set_role_rank_as(self.bot, ctx.author, guild, role, rank)
-        )
+        guild = self.require_guild(ctx)
+        await self.reply(ctx, await set_role_rank_as(self.bot, ctx.author, guild, role, rank))
 
     @config_ranks.command(name="command")
     @app_commands.describe(
@@ -427,15 +409,13 @@ class ConfigCommandsMixin(_MixinBase):
         self, ctx: commands.Context[Any], command: CommandArg, rank: str
     ) -> None:
         """Set the rank a command needs in this server (0 to 10), or `default` to reset it."""
-        guild = self._config_guild(ctx)
-        await self._config_reply(
-            ctx, await set_command_rank_as(self.bot, ctx.author, guild, command, rank)
-        )
+        guild = self.require_guild(ctx)
+        await self.reply(ctx, await set_command_rank_as(self.bot, ctx.author, guild, command, rank))
 
     @config_ranks.command(name="show")
     async def config_ranks_show(self, ctx: commands.Context[Any]) -> None:
         """Show the roles' ranks and the commands whose rank this server changed."""
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         rules = await self._config_store().snapshot(guild.id)
         embed = discord.Embed(title=f"Permission ranks in {guild.name}", color=EMBED_COLOUR)
         embed.add_field(
@@ -452,7 +432,7 @@ class ConfigCommandsMixin(_MixinBase):
         embed.add_field(
             name="Command rank overrides", value=field(overrides or "None"), inline=False
         )
-        await self._config_reply(ctx, embed=embed)
+        await self.reply(ctx, embed=embed)
 
     # --- slash autocompletion ------------------------------------------------------------
 
