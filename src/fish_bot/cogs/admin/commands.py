@@ -23,6 +23,7 @@ from fish_bot.cogs.admin.utils import (
     find_cog,
     find_extension,
     format_value,
+    is_package_path,
     join_lines,
     package_name,
     paginate,
@@ -54,6 +55,17 @@ NAME_SHOWN = 100
 
 def _no_module(name: str) -> UserFacingError:
     return UserFacingError(f"No loaded module is called `{plain(name, 50)}`.")
+
+
+def _package_to_load(name: str) -> str:
+    """The package a `cog load` name means; a UserFacingError when it cannot name one."""
+    package = package_name(name)
+    if not is_package_path(package):
+        raise UserFacingError(
+            f"❓ `{plain(name, NAME_SHOWN)}` is not a package name: use a short name such as "
+            "`example` or a dotted path such as `fish_bot.cogs.example`."
+        )
+    return package
 
 
 def _failure_reason(error: BaseException) -> str:
@@ -184,7 +196,7 @@ class CommandsMixin(_MixinBase):
     @app_commands.describe(name="Package path (fish_bot.cogs.example) or short name (example)")
     async def cogs_load_command(self, ctx: commands.Context[Any], name: str) -> None:
         """Load a module by package path or short name."""
-        package = package_name(name)
+        package = _package_to_load(name)
         shown = plain(package, NAME_SHOWN)
         if package in self.bot.extensions:
             raise UserFacingError(f"`{shown}` is already loaded.")
@@ -229,7 +241,7 @@ class CommandsMixin(_MixinBase):
         """Reload a module from its files; a module that is not loaded is loaded."""
         loaded = find_extension(self.bot, name)
         if loaded is None:
-            package = package_name(name)
+            package = _package_to_load(name)
             shown = plain(package, NAME_SHOWN)
             async with self.task_tracker.task_context("Cog reload"):
                 reason = await self.bot.load_cog(package)
@@ -477,7 +489,7 @@ class CommandsMixin(_MixinBase):
         if guild:
             if guild.strip().lower() in {"here", "this", "guild"}:
                 target = ctx.guild
-            elif guild.strip().isdigit():
+            elif guild.strip().isascii() and guild.strip().isdigit():
                 target = self.bot.get_guild(int(guild.strip()))
             if target is None:
                 raise UserFacingError(f"I am not in a server `{plain(guild, 30)}`.")
