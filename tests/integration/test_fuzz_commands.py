@@ -131,8 +131,8 @@ def hostile_text(world: World, bot_id: int) -> st.SearchStrategy[str]:
 #: Inputs every prefix command gets, before the generated ones.
 PREFIX_EXAMPLES = [
     '"" spam',
-    "② ²",
-    f"{2**64} @everyone <@&1> @here",
+    "② ² @everyone <@&1> @here",
+    f'{2**64} "{"y" * 1900}"',
     '"unclosed \u202e1h',
     "x" * 1990,
 ]

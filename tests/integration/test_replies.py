@@ -87,6 +87,17 @@ async def test_cog_load_of_a_name_that_is_no_package(
     acknowledge(env)
 
 
+@pytest.mark.parametrize("verb", ["set", "reset"])
+async def test_settings_with_a_long_key_quote_it_clipped(
+    env: simcord.Env, world: Any, owner: Any, verb: str
+) -> None:
+    key = "k" * 1900
+    value = " 1" if verb == "set" else ""
+    reply = await answer(env, owner, world.general, f"!settings {verb} example {key}{value}")
+    assert reply.content == f"❌ Example has no setting `{'k' * 59}…`."
+    acknowledge(env)
+
+
 async def test_status_of_a_long_name_quotes_it_clipped(env: simcord.Env, world: Any) -> None:
     name = "w" * (USER_LIMIT - len("!status "))
     reply = await answer(env, world.member, world.general, f"!status {name}")

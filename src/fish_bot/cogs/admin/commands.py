@@ -52,9 +52,18 @@ _STATE_ICONS = {"Ready": "🟢", "Paused": "⏸️", "Error": "🔴", "Starting"
 #: How much of a typed module or package name a reply quotes.
 NAME_SHOWN = 100
 
+#: Longer than any setting's name: such a key is refused without quoting it whole.
+KEY_LIMIT = 100
+
 
 def _no_module(name: str) -> UserFacingError:
     return UserFacingError(f"No loaded module is called `{plain(name, 50)}`.")
+
+
+def _check_key(scope: str, key: str) -> None:
+    """Refuse a key too long to be a setting's name (the refusal would quote all of it)."""
+    if len(key) > KEY_LIMIT:
+        raise UserFacingError(f"❌ {scope} has no setting `{plain(key, 60)}`.")
 
 
 def _package_to_load(name: str) -> str:
@@ -432,6 +441,7 @@ class CommandsMixin(_MixinBase):
         await self._check_scope(ctx, global_)
         guild = None if global_ else ctx.guild
         manager = self.bot.config_manager
+        _check_key(scope, key)
         try:
             task = manager.set(
                 scope, key, value, guild.id if guild else None, guild=guild, from_text=True
@@ -465,6 +475,7 @@ class CommandsMixin(_MixinBase):
         await self._check_scope(ctx, global_)
         manager = self.bot.config_manager
         guild_id = None if global_ else ctx.guild.id if ctx.guild else None
+        _check_key(scope, key)
         try:
             spec = manager.spec(scope, key)
         except UserFacingError as error:  # an unknown setting
