@@ -80,9 +80,7 @@ class FishBot(commands.AutoShardedBot):
             command_prefix=_command_prefix,
             intents=intents or default_intents(),
             owner_ids=owner_ids or None,
-            allowed_mentions=discord.AllowedMentions(
-                everyone=False, roles=False, users=True, replied_user=True
-            ),
+            allowed_mentions=discord.AllowedMentions.none(),  # code opts in per message
             case_insensitive=True,
             strip_after_prefix=True,
             **options,

@@ -98,6 +98,7 @@ async def test_status_of_one_module(env: simcord.Env, world: Any) -> None:
     result = await world.member.slash(world.general, "status", cog="example")
     assert result.response is not None
     assert result.response.embeds[0].title == "Example status"
+    acknowledge(env)  # refusals are raised (UserFacingError) and answered by the policy
 
 
 async def test_status_reports_a_paused_module(env: simcord.Env, world: Any) -> None:
@@ -195,6 +196,7 @@ async def test_bad_values_are_refused_naming_setting_and_rule(
     assert f"(rule: {rule})" in reply.content
     assert reply.content.endswith("Nothing was changed.")
     assert manager.stored_values("Example") == before
+    acknowledge(env)  # refusals are raised (UserFacingError) and answered by the policy
 
 
 async def test_unknown_module_and_setting(env: simcord.Env, world: Any, owner: Any) -> None:
@@ -202,6 +204,7 @@ async def test_unknown_module_and_setting(env: simcord.Env, world: Any, owner: A
     assert reply.content == "No loaded module is called `nothing`."
     reply = await say(owner, world.general, "!settings set example colour blue")
     assert reply.content.startswith("❌ Example has no setting 'colour'.")
+    acknowledge(env)  # refusals are raised (UserFacingError) and answered by the policy
 
 
 async def test_settings_reset(env: simcord.Env, world: Any, owner: Any) -> None:
@@ -339,6 +342,7 @@ async def test_cog_list_load_unload_reload(env: simcord.Env, world: Any, owner: 
 
     reply = await say(owner, world.general, "!cog unload core")
     assert reply.content.startswith("⛔ The core module cannot be unloaded")
+    acknowledge(env)  # refusals are raised (UserFacingError) and answered by the policy
 
 
 async def test_cog_management_is_for_bot_owners(env: simcord.Env, world: Any) -> None:
@@ -396,6 +400,7 @@ async def test_a_cog_with_a_malformed_rule_reports_why(
     status = await say(world.member, world.general, "!status")
     failed = {f.name: f.value for f in status.embeds[0].fields}["Failed to load"]
     assert failed == "❌ `fishplugins.broken`"
+    acknowledge(env)  # refusals are raised (UserFacingError) and answered by the policy
 
 
 # --- sync --------------------------------------------------------------------------------------
@@ -409,6 +414,7 @@ async def test_sync(env: simcord.Env, world: Any, owner: Any) -> None:
     assert reply.content == f"✅ Synced 0 application commands to {world.guild.name}."
     reply = await say(owner, world.general, "!sync 42")
     assert reply.content == "I am not in a server `42`."
+    acknowledge(env)  # refusals are raised (UserFacingError) and answered by the policy
 
 
 # --- restarts and the hot path ---------------------------------------------------------------

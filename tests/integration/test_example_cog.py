@@ -408,6 +408,7 @@ async def test_reminder_delays_are_checked(env: simcord.Env, world: Any) -> None
     await say(world.owner, world.general, "!settings set example max_reminder_delay 72")
     reply = await say(world.member, world.general, "!example remind 3d dinner")
     assert reply.content.startswith("⏰")
+    assert env.errors  # the refusals were raised as UserFacingError
 
 
 # --- a corrupt cache file --------------------------------------------------------------------

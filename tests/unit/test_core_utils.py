@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fish_bot.cogs.admin.utils import (
-    FIELD_LIMIT,
     format_value,
     join_lines,
     package_name,
@@ -11,6 +10,7 @@ from fish_bot.cogs.admin.utils import (
     split_global,
 )
 from fish_bot.core.settings.manager import SettingSpec, parse_settings_config
+from fish_bot.core.text import FIELD_VALUE_LIMIT as FIELD_LIMIT
 
 
 def spec(rule: object, default: object = None) -> SettingSpec:

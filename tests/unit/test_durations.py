@@ -12,8 +12,10 @@ from fish_bot.core.durations import (
     MAX_DURATION_SECONDS,
     DurationError,
     format_duration,
+    format_elapsed,
     parse_duration,
     parse_duration_or_datetime,
+    parse_moment,
 )
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -188,3 +190,76 @@ def test_parse_duration_or_datetime_refuses(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message) as info:
         parse_duration_or_datetime(text, NOW)
     assert "e.g." in str(info.value) or "2026-06-02 12:00" in str(info.value)
+
+
+# --- parse_moment -------------------------------------------------------------------------
+
+
+def test_parse_moment_is_in_the_future_by_default() -> None:
+    assert parse_moment("2h", NOW) == NOW + timedelta(hours=2)
+    assert parse_moment("2026-12-01", NOW) == datetime(2026, 12, 1, tzinfo=UTC)
+    assert parse_duration_or_datetime("2h", NOW) == parse_moment("2h", NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7d", NOW - timedelta(days=7)),
+        ("12h", NOW - timedelta(hours=12)),
+        ("0s", NOW),
+        ("2024-05-01", datetime(2024, 5, 1, tzinfo=UTC)),
+        ("2026-06-01T13:00+02:00", datetime(2026, 6, 1, 11, 0, tzinfo=UTC)),
+    ],
+)
+def test_parse_moment_in_the_past(text: str, expected: datetime) -> None:
+    assert parse_moment(text, NOW, past=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2027-01-01", "in the future"),
+        ("yesterday", "not a duration or a date"),
+        ("²d", "not a duration or a date"),
+        ("9999-12-31T23:59-05:00", "not a valid date"),
+        ("0001-01-01T00:00+01:00", "not a valid date"),
+        ("-5m", "negative"),
+    ],
+)
+def test_parse_moment_in_the_past_refuses(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as info:
+        parse_moment(text, NOW, past=True)
+    assert "e.g." in str(info.value) or "2026-05-25" in str(info.value)
+
+
+def test_parse_moment_refuses_dates_beyond_what_datetime_holds() -> None:
+    with pytest.raises(ValueError, match="not a valid date"):
+        parse_moment("9999-12-31T23:59-05:00", NOW)
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=300)
+def test_parse_moment_only_raises_value_error(text: str) -> None:
+    for past in (False, True):
+        try:
+            result = parse_moment(text, NOW, past=past)
+        except ValueError:
+            continue
+        assert result.tzinfo is not None
+
+
+# --- format_elapsed -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.0001, "<1 ms"),
+        (0.012, "12 ms"),
+        (1.25, "1.25 s"),
+        (125, "2 min 5 s"),
+        (7260, "2 h 1 min"),
+    ],
+)
+def test_format_elapsed(seconds: float, text: str) -> None:
+    assert format_elapsed(seconds) == text

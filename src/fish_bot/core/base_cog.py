@@ -23,7 +23,8 @@ from fish_bot.core.data import CogDataStore
 from fish_bot.core.error_policy import CheckError
 from fish_bot.core.settings.manager import SettingSpec, parse_settings_config
 from fish_bot.core.task_tracker import TaskTracker
-from fish_bot.exceptions import PermissionDenied
+from fish_bot.core.text import CONTENT_LIMIT, clip, field, fit_embed
+from fish_bot.exceptions import PermissionDenied, UserFacingError
 
 if TYPE_CHECKING:
     from fish_bot.core.host import FishHost as FishBot
@@ -315,6 +316,38 @@ class BaseCog(commands.Cog):
     def cancel_save_tasks(self) -> None:
         self._data.cancel_save_tasks()
 
+    # --- replies ----------------------------------------------------------------------------
+
+    async def reply(
+        self,
+        ctx: commands.Context[Any],
+        content: str | None = None,
+        *,
+        embed: discord.Embed | None = None,
+        view: discord.ui.View | None = None,
+        ephemeral: bool = False,
+    ) -> discord.Message:
+        """Answer a command: content clipped to 2,000 characters, the embed fitted to Discord's
+        limits, and nobody pinged (``ephemeral`` only applies to slash commands)."""
+        extra: dict[str, Any] = {}
+        if embed is not None:
+            extra["embed"] = fit_embed(embed)
+        if view is not None:
+            extra["view"] = view
+        return await ctx.send(
+            clip(content, CONTENT_LIMIT) if content else None,
+            ephemeral=ephemeral,
+            allowed_mentions=discord.AllowedMentions.none(),
+            **extra,
+        )
+
+    @staticmethod
+    def require_guild(ctx: commands.Context[Any]) -> discord.Guild:
+        """The server the command was used in; in direct messages a UserFacingError says so."""
+        if ctx.guild is None:
+            raise UserFacingError("This command only works in a server.")
+        return ctx.guild
+
     # --- permissions ------------------------------------------------------------------------
 
     async def check_permissions(
@@ -381,10 +414,10 @@ class BaseCog(commands.Cog):
             )
         lines = self.task_tracker.summary_lines(limit=8)
         if lines:
-            embed.add_field(name="Tasks", value="\n".join(lines)[:1024], inline=False)
+            embed.add_field(name="Tasks", value=field("\n".join(lines)), inline=False)
         errors = self._error_lines()
         if errors:
-            embed.add_field(name="Errors", value="\n".join(errors)[:1024], inline=False)
+            embed.add_field(name="Errors", value=field("\n".join(errors)), inline=False)
         await self._add_status_fields(embed)
         return embed
 
@@ -416,7 +449,7 @@ class BaseCog(commands.Cog):
     def record_error(self, error: BaseException) -> None:
         """Note an error for the status embed (the cog keeps running)."""
         self._has_errors = True
-        self._last_error = f"{type(error).__name__}: {error}"[:300]
+        self._last_error = clip(f"{type(error).__name__}: {error}", 300)
 
     def setting_specs(self) -> dict[str, SettingSpec]:
         return dict(self._setting_specs)

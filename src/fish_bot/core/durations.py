@@ -1,8 +1,15 @@
-"""Durations: parse what people type ("90s", "5m", "1h30m", "2 hours") and format seconds back.
+"""Durations and moments: the one place that parses and formats them.
 
-Used by the settings validator language (``time.*`` rules) and by moderation (timeouts, temporary
-bans, reminders). Every parse error is a :class:`ValueError` (more precisely a
-:class:`DurationError`) whose message shows an example of a good value.
+* :func:`parse_duration` reads what people type ("90s", "5m", "1h30m", "2 hours");
+  :func:`format_duration` writes whole seconds back the same way ("1h 30m").
+* :func:`parse_moment` reads a moment: a duration from now (in the future, or ago with
+  ``past=True``) or a date and time.
+* :func:`format_elapsed` writes how long an operation took ("12 ms", "1.25 s").
+
+Used by the settings validator language (``time.*`` rules), moderation (timeouts, temporary
+bans, case searches), reminders and the task statistics. Every parse error is a
+:class:`ValueError` (more precisely a :class:`DurationError` for durations) whose message shows
+an example of a good value.
 """
 
 from __future__ import annotations
@@ -13,14 +20,18 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Literal
 
+from fish_bot.core.text import clip
+
 __all__ = [
     "DURATION_EXAMPLE",
     "MAX_DURATION_SECONDS",
     "UNIT_SECONDS",
     "DurationError",
     "format_duration",
+    "format_elapsed",
     "parse_duration",
     "parse_duration_or_datetime",
+    "parse_moment",
 ]
 
 #: Seconds in one of each unit letter.
@@ -71,7 +82,7 @@ def _shown(value: object, limit: int = 40) -> str:
         text = repr(value)
     except Exception:  # e.g. an int too large to print
         text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 def _invalid(value: object) -> DurationError:
@@ -170,30 +181,56 @@ def format_duration(seconds: int) -> str:
     return " ".join(parts)
 
 
-def parse_duration_or_datetime(text: str | int | float, now: datetime) -> datetime:
-    """Parse a moment in the future: a duration from ``now`` or an absolute date-time.
+def format_elapsed(seconds: float) -> str:
+    """How long something took: ``"<1 ms"``, ``"12 ms"``, ``"1.25 s"``, ``"2 min 5 s"``."""
+    if seconds < 0.001:
+        return "<1 ms"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
 
-    Accepts whatever :func:`parse_duration` accepts (the result is ``now + duration``) and ISO
-    dates and date-times: ``"2026-12-01 18:00"``, ``"2026-12-01T18:00"``, ``"2026-12-01"``
-    (midnight), with an optional offset (``"Z"``, ``"+02:00"``). A date-time without an offset is
-    in UTC; a naive ``now`` is taken as UTC too. Returns an aware UTC datetime.
 
-    Raises :class:`ValueError` with an example when the text is neither, when the moment is not
-    in the future, or when it is more than ten years away.
+def parse_moment(text: str | int | float, now: datetime, *, past: bool = False) -> datetime:
+    """Parse a moment: a duration from ``now`` or an absolute date-time; returns aware UTC.
+
+    Accepts whatever :func:`parse_duration` accepts and ISO dates and date-times:
+    ``"2026-12-01 18:00"``, ``"2026-12-01T18:00"``, ``"2026-12-01"`` (midnight), with an
+    optional offset (``"Z"``, ``"+02:00"``). A date-time without an offset is in UTC; a naive
+    ``now`` is taken as UTC too.
+
+    By default the moment is in the future: a duration counts from ``now`` (``"2h"``: in two
+    hours) and a date must be after ``now`` and at most ten years away. With ``past=True`` a
+    duration counts back (``"7d"``: seven days ago) and a date must not be after ``now``.
+
+    Raises :class:`ValueError` with an example for anything else.
     """
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    example_moment = (now + timedelta(days=1)).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-    example = f"e.g. 30m, 2h, 7d, 1w2d or {example_moment} (UTC)"
+    if past:
+        example_moment = (now - timedelta(days=7)).astimezone(UTC).strftime("%Y-%m-%d")
+        example = f"e.g. 7d or 12h (that long ago) or a date like {example_moment}"
+    else:
+        example_moment = (now + timedelta(days=1)).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        example = f"e.g. 30m, 2h, 7d, 1w2d or {example_moment} (UTC)"
 
     if isinstance(text, str) and _ISO_DATE_START.match(text.strip()):
         try:
             moment = datetime.fromisoformat(text.strip())
-        except ValueError:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            moment = moment.astimezone(UTC)
+        except (ValueError, OverflowError):
             raise ValueError(f"{_shown(text)} is not a valid date or time; use {example}") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        moment = moment.astimezone(UTC)
+        if past:
+            if moment > now:
+                raise ValueError(f"{_shown(text)} is in the future; give a past time, {example}")
+            return moment
         if moment <= now:
             raise ValueError(f"{_shown(text)} is in the past; give a future time, {example}")
         if moment - now > timedelta(seconds=MAX_DURATION_SECONDS):
@@ -206,6 +243,13 @@ def parse_duration_or_datetime(text: str | int | float, now: datetime) -> dateti
         if exc.problem == "invalid":
             raise ValueError(f"{_shown(text)} is not a duration or a date; use {example}") from None
         raise ValueError(f"{exc}; or a date like {example_moment} (UTC)") from None
+    if past:
+        return (now - timedelta(seconds=seconds)).astimezone(UTC)
     if seconds <= 0:
         raise ValueError(f"the time must be in the future, got {_shown(text)}; use {example}")
     return (now + timedelta(seconds=seconds)).astimezone(UTC)
+
+
+def parse_duration_or_datetime(text: str | int | float, now: datetime) -> datetime:
+    """A moment in the future: :func:`parse_moment` (kept for the callers that use this name)."""
+    return parse_moment(text, now)

@@ -36,6 +36,9 @@ from types import TracebackType
 
 import discord.utils
 
+from fish_bot.core.durations import format_elapsed
+from fish_bot.core.text import clip
+
 __all__ = [
     "DURATION_WINDOW",
     "HISTORY_SIZE",
@@ -46,7 +49,6 @@ __all__ = [
     "TaskStats",
     "TaskTracker",
     "TrackedOperation",
-    "format_duration",
 ]
 
 HISTORY_SIZE = 20
@@ -414,7 +416,7 @@ class TaskTracker:
 
         error: ErrorInfo | None = None
         if exc is not None:
-            message = "cancelled" if cancelled and not str(exc) else _truncate(str(exc))
+            message = "cancelled" if cancelled and not str(exc) else clip(str(exc), _MAX_ERROR_TEXT)
             error = ErrorInfo(type=type(exc).__name__, message=message, time=finished_at)
             success = False
         elif op.reported_success is False:
@@ -446,27 +448,12 @@ class TaskTracker:
             op.name,
             op.id,
             "succeeded" if success else ("was cancelled" if cancelled else "failed"),
-            format_duration(duration),
+            format_elapsed(duration),
             f": {error}" if error is not None else "",
         )
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def format_duration(seconds: float) -> str:
-    """Human text for a duration: ``"<1 ms"``, ``"12 ms"``, ``"1.25 s"``, ``"2 min 5 s"``."""
-    if seconds < 0.001:
-        return "<1 ms"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.2f} s"
-    minutes, rest = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {rest} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
 
 
 def _percentile(values: deque[float], fraction: float) -> float:
@@ -478,17 +465,13 @@ def _percentile(values: deque[float], fraction: float) -> float:
     return ordered[rank - 1]
 
 
-def _truncate(text: str, limit: int = _MAX_ERROR_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _summary_line(stats: TaskStats) -> str:
     runs = f"{stats.runs} run" if stats.runs == 1 else f"{stats.runs} runs"
     ok = math.floor(stats.success_rate * 100)  # floor: 999/1000 must not read as 100%
     line = (
-        f"{stats.name}: {runs}, {ok}% ok, avg {format_duration(stats.avg_duration)}, "
-        f"p95 {format_duration(stats.p95_duration)}, max {format_duration(stats.max_duration)}"
+        f"{stats.name}: {runs}, {ok}% ok, avg {format_elapsed(stats.avg_duration)}, "
+        f"p95 {format_elapsed(stats.p95_duration)}, max {format_elapsed(stats.max_duration)}"
     )
     if stats.last_success is False and stats.last_error is not None:
-        line += f", last error: {_truncate(str(stats.last_error), 80)}"
+        line += f", last error: {clip(str(stats.last_error), 80)}"
     return line

@@ -1,6 +1,7 @@
 """Core commands: ping, status, cog management, settings and sync.
 
-Every reply is sent with ``AllowedMentions.none()``. Owner-only commands use
+Replies go through ``BaseCog.reply`` (clipped, no pings); refusals raise ``UserFacingError``,
+which the error policy shows. Owner-only commands use
 ``commands.is_owner()``; the settings commands and ``cog pause``/``cog resume`` need permission
 rank 8, and the server owner and Administrators may always run them (``admin_override``).
 """
@@ -16,19 +17,17 @@ from discord.ext import commands
 
 from fish_bot.cogs.admin.utils import (
     CORE_EXTENSION,
-    DESCRIPTION_LIMIT,
-    NO_PINGS,
     GlobalFlag,
     available_packages,
     extension_of,
     find_cog,
     find_extension,
     format_value,
+    is_package_path,
     join_lines,
     package_name,
     paginate,
     split_global,
-    truncate,
 )
 from fish_bot.core.authority import check_access_setting
 from fish_bot.core.base_cog import PAUSED_KEY
@@ -36,7 +35,8 @@ from fish_bot.core.converters import ModuleName, parse_snowflake
 from fish_bot.core.decorators import hybrid_command, hybrid_group
 from fish_bot.core.durations import format_duration
 from fish_bot.core.permissions import admin_override, requires_rank
-from fish_bot.exceptions import FishBotError, SettingValidationError, UnknownSettingError
+from fish_bot.core.text import DESCRIPTION_LIMIT, clip, plain
+from fish_bot.exceptions import FishBotError, UserFacingError
 
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
@@ -53,18 +53,32 @@ SETTINGS_RANK = 8
 _STATE_ICONS = {"Ready": "🟢", "Paused": "⏸️", "Error": "🔴", "Starting": "🟡"}
 
 
-async def _say(
-    ctx: commands.Context[Any],
-    content: str | None = None,
-    *,
-    embed: discord.Embed | None = None,
-    ephemeral: bool = False,
-) -> None:
-    """Reply without pinging anyone (ephemeral only applies to slash commands)."""
-    if embed is None:
-        await ctx.send(content, ephemeral=ephemeral, allowed_mentions=NO_PINGS)
-    else:
-        await ctx.send(content, embed=embed, ephemeral=ephemeral, allowed_mentions=NO_PINGS)
+#: How much of a typed module or package name a reply quotes.
+NAME_SHOWN = 100
+
+#: Longer than any setting's name: such a key is refused without quoting it whole.
+KEY_LIMIT = 100
+
+
+def _no_module(name: str) -> UserFacingError:
+    return UserFacingError(f"No loaded module is called `{plain(name, 50)}`.")
+
+
+def _check_key(scope: str, key: str) -> None:
+    """Refuse a key too long to be a setting's name (the refusal would quote all of it)."""
+    if len(key) > KEY_LIMIT:
+        raise UserFacingError(f"❌ {scope} has no setting `{plain(key, 60)}`.")
+
+
+def _package_to_load(name: str) -> str:
+    """The package a `cog load` name means; a UserFacingError when it cannot name one."""
+    package = package_name(name)
+    if not is_package_path(package):
+        raise UserFacingError(
+            f"❓ `{plain(name, NAME_SHOWN)}` is not a package name: use a short name such as "
+            "`example` or a dotted path such as `fish_bot.cogs.example`."
+        )
+    return package
 
 
 def _failure_reason(error: BaseException) -> str:
@@ -100,17 +114,14 @@ class CommandsMixin(_MixinBase):
         if cog:
             target = find_cog(self.bot, cog)
             if target is None:
-                await _say(
-                    ctx, f"No loaded module is called `{truncate(cog, 50)}`.", ephemeral=True
-                )
-                return
+                raise _no_module(cog)
             async with self.task_tracker.task_context("Status"):
                 embed = await target.create_status_embed()
-            await _say(ctx, embed=embed)
+            await self.reply(ctx, embed=embed)
             return
         async with self.task_tracker.task_context("Status"):
             embed = await self._bot_status_embed(ctx)
-        await _say(ctx, embed=embed)
+        await self.reply(ctx, embed=embed)
 
     async def _bot_status_embed(self, ctx: commands.Context[Any]) -> discord.Embed:
         bot = self.bot
@@ -132,7 +143,7 @@ class CommandsMixin(_MixinBase):
         if health.get("ok"):
             database = f"✅ {health.get('dialect', '?')}, {health.get('latency_ms', '?')} ms"
         else:
-            database = f"❌ {truncate(str(health.get('error', 'unreachable')), 200)}"
+            database = f"❌ {clip(str(health.get('error', 'unreachable')), 200)}"
         embed.add_field(name="Database", value=database, inline=True)
         embed.add_field(name="Job scheduler", value=bot.scheduler.status_text(), inline=True)
         guild_id = ctx.guild.id if ctx.guild else None
@@ -150,7 +161,7 @@ class CommandsMixin(_MixinBase):
         if bot.cog_load_errors:
             owner = await bot.is_owner(ctx.author)
             failed = [
-                f"❌ `{package}`" + (f": {truncate(reason, 300)}" if owner else "")
+                f"❌ `{plain(package, NAME_SHOWN)}`" + (f": {clip(reason, 300)}" if owner else "")
                 for package, reason in sorted(bot.cog_load_errors.items())
             ]
             embed.add_field(name="Failed to load", value=join_lines(failed), inline=False)
@@ -161,7 +172,7 @@ class CommandsMixin(_MixinBase):
     @hybrid_group(name="cog", invoke_without_command=True)
     async def cogs_group(self, ctx: commands.Context[Any]) -> None:
         """Manage modules: list, load, unload, reload, pause and resume."""
-        await _say(
+        await self.reply(
             ctx,
             "Use `cog list`, `cog load <name>`, `cog unload <name>`, `cog reload <name>`, "
             "`cog pause <name> [--global]` or `cog resume <name> [--global]`.",
@@ -181,7 +192,7 @@ class CommandsMixin(_MixinBase):
         embed.add_field(name="Loaded", value=join_lines(loaded), inline=False)
         if bot.cog_load_errors:
             failed = [
-                f"❌ `{package}`: {truncate(reason, 300)}"
+                f"❌ `{plain(package, NAME_SHOWN)}`: {clip(reason, 300)}"
                 for package, reason in sorted(bot.cog_load_errors.items())
             ]
             embed.add_field(name="Failed to load", value=join_lines(failed), inline=False)
@@ -192,28 +203,27 @@ class CommandsMixin(_MixinBase):
         ]
         if others:
             embed.add_field(name="Available", value=join_lines(others), inline=False)
-        await _say(ctx, embed=embed)
+        await self.reply(ctx, embed=embed)
 
     @cogs_group.command(name="load")
     @commands.is_owner()
     @app_commands.describe(name="Package path (fish_bot.cogs.example) or short name (example)")
     async def cogs_load_command(self, ctx: commands.Context[Any], name: ModuleNameArg) -> None:
         """Load a module by package path or short name."""
-        package = package_name(name)
+        package = _package_to_load(name)
+        shown = plain(package, NAME_SHOWN)
         if package in self.bot.extensions:
-            await _say(ctx, f"`{package}` is already loaded.")
-            return
+            raise UserFacingError(f"`{shown}` is already loaded.")
         async with self.task_tracker.task_context("Cog load"):
             reason = await self.bot.load_cog(package)
-        if reason is None:
-            await _say(ctx, f"✅ Loaded `{package}`.{self._cogs_of(package)}")
-        elif reason == "already loaded":
-            await _say(ctx, f"`{package}` is already loaded.")
-        elif reason.startswith("no cog package"):
+        if reason == "already loaded":
+            raise UserFacingError(f"`{shown}` is already loaded.")
+        if reason is not None and reason.startswith("no cog package"):
             self.bot.cog_load_errors.pop(package, None)  # nothing failed: it does not exist
-            await _say(ctx, f"❓ Not found: there is no cog package `{package}`.")
-        else:
-            await _say(ctx, f"❌ `{package}` failed to load: {truncate(str(reason), 1500)}")
+            raise UserFacingError(f"❓ Not found: there is no cog package `{shown}`.")
+        if reason is not None:
+            raise UserFacingError(f"❌ `{shown}` failed to load: {clip(reason, 1500)}")
+        await self.reply(ctx, f"✅ Loaded `{shown}`.{self._cogs_of(package)}")
 
     @cogs_group.command(name="unload")
     @commands.is_owner()
@@ -222,19 +232,21 @@ class CommandsMixin(_MixinBase):
         """Unload a module (its data is saved first). The core module cannot be unloaded."""
         package = find_extension(self.bot, name)
         if package is None:
-            await _say(ctx, f"`{truncate(name, 60)}` is not loaded.")
-            return
+            raise UserFacingError(f"`{plain(name, 60)}` is not loaded.")
         if package == CORE_EXTENSION:
-            await _say(ctx, "⛔ The core module cannot be unloaded: it holds the `cog` commands.")
-            return
+            raise UserFacingError(
+                "⛔ The core module cannot be unloaded: it holds the `cog` commands."
+            )
+        failure: str | None = None
         async with self.task_tracker.task_context("Cog unload"):
             try:
                 await self.bot.unload_extension(package)
             except Exception as error:
                 self.logger.error("Unloading %s failed", package, exc_info=error)
-                await _say(ctx, f"❌ `{package}` could not be unloaded: {_failure_reason(error)}")
-                return
-        await _say(ctx, f"✅ Unloaded `{package}`.")
+                failure = _failure_reason(error)
+        if failure is not None:
+            raise UserFacingError(f"❌ `{package}` could not be unloaded: {clip(failure, 1500)}")
+        await self.reply(ctx, f"✅ Unloaded `{package}`.")
 
     @cogs_group.command(name="reload")
     @commands.is_owner()
@@ -242,32 +254,33 @@ class CommandsMixin(_MixinBase):
     async def cogs_reload_command(self, ctx: commands.Context[Any], name: str) -> None:
         """Reload a module from its files; a module that is not loaded is loaded."""
         loaded = find_extension(self.bot, name)
-        async with self.task_tracker.task_context("Cog reload"):
-            if loaded is None:
-                package = package_name(ModuleName.check(name))
+        if loaded is None:
+            package = _package_to_load(name)
+            shown = plain(package, NAME_SHOWN)
+            async with self.task_tracker.task_context("Cog reload"):
                 reason = await self.bot.load_cog(package)
-                if reason is None:
-                    await _say(ctx, f"✅ Loaded `{package}` (it was not loaded).")
-                elif reason.startswith("no cog package"):
-                    self.bot.cog_load_errors.pop(package, None)
-                    await _say(ctx, f"❓ Not found: there is no cog package `{package}`.")
-                else:
-                    await _say(ctx, f"❌ `{package}` failed to load: {truncate(reason, 1500)}")
-                return
-            package = loaded
+            if reason is not None and reason.startswith("no cog package"):
+                self.bot.cog_load_errors.pop(package, None)
+                raise UserFacingError(f"❓ Not found: there is no cog package `{shown}`.")
+            if reason is not None:
+                raise UserFacingError(f"❌ `{shown}` failed to load: {clip(reason, 1500)}")
+            await self.reply(ctx, f"✅ Loaded `{shown}` (it was not loaded).")
+            return
+        package = loaded
+        failure: str | None = None
+        async with self.task_tracker.task_context("Cog reload"):
             try:
                 await self.bot.reload_extension(package)
             except Exception as error:
-                reason = _failure_reason(error)
                 self.logger.error("Reloading %s failed", package, exc_info=error)
-                await _say(
-                    ctx,
-                    f"❌ `{package}` failed to reload, the old version keeps running: "
-                    f"{truncate(reason, 1500)}",
-                )
-                return
+                failure = _failure_reason(error)
+        if failure is not None:
+            raise UserFacingError(
+                f"❌ `{package}` failed to reload, the old version keeps running: "
+                f"{clip(failure, 1500)}"
+            )
         self.bot.cog_load_errors.pop(package, None)
-        await _say(ctx, f"✅ Reloaded `{package}`.{self._cogs_of(package)}")
+        await self.reply(ctx, f"✅ Reloaded `{package}`.{self._cogs_of(package)}")
 
     def _cogs_of(self, package: str) -> str:
         names = [
@@ -308,13 +321,10 @@ class CommandsMixin(_MixinBase):
     ) -> None:
         cog = find_cog(self.bot, name)
         if cog is None:
-            await _say(ctx, f"No loaded module is called `{truncate(name, 50)}`.", ephemeral=True)
-            return
+            raise _no_module(name)
         if cog.works_while_paused:
-            await _say(ctx, f"⛔ {cog.qualified_name} cannot be paused.", ephemeral=True)
-            return
-        if not await self._scope_allowed(ctx, global_):
-            return
+            raise UserFacingError(f"⛔ {cog.qualified_name} cannot be paused.")
+        await self._check_scope(ctx, global_)
         guild_id = None if global_ else ctx.guild.id if ctx.guild else None
         where = "everywhere" if guild_id is None else "in this server"
         is_paused = (
@@ -324,7 +334,7 @@ class CommandsMixin(_MixinBase):
         )
         if bool(is_paused) == paused:
             state = "already paused" if paused else "not paused"
-            await _say(ctx, f"{cog.qualified_name} is {state} {where}.")
+            await self.reply(ctx, f"{cog.qualified_name} is {state} {where}.")
             return
         async with self.task_tracker.task_context("Pause" if paused else "Resume"):
             if paused:
@@ -332,22 +342,19 @@ class CommandsMixin(_MixinBase):
             else:
                 await cog.resume(guild_id)
         if paused:
-            await _say(ctx, f"⏸️ {cog.qualified_name} is paused {where}.")
+            await self.reply(ctx, f"⏸️ {cog.qualified_name} is paused {where}.")
         else:
             text = f"▶️ {cog.qualified_name} is resumed {where}."
             if guild_id is not None and cog.is_paused:
                 text += " It is still paused everywhere by a bot owner."
-            await _say(ctx, text)
+            await self.reply(ctx, text)
 
-    async def _scope_allowed(self, ctx: commands.Context[Any], global_: bool) -> bool:
+    async def _check_scope(self, ctx: commands.Context[Any], global_: bool) -> None:
         """Global changes are for bot owners; in DMs only global changes make sense."""
         if global_ and not await self.bot.is_owner(ctx.author):
-            await _say(ctx, "⛔ Only bot owners can change things globally.", ephemeral=True)
-            return False
+            raise UserFacingError("⛔ Only bot owners can change things globally.")
         if not global_ and ctx.guild is None:
-            await _say(ctx, "In direct messages, add `--global`.", ephemeral=True)
-            return False
-        return True
+            raise UserFacingError("In direct messages, add `--global`.")
 
     # --- settings ------------------------------------------------------------------------
 
@@ -356,7 +363,7 @@ class CommandsMixin(_MixinBase):
     @requires_rank(SETTINGS_RANK)
     async def settings_group(self, ctx: commands.Context[Any]) -> None:
         """Show and change module settings."""
-        await _say(
+        await self.reply(
             ctx,
             "Use `settings show <module>`, `settings set <module> <key> <value> [--global]` or "
             "`settings reset <module> <key> [--global]`.",
@@ -372,11 +379,11 @@ class CommandsMixin(_MixinBase):
         cog = find_cog(self.bot, name)
         return cog.qualified_name if cog is not None else None
 
-    async def _settings_scope(self, ctx: commands.Context[Any], name: str) -> str | None:
-        """The settings scope for ``name``; when there is none, says so and returns None."""
+    def _settings_scope(self, name: str) -> str:
+        """The settings scope for ``name``; a UserFacingError when there is none."""
         scope = self._settings_cog(name)
         if scope is None:
-            await _say(ctx, f"No loaded module is called `{truncate(name, 50)}`.", ephemeral=True)
+            raise _no_module(name)
         return scope
 
     @settings_group.command(name="show")
@@ -385,9 +392,7 @@ class CommandsMixin(_MixinBase):
     @app_commands.describe(cog="The module whose settings to show")
     async def settings_show(self, ctx: commands.Context[Any], cog: str) -> None:
         """Show every setting of a module: its value here, where it comes from, and its rules."""
-        scope = await self._settings_scope(ctx, cog)
-        if scope is None:
-            return
+        scope = self._settings_scope(cog)
         manager = self.bot.config_manager
         guild_id = ctx.guild.id if ctx.guild else None
         blocks = []
@@ -402,10 +407,10 @@ class CommandsMixin(_MixinBase):
             rules = spec.rules.describe() if len(spec.rules) else "any value"
             blocks.append(
                 f"**{spec.name}** = {format_value(spec, value)} *({source})*\n"
-                f"{truncate(spec.description, 300)}\nRules: {truncate(rules, 300)}"
+                f"{clip(spec.description, 300)}\nRules: {clip(rules, 300)}"
             )
         if not blocks:
-            await _say(ctx, f"{scope} has no settings.")
+            await self.reply(ctx, f"{scope} has no settings.")
             return
         pages = paginate(blocks, min(DESCRIPTION_LIMIT - 100, 3900))
         for number, page in enumerate(pages, start=1):
@@ -414,7 +419,7 @@ class CommandsMixin(_MixinBase):
             )
             if len(pages) > 1:
                 embed.set_footer(text=f"Page {number}/{len(pages)}")
-            await _say(ctx, embed=embed)
+            await self.reply(ctx, embed=embed)
 
     @settings_group.command(name="set", usage="<cog> <key> <value> [--global]")
     @admin_override()
@@ -438,18 +443,15 @@ class CommandsMixin(_MixinBase):
         if ctx.interaction is None:
             value, flagged = split_global(value)
             global_ = global_ or flagged
-        scope = await self._settings_scope(ctx, cog)
-        if scope is None:
-            return
-        if not await self._scope_allowed(ctx, global_):
-            return
+        scope = self._settings_scope(cog)
+        await self._check_scope(ctx, global_)
         guild = None if global_ else ctx.guild
         manager = self.bot.config_manager
+        _check_key(scope, key)
         try:
             new = manager.validate(scope, key, value, guild=guild, from_text=True)
-        except (SettingValidationError, UnknownSettingError) as error:
-            await _say(ctx, f"❌ {error.message} Nothing was changed.", ephemeral=True)
-            return
+        except UserFacingError as error:  # a bad value or an unknown setting
+            raise UserFacingError(f"❌ {error.message} Nothing was changed.") from None
         # Access settings may not lock out a rank above the changer (core/authority.py).
         await check_access_setting(self.bot, ctx.author, guild, scope, key, new)
         task = manager.set(
@@ -460,7 +462,7 @@ class CommandsMixin(_MixinBase):
         spec = manager.spec(scope, key)
         stored = manager.stored(scope, key, guild.id if guild else None)[1]
         where = "everywhere (global)" if guild is None else "in this server"
-        await _say(ctx, f"✅ {scope} `{key}` is now {format_value(spec, stored)} {where}.")
+        await self.reply(ctx, f"✅ {scope} `{key}` is now {format_value(spec, stored)} {where}.")
 
     @settings_group.command(name="reset", usage="<cog> <key> [--global]")
     @admin_override()
@@ -478,21 +480,18 @@ class CommandsMixin(_MixinBase):
         global_: Annotated[bool, GlobalFlag] = False,
     ) -> None:
         """Remove this server's value of a setting (--global: the global value)."""
-        scope = await self._settings_scope(ctx, cog)
-        if scope is None:
-            return
-        if not await self._scope_allowed(ctx, global_):
-            return
+        scope = self._settings_scope(cog)
+        await self._check_scope(ctx, global_)
         manager = self.bot.config_manager
         guild_id = None if global_ else ctx.guild.id if ctx.guild else None
+        _check_key(scope, key)
         try:
             spec = manager.spec(scope, key)
-        except UnknownSettingError as error:
-            await _say(ctx, f"❌ {error.message}", ephemeral=True)
-            return
+        except UserFacingError as error:  # an unknown setting
+            raise UserFacingError(f"❌ {error.message}") from None
         where = "global value" if guild_id is None else "value in this server"
         if not manager.stored(scope, key, guild_id)[0]:
-            await _say(ctx, f"{scope} `{key}` has no {where} to reset.")
+            await self.reply(ctx, f"{scope} `{key}` has no {where} to reset.")
             return
         await check_access_setting(
             self.bot, ctx.author, ctx.guild, scope, key, manager.get(scope, key)
@@ -500,7 +499,7 @@ class CommandsMixin(_MixinBase):
         async with self.task_tracker.task_context("Settings reset"):
             await manager.reset(scope, key, guild_id)
         now = format_value(spec, manager.get(scope, key, ctx.guild.id if ctx.guild else None))
-        await _say(ctx, f"✅ Reset the {where} of {scope} `{key}`; it is now {now} here.")
+        await self.reply(ctx, f"✅ Reset the {where} of {scope} `{key}`; it is now {now} here.")
 
     # --- sync ----------------------------------------------------------------------------
 
@@ -516,11 +515,10 @@ class CommandsMixin(_MixinBase):
             elif (guild_id := parse_snowflake(guild)) is not None:
                 target = self.bot.get_guild(guild_id)
             if target is None:
-                await _say(ctx, f"I am not in a server `{truncate(guild, 30)}`.", ephemeral=True)
-                return
+                raise UserFacingError(f"I am not in a server `{plain(guild, 30)}`.")
         if ctx.interaction is not None:
             await ctx.defer(ephemeral=True)
         async with self.task_tracker.task_context("Sync"):
             count = await self.bot.sync_app_commands(force=True, guild=target)
         where = "globally" if target is None else f"to {target.name}"
-        await _say(ctx, f"✅ Synced {count or 0} application commands {where}.")
+        await self.reply(ctx, f"✅ Synced {count or 0} application commands {where}.")

@@ -39,6 +39,7 @@ from fish_bot.core.permissions import (
     resolve_alias,
 )
 from fish_bot.core.roles import suggested_rank
+from fish_bot.core.text import field, plain
 from fish_bot.database.models.permissions import RuleTarget
 from fish_bot.exceptions import UserFacingError
 
@@ -47,8 +48,6 @@ if TYPE_CHECKING:
 
 #: The rank the `perm` commands need by default.
 PERM_COMMANDS_RANK = 8
-
-NO_MENTIONS = discord.AllowedMentions.none()
 
 #: Human names of the rules PermissionManager.evaluate reports.
 RULE_LABELS: dict[str, str] = {
@@ -77,11 +76,6 @@ _CHANNEL_TYPES = (
 )
 
 
-def _plain(text: str) -> str:
-    """User text made safe inside inline code."""
-    return text.replace("`", "'")[:80]
-
-
 def _command_names(bot: commands.bot.BotBase) -> list[str]:
     return sorted({command.qualified_name for command in bot.walk_commands()})
 
@@ -100,7 +94,7 @@ class CommandConverter(commands.Converter[commands.Command[Any, ..., Any]]):
         if command is not None:
             return command
         close = difflib.get_close_matches(name, _command_names(ctx.bot), n=5, cutoff=0.5)
-        text = f"There is no command `{_plain(name or argument)}`."
+        text = f"There is no command `{plain(name or argument)}`."
         if close:
             text += " Did you mean " + ", ".join(f"`{match}`" for match in close) + "?"
         raise commands.BadArgument(text)
@@ -128,7 +122,7 @@ class RoleOrChannelConverter(commands.Converter[discord.Role | discord.abc.Guild
         if isinstance(channel, _CHANNEL_TYPES):
             return channel
         raise commands.BadArgument(
-            f"`{_plain(argument)}` is not a role or channel of this server "
+            f"`{plain(argument)}` is not a role or channel of this server "
             "(use a mention, an id or the exact name)."
         )
 
@@ -190,10 +184,6 @@ def _mentions(ids: set[int], kind: RuleTarget) -> str:
     return ", ".join(template.format(i) for i in sorted(ids))
 
 
-def _field(text: str) -> str:
-    return text if len(text) <= 1024 else text[:1020] + " …"
-
-
 if TYPE_CHECKING:
     # Type-checkers see the cog the mixin is composed into; at run time it is a plain class.
     _MixinBase = BaseCog
@@ -212,20 +202,17 @@ class PermissionCommandsMixin(_MixinBase):
             raise UserFacingError("Permission rules are not available on this bot.")
         return store
 
-    @staticmethod
-    def _perm_guild(ctx: commands.Context[Any]) -> discord.Guild:
-        if ctx.guild is None:  # the permission model refuses DMs first
-            raise UserFacingError("This command only works in a server.")
-        return ctx.guild
+    def _perm_guild(self, ctx: commands.Context[Any]) -> discord.Guild:
+        return self.require_guild(ctx)  # the permission model refuses DMs first
 
-    @staticmethod
     async def _perm_reply(
-        ctx: commands.Context[Any], text: str | None = None, *, embed: discord.Embed | None = None
+        self,
+        ctx: commands.Context[Any],
+        text: str | None = None,
+        *,
+        embed: discord.Embed | None = None,
     ) -> None:
-        if embed is not None:
-            await ctx.send(text, embed=embed, allowed_mentions=NO_MENTIONS)
-        else:
-            await ctx.send(text, allowed_mentions=NO_MENTIONS)
+        await self.reply(ctx, text, embed=embed)
 
     @staticmethod
     def _perm_target(target: discord.Role | discord.abc.GuildChannel) -> tuple[RuleTarget, str]:
@@ -436,19 +423,19 @@ class PermissionCommandsMixin(_MixinBase):
         entry = rules.rules_for(name)
         embed = discord.Embed(title=f"Permissions of {name}", color=discord.Color.blurple())
         embed.add_field(
-            name="Allowed roles", value=_field(_mentions(entry["allow_roles"], RuleTarget.ROLE))
+            name="Allowed roles", value=field(_mentions(entry["allow_roles"], RuleTarget.ROLE))
         )
         embed.add_field(
-            name="Denied roles", value=_field(_mentions(entry["deny_roles"], RuleTarget.ROLE))
+            name="Denied roles", value=field(_mentions(entry["deny_roles"], RuleTarget.ROLE))
         )
         embed.add_field(name="\u200b", value="\u200b")
         embed.add_field(
             name="Allowed channels",
-            value=_field(_mentions(entry["allow_channels"], RuleTarget.CHANNEL)),
+            value=field(_mentions(entry["allow_channels"], RuleTarget.CHANNEL)),
         )
         embed.add_field(
             name="Denied channels",
-            value=_field(_mentions(entry["deny_channels"], RuleTarget.CHANNEL)),
+            value=field(_mentions(entry["deny_channels"], RuleTarget.CHANNEL)),
         )
         embed.add_field(name="\u200b", value="\u200b")
         declared = int(command_meta(command, "rank", 0) or 0)
@@ -476,17 +463,15 @@ class PermissionCommandsMixin(_MixinBase):
             if entry["deny_channels"]:
                 parts.append("not in " + _mentions(entry["deny_channels"], RuleTarget.CHANNEL))
             lines.append(f"`{name}`: " + "; ".join(parts))
+        embed.add_field(name="Command rules", value=field("\n".join(lines) or "None"), inline=False)
         embed.add_field(
-            name="Command rules", value=_field("\n".join(lines) or "None"), inline=False
-        )
-        embed.add_field(
-            name="Role ranks", value=_field(self._perm_role_rank_lines(guild, rules)), inline=False
+            name="Role ranks", value=field(self._perm_role_rank_lines(guild, rules)), inline=False
         )
         overrides = "\n".join(
             f"`{name}`: {rank}" for name, rank in sorted(rules.command_ranks.items())
         )
         embed.add_field(
-            name="Command rank overrides", value=_field(overrides or "None"), inline=False
+            name="Command rank overrides", value=field(overrides or "None"), inline=False
         )
         return embed
 
@@ -534,13 +519,13 @@ class PermissionCommandsMixin(_MixinBase):
             title=f"Permission ranks in {guild.name}", color=discord.Color.blurple()
         )
         embed.add_field(
-            name="Role ranks", value=_field(self._perm_role_rank_lines(guild, rules)), inline=False
+            name="Role ranks", value=field(self._perm_role_rank_lines(guild, rules)), inline=False
         )
         overrides = "\n".join(
             f"`{name}`: {rank}" for name, rank in sorted(rules.command_ranks.items())
         )
         embed.add_field(
-            name="Command rank overrides", value=_field(overrides or "None"), inline=False
+            name="Command rank overrides", value=field(overrides or "None"), inline=False
         )
         await self._perm_reply(ctx, embed=embed)
 

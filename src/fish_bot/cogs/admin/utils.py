@@ -1,4 +1,5 @@
-"""Helpers of the core cog: finding cogs by name, showing setting values, Discord limits."""
+"""Helpers of the core cog: finding cogs by name, showing setting values, fitting lists into
+embeds (Discord's limits are in :mod:`fish_bot.core.text`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from fish_bot.core.durations import format_duration
+from fish_bot.core.text import FIELD_VALUE_LIMIT, clip, plain
 
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
@@ -22,11 +24,6 @@ if TYPE_CHECKING:
 COG_PACKAGE_ROOT = "fish_bot.cogs"
 CORE_EXTENSION = "fish_bot.cogs.admin"
 
-#: Replies never ping anyone.
-NO_PINGS = discord.AllowedMentions.none()
-
-FIELD_LIMIT = 1024
-DESCRIPTION_LIMIT = 4096
 PAGE_LIMIT = 3900  # one page of an embed description, with room for a footer
 
 
@@ -37,6 +34,11 @@ def package_name(name: str) -> str:
     """``example`` -> ``fish_bot.cogs.example``; a dotted package path is kept as it is."""
     cleaned = name.strip()
     return cleaned if "." in cleaned else f"{COG_PACKAGE_ROOT}.{cleaned.lower()}"
+
+
+def is_package_path(package: str) -> bool:
+    """Whether ``package`` can name a Python package: dotted ASCII identifiers (``a.b_c``)."""
+    return package.isascii() and all(part.isidentifier() for part in package.split("."))
 
 
 def extension_of(bot: FishBot, cog: commands.Cog) -> str | None:
@@ -113,15 +115,10 @@ def format_value(spec: SettingSpec | None, value: Any, limit: int = 200) -> str:
             text = json.dumps(value, ensure_ascii=False)
         except (TypeError, ValueError):
             text = repr(value)
-    return truncate(text, limit)
+    return clip(text, limit)
 
 
-def truncate(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, with an ellipsis when it was cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def join_lines(lines: Iterable[str], limit: int = FIELD_LIMIT) -> str:
+def join_lines(lines: Iterable[str], limit: int = FIELD_VALUE_LIMIT) -> str:
     """Lines joined for an embed field; the tail is replaced by "… and N more" when too long."""
     items = list(lines)
     if not items:
@@ -129,7 +126,7 @@ def join_lines(lines: Iterable[str], limit: int = FIELD_LIMIT) -> str:
     kept: list[str] = []
     size = 0
     for index, line in enumerate(items):
-        line = truncate(line, limit)
+        line = clip(line, limit)
         remaining = len(items) - index
         tail = len(f"\n… and {remaining} more")
         if size + len(line) + 1 + (tail if remaining > 1 else 0) > limit:
@@ -146,7 +143,7 @@ def paginate(blocks: Iterable[str], limit: int = PAGE_LIMIT) -> list[str]:
     pages: list[str] = []
     current = ""
     for block in blocks:
-        block = truncate(block, limit)
+        block = clip(block, limit)
         candidate = f"{current}\n\n{block}" if current else block
         if len(candidate) > limit:
             pages.append(current)
@@ -169,7 +166,7 @@ class GlobalFlag(commands.Converter[bool], app_commands.Transformer):
     async def convert(self, ctx: commands.Context[Any], argument: str) -> bool:
         if argument.strip().lower() in GLOBAL_WORDS:
             return True
-        raise commands.BadArgument(f"Expected `--global` here, not {truncate(argument, 40)!r}.")
+        raise commands.BadArgument(f"Expected `--global` here, not `{plain(argument, 40)}`.")
 
     @property
     def type(self) -> discord.AppCommandOptionType:

@@ -20,6 +20,7 @@ from fish_bot.core.decorators import hybrid_group
 from fish_bot.core.durations import DurationError, format_duration, parse_duration
 from fish_bot.core.permissions import admin_override, dm_allowed, requires_rank
 from fish_bot.core.views import GuildId, component
+from fish_bot.exceptions import UserFacingError
 
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
@@ -27,9 +28,6 @@ if TYPE_CHECKING:
     _MixinBase = BaseCog
 else:
     _MixinBase = object
-
-#: Replies never ping anyone.
-NO_PINGS = discord.AllowedMentions.none()
 
 
 class CommandsMixin(_MixinBase):
@@ -52,21 +50,20 @@ class CommandsMixin(_MixinBase):
     @commands.guild_only()
     async def count_command(self, ctx: commands.Context[Any]) -> None:
         """Add `count_step` to this server's counter."""
-        assert ctx.guild is not None
+        guild = self.require_guild(ctx)
         async with self.task_tracker.task_context("Count") as tracker:
-            step = self.get_setting("count_step", 1, ctx.guild.id)
-            total = self.add("counters", ctx.guild.id, step)
+            step = self.get_setting("count_step", 1, guild.id)
+            total = self.add("counters", guild.id, step)
             tracker.update_status(f"Counter at {total}")
-        await ctx.send(f"🔢 The counter is at {total} (+{step}).", allowed_mentions=NO_PINGS)
+        await self.reply(ctx, f"🔢 The counter is at {total} (+{step}).")
 
     @example_group.command(name="show")
     @commands.guild_only()
     async def show_command(self, ctx: commands.Context[Any]) -> None:
         """Show this server's numbers, with a refresh button."""
-        assert ctx.guild is not None
-        guild_id = ctx.guild.id
+        guild_id = self.require_guild(ctx).id
         view = ShowView(self, lambda: self.show_embed(guild_id))
-        await ctx.send(embed=self.show_embed(guild_id), view=view, allowed_mentions=NO_PINGS)
+        await self.reply(ctx, embed=self.show_embed(guild_id), view=view)
 
     def show_embed(self, guild_id: int) -> discord.Embed:
         """The embed of `example show` (also used by its refresh button)."""
@@ -90,18 +87,17 @@ class CommandsMixin(_MixinBase):
     @requires_rank(5)
     async def reset_command(self, ctx: commands.Context[Any]) -> None:
         """Set this server's counter back to zero (rank 5; server owner and admins always)."""
-        assert ctx.guild is not None
-        previous = self.count("counters", ctx.guild.id)
-        self.add("counters", ctx.guild.id, -previous)
-        await ctx.send(f"🔢 The counter was {previous}; it is 0 now.", allowed_mentions=NO_PINGS)
+        guild = self.require_guild(ctx)
+        previous = self.count("counters", guild.id)
+        self.add("counters", guild.id, -previous)
+        await self.reply(ctx, f"🔢 The counter was {previous}; it is 0 now.")
 
     @example_group.command(name="about")
     @dm_allowed()
     async def about_command(self, ctx: commands.Context[Any]) -> None:
         """What this module is (works in direct messages too)."""
-        await ctx.send(
-            "The example module shows how a Fish Bot cog is built: see docs/writing-a-cog.md.",
-            allowed_mentions=NO_PINGS,
+        await self.reply(
+            ctx, "The example module shows how a Fish Bot cog is built: see docs/writing-a-cog.md."
         )
 
     # --- the routed button ---------------------------------------------------------------
@@ -110,11 +106,9 @@ class CommandsMixin(_MixinBase):
     @commands.guild_only()
     async def button_command(self, ctx: commands.Context[Any]) -> None:
         """Post a counter button that anyone here can press (it keeps working after restarts)."""
-        assert ctx.guild is not None
-        await ctx.send(
-            counter_text(self.count("presses", ctx.guild.id)),
-            view=counter_view(self, ctx.guild.id),
-            allowed_mentions=NO_PINGS,
+        guild = self.require_guild(ctx)
+        await self.reply(
+            ctx, counter_text(self.count("presses", guild.id)), view=counter_view(self, guild.id)
         )
 
     @component(PRESS_ACTION)
@@ -127,7 +121,6 @@ class CommandsMixin(_MixinBase):
         await interaction.response.edit_message(
             content=counter_text(presses),
             view=counter_view(self, guild_id),
-            allowed_mentions=NO_PINGS,
         )
 
     # --- a scheduled job -----------------------------------------------------------------
@@ -137,21 +130,17 @@ class CommandsMixin(_MixinBase):
     @app_commands.describe(delay="When: 10m, 2h, 1d12h ...", text="What to remind you of")
     async def remind_command(self, ctx: commands.Context[Any], delay: str, *, text: str) -> None:
         """Remind you of something later (the reminder survives restarts)."""
-        assert ctx.guild is not None
+        guild = self.require_guild(ctx)
         try:
             seconds = parse_duration(delay)
         except DurationError as error:
-            await ctx.send(f"❌ {error}", ephemeral=True, allowed_mentions=NO_PINGS)
-            return
-        longest = self.get_setting("max_reminder_delay", 86400, ctx.guild.id)
+            raise UserFacingError(f"❌ {error}") from None
+        longest = self.get_setting("max_reminder_delay", 86400, guild.id)
         if not 1 <= seconds <= longest:
-            await ctx.send(
-                f"❌ The delay must be between 1s and {format_duration(longest)}.",
-                ephemeral=True,
-                allowed_mentions=NO_PINGS,
+            raise UserFacingError(
+                f"❌ The delay must be between 1s and {format_duration(longest)}."
             )
-            return
-        channel_id = self.get_setting("reminder_channel", None, ctx.guild.id) or ctx.channel.id
+        channel_id = self.get_setting("reminder_channel", None, guild.id) or ctx.channel.id
         run_at = discord.utils.utcnow() + timedelta(seconds=seconds)
         async with self.task_tracker.task_context("Schedule reminder"):
             await self.bot.scheduler.schedule(
@@ -162,9 +151,8 @@ class CommandsMixin(_MixinBase):
                     "user_id": ctx.author.id,
                     "text": text[:MAX_REMINDER_TEXT],
                 },
-                guild_id=ctx.guild.id,
+                guild_id=guild.id,
             )
-        await ctx.send(
-            f"⏰ I will remind you {discord.utils.format_dt(run_at, 'R')} in <#{channel_id}>.",
-            allowed_mentions=NO_PINGS,
+        await self.reply(
+            ctx, f"⏰ I will remind you {discord.utils.format_dt(run_at, 'R')} in <#{channel_id}>."
         )

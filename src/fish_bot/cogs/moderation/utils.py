@@ -311,7 +311,7 @@ class ModerationUtilsMixin(_MixinBase):
             raise commands.NoPrivateMessage()
         return ctx.guild
 
-    async def reply(self, ctx: commands.Context[Any], text: str, **kwargs: Any) -> None:
+    async def reply(self, ctx: commands.Context[Any], text: str, **kwargs: Any) -> None:  # type: ignore[override]
         """Answer the moderator; never pings (reasons may hold mentions)."""
         kwargs.setdefault("allowed_mentions", NO_PINGS)
         await ctx.send(clip(text, 2000), **kwargs)

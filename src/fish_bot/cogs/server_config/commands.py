@@ -28,7 +28,6 @@ from fish_bot.cogs.server_config.constants import (
     CONFIG_RANK,
     EMBED_COLOUR,
     LOG_KIND_LABELS,
-    NO_PINGS,
     PREFIX_MAX_LENGTH,
 )
 from fish_bot.cogs.server_config.utils import (
@@ -37,13 +36,13 @@ from fish_bot.cogs.server_config.utils import (
     Clear,
     LogKindArg,
     RoleArg,
-    field,
     role_rank_lines,
     validate_prefix,
 )
 from fish_bot.core.decorators import hybrid_group
 from fish_bot.core.permissions import MAX_RANK, admin_override, alias_of, requires_rank
 from fish_bot.core.roles import check_assignable_role
+from fish_bot.core.text import field
 from fish_bot.database.models.core import GuildConfig, LogKind
 from fish_bot.exceptions import UserFacingError
 
@@ -78,21 +77,6 @@ class ConfigCommandsMixin(_MixinBase):
     # --- helpers -------------------------------------------------------------------------
 
     @staticmethod
-    def _config_guild(ctx: commands.Context[Any]) -> discord.Guild:
-        if ctx.guild is None:  # the permission model refuses DMs first
-            raise UserFacingError("This command only works in a server.")
-        return ctx.guild
-
-    @staticmethod
-    async def _config_reply(
-        ctx: commands.Context[Any], text: str | None = None, *, embed: discord.Embed | None = None
-    ) -> None:
-        if embed is None:
-            await ctx.send(text, allowed_mentions=NO_PINGS)
-        else:
-            await ctx.send(text, embed=embed, allowed_mentions=NO_PINGS)
-
-    @staticmethod
     def _config_prefix_of(ctx: commands.Context[Any]) -> str:
         """How the user should type a command (``/`` for slash, else the prefix they used)."""
         return "/" if ctx.interaction is not None else ctx.clean_prefix
@@ -124,7 +108,7 @@ class ConfigCommandsMixin(_MixinBase):
         if ctx.interaction is not None:
             return False
         prefix = self._config_prefix_of(ctx)
-        await self._config_reply(
+        await self.reply(
             ctx,
             f"{what}: {current}. Change it with `{prefix}{usage}` (`none` turns it off).",
         )
@@ -142,12 +126,12 @@ class ConfigCommandsMixin(_MixinBase):
         The `config` commands need permission rank 7 by default; the server owner and
         Administrators can always use them.
         """
-        await self._config_reply(ctx, self._config_group_help(ctx))
+        await self.reply(ctx, self._config_group_help(ctx))
 
     @config_group.command(name="show")
     async def config_show(self, ctx: commands.Context[Any]) -> None:
         """Show this server's configuration: prefix, logs, jail, reasons and ranks."""
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         config = await self.db.guild_config.get_config(guild.id)
         rules = await self._config_store().snapshot(guild.id)
         embed = discord.Embed(title=f"Configuration of {guild.name}", color=EMBED_COLOUR)
@@ -195,7 +179,7 @@ class ConfigCommandsMixin(_MixinBase):
         embed.add_field(
             name="Command rank overrides", value=field(overrides or "None"), inline=False
         )
-        await self._config_reply(ctx, embed=embed)
+        await self.reply(ctx, embed=embed)
 
     # --- prefix --------------------------------------------------------------------------
 
@@ -207,11 +191,11 @@ class ConfigCommandsMixin(_MixinBase):
         A prefix is 1 to 16 characters without spaces. It works from the next message on;
         mentioning the bot always works as a prefix too.
         """
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         if new is None:
             current = await self.bot.prefix_for(guild.id)
             how = self._config_prefix_of(ctx)
-            await self._config_reply(
+            await self.reply(
                 ctx,
                 f"The prefix here is `{current}`. Change it with `{how}config prefix <new>`.",
             )
@@ -220,7 +204,7 @@ class ConfigCommandsMixin(_MixinBase):
         async with self.task_tracker.task_context("Set prefix"):
             # The write invalidates the prefix cache (bot.prefixes): the next message uses it.
             await self.db.guild_config.update_config(guild.id, prefix=prefix)
-        await self._config_reply(
+        await self.reply(
             ctx,
             f"✅ The prefix is now `{prefix}`: try `{prefix}ping`. Mentioning me works too.",
         )
@@ -236,7 +220,7 @@ class ConfigCommandsMixin(_MixinBase):
         self, ctx: commands.Context[Any], kind: LogKindArg, channel: ChannelArg = None
     ) -> None:
         """Set the channel of a log (mod, message, member or server), or `none` to turn it off."""
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         label = LOG_KIND_LABELS[kind.value]
         if channel is None:
             current = await self.db.guild_config.get_log_channel(guild.id, kind)
@@ -253,13 +237,13 @@ class ConfigCommandsMixin(_MixinBase):
             guild.id, kind, target.id if target is not None else None
         )
         if target is None:
-            await self._config_reply(ctx, f"✅ The {label.lower()} is off.")
+            await self.reply(ctx, f"✅ The {label.lower()} is off.")
             return
         text = f"✅ The {label.lower()} goes to {target.mention}."
         missing = self._config_missing_permissions(guild, target)
         if missing:
             text += f"\n⚠️ I can't {missing} there yet: check the channel's permissions."
-        await self._config_reply(ctx, text)
+        await self.reply(ctx, text)
 
     @staticmethod
     def _config_missing_permissions(guild: discord.Guild, channel: discord.TextChannel) -> str:
@@ -281,20 +265,20 @@ class ConfigCommandsMixin(_MixinBase):
     @app_commands.describe(enabled="on: moderation actions need a reason; off: it is optional")
     async def config_reason_required(self, ctx: commands.Context[Any], enabled: bool) -> None:
         """Require a reason for moderation actions (`on`) or make it optional (`off`)."""
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         await self.db.guild_config.update_config(guild.id, reason_required=enabled)
         if enabled:
             text = "✅ Moderation actions now need a reason."
         else:
             text = "✅ A reason for moderation actions is now optional."
-        await self._config_reply(ctx, text)
+        await self.reply(ctx, text)
 
     # --- jail ----------------------------------------------------------------------------
 
     @config_group.group(name="jail", invoke_without_command=True)
     async def config_jail(self, ctx: commands.Context[Any]) -> None:
         """The jail: the role that jails a member and the channel jailed members can see."""
-        await self._config_reply(ctx, self._config_group_help(ctx))
+        await self.reply(ctx, self._config_group_help(ctx))
 
     @config_jail.command(name="role")
     @app_commands.describe(role="The jail role (leave empty to turn the jail role off)")
@@ -304,7 +288,7 @@ class ConfigCommandsMixin(_MixinBase):
         The role must be below my highest role and yours, and must not carry administration or
         moderation permissions (Administrator, Manage Server, Manage Roles, Ban, Kick...).
         """
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         if role is None:
             current = await self.db.guild_config.get_jail_role_id(guild.id)
             if await self._config_when_omitted(
@@ -320,9 +304,9 @@ class ConfigCommandsMixin(_MixinBase):
             guild.id, target.id if target is not None else None
         )
         if target is None:
-            await self._config_reply(ctx, "✅ The jail role is unset.")
+            await self.reply(ctx, "✅ The jail role is unset.")
             return
-        await self._config_reply(ctx, f"✅ Jailed members get {target.mention}.")
+        await self.reply(ctx, f"✅ Jailed members get {target.mention}.")
 
     @config_jail.command(name="channel")
     @app_commands.describe(channel="The jail channel (leave empty to turn it off)")
@@ -330,7 +314,7 @@ class ConfigCommandsMixin(_MixinBase):
         self, ctx: commands.Context[Any], channel: ChannelArg = None
     ) -> None:
         """Set the channel jailed members can still use, or `none` to unset it."""
-        guild = self._config_guild(ctx)
+        guild = self.require_guild(ctx)
         if channel is None:
             current = await self.db.guild_config.get_jail_channel_id(guild.id)
             if await self._config_when_omitted(
@@ -346,9 +330,9 @@ class ConfigCommandsMixin(_MixinBase):
             guild.id, target.id if target is not None else None
         )
         if target is None:
-            await self._config_reply(ctx, "✅ The jail channel is unset.")
+            await self.reply(ctx, "✅ The jail channel is unset.")
         else:
-            await self._config_reply(ctx, f"✅ The jail channel is {target.mention}.")
+            await self.reply(ctx, f"✅ The jail channel is {target.mention}.")
 
     # --- ranks: an alias of `perm rank` ------------------------------------------------------
 
@@ -363,7 +347,7 @@ class ConfigCommandsMixin(_MixinBase):
     @alias_of("perm rank")
     async def config_ranks(self, ctx: commands.Context[Any]) -> None:
         """Permission ranks: roles get a rank from 0 to 10 (alias of `perm rank`)."""
-        await self._config_reply(ctx, self._config_group_help(ctx))
+        await self.reply(ctx, self._config_group_help(ctx))
 
     @config_ranks.command(name="init")
     @alias_of("perm rank init")

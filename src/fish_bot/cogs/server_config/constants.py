@@ -25,6 +25,3 @@ LOG_KIND_LABELS: Final[dict[str, str]] = {
 }
 
 EMBED_COLOUR: Final = discord.Color.blurple()
-
-#: Replies never ping anyone.
-NO_PINGS: Final = discord.AllowedMentions.none()

@@ -18,6 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from fish_bot.cogs.server_config.constants import NONE_WORDS, PREFIX_MAX_LENGTH
+from fish_bot.core.text import plain
 from fish_bot.database.models.core import LogKind
 from fish_bot.exceptions import UserFacingError
 
@@ -33,10 +34,8 @@ CLEAR = Clear.CLEAR
 _KIND_LIST = ", ".join(f"`{kind.value}`" for kind in LogKind)
 
 
-def plain(text: str, limit: int = 60) -> str:
-    """User text made safe to show inside inline code."""
-    cleaned = " ".join(str(text).replace("`", "'").split())
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+#: How much of a typed argument a refusal quotes.
+SHOWN = 60
 
 
 def is_none_word(argument: str) -> bool:
@@ -71,7 +70,7 @@ def parse_log_kind(argument: str) -> LogKind:
         return LogKind(text)
     except ValueError:
         raise commands.BadArgument(
-            f"Unknown log kind `{plain(argument)}`: use one of {_KIND_LIST}."
+            f"Unknown log kind `{plain(argument, SHOWN)}`: use one of {_KIND_LIST}."
         ) from None
 
 
@@ -90,7 +89,7 @@ class TextChannelOrNone(commands.Converter[Any], app_commands.Transformer):
             return await commands.TextChannelConverter().convert(ctx, text)
         except commands.BadArgument:
             raise commands.BadArgument(
-                f"`{plain(argument)}` is not a text channel of this server "
+                f"`{plain(argument, SHOWN)}` is not a text channel of this server "
                 "(use #channel, its id or its name, or `none` to turn this off)."
             ) from None
 
@@ -125,7 +124,7 @@ class RoleOrNone(commands.Converter[Any], app_commands.Transformer):
             return await commands.RoleConverter().convert(ctx, text)
         except commands.BadArgument:
             raise commands.BadArgument(
-                f"`{plain(argument)}` is not a role of this server "
+                f"`{plain(argument, SHOWN)}` is not a role of this server "
                 "(use @role, its id or its name, or `none` to turn this off)."
             ) from None
 
@@ -183,8 +182,3 @@ def role_rank_lines(guild: discord.Guild, role_ranks: dict[int, int], limit: int
     if len(ordered) > limit:
         lines.append(f"… and {len(ordered) - limit} more")
     return "\n".join(lines)
-
-
-def field(text: str) -> str:
-    """Text cut to fit an embed field."""
-    return text if len(text) <= 1024 else text[:1020] + " …"
