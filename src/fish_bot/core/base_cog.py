@@ -9,6 +9,7 @@ slash commands and components.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from discord.ext import commands
 from fish_bot.core.data import CogDataStore
 from fish_bot.core.settings.manager import SettingSpec, parse_settings_config
 from fish_bot.core.task_tracker import TaskTracker
+from fish_bot.core.tasks import start_cog_loop
 from fish_bot.exceptions import PermissionDenied
 
 if TYPE_CHECKING:
@@ -99,7 +101,10 @@ class BaseCog(commands.Cog):
             self.qualified_name, config
         )
         self._data = CogDataStore(
-            Path(bot.settings.data_dir) / "cogs" / _snake(type(self).__name__), self.logger
+            Path(bot.settings.data_dir) / "cogs" / _snake(type(self).__name__),
+            self.logger,
+            max_file_bytes=bot.settings.cache_file_max_bytes,
+            start_loop=functools.partial(start_cog_loop, self),
         )
 
     # --- the database and the bot ----------------------------------------------------------
