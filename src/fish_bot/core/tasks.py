@@ -275,12 +275,19 @@ def start_cog_loop(
 
     For loops registered at run time rather than declared on a class (a cache file's periodic
     save): the same rules apply (wait for ready, skip while paused, tracked as ``name``, a
-    failure logged and the loop going on). Cancelling the task stops the loop.
+    failure logged and the loop going on), except that the first run comes one interval after
+    the cog is ready. Cancelling the task stops the loop.
     """
 
     async def run(holder: _LoopHolder) -> None:
         await body()
 
+    async def wait_one_interval(holder: _LoopHolder) -> None:
+        await _wait_until_ready(holder)
+        await asyncio.sleep(seconds)
+
     holder = _LoopHolder(cog)
     loop: tasks.Loop[Any] = cog_loop(seconds=seconds, name=name)(run)
-    return loop.__get__(holder, _LoopHolder).start()
+    bound = loop.__get__(holder, _LoopHolder)
+    bound.before_loop(wait_one_interval)
+    return bound.start()
