@@ -581,3 +581,19 @@ async def test_temp_files_of_writes_in_progress_are_kept(
     proceed.set()
     await saving
     assert read_json(store.directory / "a.json") == {"v": 1}
+
+
+async def test_a_large_cache_written_in_pieces_reads_back_whole(store: CogDataStore) -> None:
+    when = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    cache: dict[Any, Any] = {
+        "list": [{"n": n, "tags": ["a", "b"]} for n in range(60_000)],  # several MiB
+        "guilds": {str(g): {str(u): u * g for u in range(300)} for g in range(400)},
+        "dated": {str(n): when for n in range(30_000)},  # pickled pieces
+        7: "an int key",
+        "one": [list(range(300_000))],  # a single huge element, split further
+    }
+    expected = json.loads(data_module.to_json_text(cache))
+    await store.save_data(cache, "cache.json")
+    saved = read_json(store.directory / "cache.json")
+    assert saved == expected
+    assert list(saved) == ["list", "guilds", "dated", "7", "one"]  # order kept
