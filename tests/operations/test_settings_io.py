@@ -382,3 +382,12 @@ def test_a_thousand_problems_are_counted_and_fifty_listed(
     assert "1000 problems" in output
     assert "... and 950 more" in output
     assert len(result.output.splitlines()) == 52
+
+
+def test_a_folder_is_not_read_as_a_settings_file(
+    make_instance: Callable[[str], Instance], tmp_path: Path
+) -> None:
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    result = make_instance("one").cli("settings", "import", str(folder))
+    assert "folder.yaml is not a regular file" in refused(result)

@@ -50,6 +50,7 @@ import json
 import pkgutil
 import re
 import reprlib
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -326,6 +327,8 @@ async def write_file(path: Path, data: Mapping[str, Any]) -> None:
 def _read_text(path: Path) -> str:
     """The file's text (UTF-8, a BOM allowed), refused over :data:`MAX_FILE_BYTES`. Blocking."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or device would block or never end
+            raise UserFacingError(f"{path} is not a regular file")
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
