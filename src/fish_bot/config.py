@@ -120,6 +120,15 @@ class Settings(BaseSettings):
     log_file_backups: int = Field(
         default=5, ge=0, le=1000, validation_alias="FISHBOT_LOG_FILE_BACKUPS"
     )
+    cache_file_max_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1024,
+        validation_alias="FISHBOT_CACHE_FILE_MAX_BYTES",
+        description=(
+            "A cog's cache-data file larger than this is refused at load: moved aside and "
+            "replaced by the default."
+        ),
+    )
     health_port: int | None = Field(
         default=None,
         ge=0,

@@ -312,3 +312,189 @@ def test_restoring_an_older_revision_lets_the_bot_upgrade_again(
     result = instance.cli("db", "upgrade")
     assert result.exit_code == 0, result.output
     assert head_revision() in result.output
+
+
+# --- crafted archives: refused in one line, before anything is saved or changed ---------------
+
+
+def craft(
+    archive: Path,
+    target: Path,
+    *,
+    manifest: bytes | None = None,
+    manifest_update: dict[str, object] | None = None,
+    replace: dict[str, bytes] | None = None,
+    extra: list[tuple[str, bytes | None]] | None = None,
+) -> None:
+    """Copy a real backup, changing members; ``extra`` adds files (bytes) or folders (None)."""
+    with tarfile.open(archive) as source, tarfile.open(target, "w:gz") as out:
+        for member in source:
+            data = source.extractfile(member)
+            raw = data.read() if data is not None else b""
+            if member.name == backup.MANIFEST:
+                if manifest_update is not None:
+                    payload = json.loads(raw)
+                    payload.update(manifest_update)
+                    raw = json.dumps(payload).encode()
+                if manifest is not None:
+                    raw = manifest
+            elif replace and member.name in replace:
+                raw = replace[member.name]
+            member.size = len(raw)
+            out.addfile(member, io.BytesIO(raw))
+        for name, content in extra or []:
+            info = tarfile.TarInfo(name)
+            if content is None:
+                info.type = tarfile.DIRTYPE
+                out.addfile(info)
+            else:
+                info.size = len(content)
+                out.addfile(info, io.BytesIO(content))
+
+
+@pytest.fixture
+def restorable(make_instance: Callable[[str], Instance], tmp_path: Path) -> tuple[Instance, Path]:
+    """An installation with data and cache files, and a good backup of it."""
+    instance = make_instance("one")
+    run(lambda: instance.with_db(seed))
+    write_cache(instance, '{"v": 1}')
+    archive = tmp_path / "good.tar.gz"
+    assert instance.cli("db", "backup", str(archive)).exit_code == 0
+    return instance, archive
+
+
+def refused_restore(instance: Instance, archive: Path) -> str:
+    """Restore ``archive``: refused in one line, and the installation is exactly as before."""
+    before = rows(instance)
+    cogs = instance.data_dir / "cogs"
+    files_before = sorted(p.relative_to(cogs) for p in cogs.rglob("*"))
+    result = instance.cli("db", "restore", str(archive), "--yes")
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    output = " ".join(result.output.split())
+    assert output.startswith("error: ")
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert not (instance.data_dir / "backups").exists()  # no pre-restore copy was written
+    assert not list(instance.data_dir.glob(".fishbot-restore-*"))
+    assert rows(instance) == before
+    assert sorted(p.relative_to(cogs) for p in cogs.rglob("*")) == files_before
+    return output
+
+
+def test_the_manifest_records_the_unpacked_size(restorable: tuple[Instance, Path]) -> None:
+    _instance, archive = restorable
+    manifest = backup.read_manifest_sync(archive)
+    with tarfile.open(archive) as tar:
+        members = tar.getmembers()
+    assert members[-1].name == backup.MANIFEST  # written last, with the exact figures
+    assert manifest.unpacked_size == sum(m.size for m in members if m.name != backup.MANIFEST)
+    assert manifest.cog_files == 1
+
+
+def test_a_manifest_that_is_not_utf8(restorable: tuple[Instance, Path], tmp_path: Path) -> None:
+    instance, archive = restorable
+    crafted = tmp_path / "latin.tar.gz"
+    craft(archive, crafted, manifest='{"format": "fish-bot-backup", "x": "é"}'.encode("latin-1"))
+    output = refused_restore(instance, crafted)
+    assert "manifest is damaged: it is not UTF-8 text (byte 0xe9" in output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"<html>not a database</html>" * 100, "is not a SQLite database"),
+        (backup.SQLITE_HEADER + b"\x00" * 4000, "cannot be read by SQLite"),
+    ],
+)
+def test_a_database_member_that_is_not_sqlite(
+    restorable: tuple[Instance, Path], tmp_path: Path, content: bytes, message: str
+) -> None:
+    instance, archive = restorable
+    crafted = tmp_path / "notdb.tar.gz"
+    craft(
+        archive,
+        crafted,
+        replace={backup.SQLITE_MEMBER: content},
+        manifest_update={"unpacked_size": 10**9},
+    )
+    assert message in refused_restore(instance, crafted)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [("cogs/example", b"a file"), ("cogs/example/more.json", b"{}")],
+        [("cogs/other", None), ("cogs/other", b"a file")],
+        [("cogs/twice.json", b"{}"), ("cogs/twice.json", b"{}")],
+    ],
+    ids=["file-then-folder", "folder-then-file", "twice"],
+)
+def test_a_file_and_a_folder_of_the_same_name(
+    restorable: tuple[Instance, Path], tmp_path: Path, extra: list[tuple[str, bytes | None]]
+) -> None:
+    instance, archive = restorable
+    crafted = tmp_path / "clash.tar.gz"
+    craft(archive, crafted, extra=extra, manifest_update={"unpacked_size": 10**9})
+    output = refused_restore(instance, crafted)
+    assert "as a file and as a folder" in output or "twice" in output
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["cogs\\..\\..\\escaped.txt", "C:/escaped.txt", "cogs/C:escaped.txt", "c:escaped.txt"],
+)
+def test_backslashes_and_drive_letters_are_refused(
+    restorable: tuple[Instance, Path], tmp_path: Path, name: str
+) -> None:
+    instance, archive = restorable
+    crafted = tmp_path / "evil.tar.gz"
+    craft(archive, crafted, extra=[(name, b"x")], manifest_update={"unpacked_size": 10**9})
+    assert "unsafe path" in refused_restore(instance, crafted)
+
+
+def test_an_archive_bigger_than_its_manifest_says(
+    restorable: tuple[Instance, Path], tmp_path: Path
+) -> None:
+    instance, archive = restorable
+    crafted = tmp_path / "bomb.tar.gz"
+    craft(archive, crafted, extra=[("cogs/example/zeros.json", b"\0" * (4 * 1024 * 1024))])
+    assert crafted.stat().st_size < 100 * 1024  # compresses to almost nothing
+    output = refused_restore(instance, crafted)
+    assert "more than the" in output
+    assert "its manifest records" in output
+
+
+def test_an_archive_bigger_than_the_free_disk_space(
+    restorable: tuple[Instance, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance, archive = restorable
+    monkeypatch.setattr(backup, "free_space", lambda folder: 1000)
+    assert "the free disk space" in refused_restore(instance, archive)
+
+
+def test_a_refused_archive_leaves_a_fresh_data_folder_absent(
+    restorable: tuple[Instance, Path], make_instance: Callable[[str], Instance], tmp_path: Path
+) -> None:
+    _instance, archive = restorable
+    crafted = tmp_path / "notdb.tar.gz"
+    craft(
+        archive,
+        crafted,
+        replace={backup.SQLITE_MEMBER: b"garbage" * 100},
+        manifest_update={"unpacked_size": 10**9},
+    )
+    fresh = make_instance("fresh")
+    result = fresh.cli("db", "restore", str(crafted), "--yes")
+    assert result.exit_code == 1
+    assert "is not a SQLite database" in result.output
+    assert not fresh.data_dir.exists()
+
+
+def test_an_old_backup_without_unpacked_size_still_restores(
+    restorable: tuple[Instance, Path], tmp_path: Path
+) -> None:
+    instance, archive = restorable
+    old = tmp_path / "old.tar.gz"
+    craft(archive, old, manifest_update={"unpacked_size": None})
+    result = instance.cli("db", "restore", str(old), "--yes")
+    assert result.exit_code == 0, result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -214,3 +215,179 @@ def test_plan_normalises_values_like_the_commands_do(tmp_path: Path) -> None:
     with pytest.raises(SettingsFileError) as caught:
         plan_import({"version": 99}, catalog)
     assert "version 1" in str(caught.value)
+
+
+# --- files an operator is handed: bounded parsing, one line per problem ---------------------
+
+
+def alias_bomb(levels: int = 9, where: str = "format") -> str:
+    """A few hundred bytes of YAML that expand to 9**levels strings."""
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    names = "abcdefghijklmnop"[:levels]
+    for previous, current in itertools.pairwise(names):
+        lines.append(f"{current}: &{current} [" + ",".join([f"*{previous}"] * 9) + "]")
+    last = names[-1]
+    if where == "format":
+        lines.append(f"format: *{last}")
+    else:
+        lines.append(f"settings: {{global: {{Example: {{greeting: *{last}}}}}}}")
+    return "\n".join(lines) + "\n"
+
+
+def refused(result: Any) -> str:
+    """The output of a command that refused cleanly: exit code 1, no traceback."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("where", ["format", "a setting value"])
+def test_an_alias_bomb_is_refused_in_one_line(
+    make_instance: Callable[[str], Instance], tmp_path: Path, where: str
+) -> None:
+    file = tmp_path / "bomb.yaml"
+    file.write_text(alias_bomb(where=where), encoding="utf-8")
+    assert file.stat().st_size < 600
+    result = make_instance("one").cli("settings", "import", str(file))
+    output = refused(result)
+    assert len(result.output) < 500
+    assert "bomb.yaml is refused: it holds more than 1,000,000 values" in output
+
+
+def test_a_recursive_alias_and_many_aliases_are_refused(
+    make_instance: Callable[[str], Instance], tmp_path: Path
+) -> None:
+    instance = make_instance("one")
+    file = tmp_path / "loop.yaml"
+    file.write_text("settings: &s {global: {Example: {tags: *s}}}\n", encoding="utf-8")
+    assert "a YAML alias refers to a value that contains it" in refused(
+        instance.cli("settings", "import", str(file))
+    )
+    file.write_text("a: &a x\nb: [" + ", ".join(["*a"] * 10_001) + "]\n", encoding="utf-8")
+    assert "more than 10000 YAML aliases" in refused(instance.cli("settings", "import", str(file)))
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_deep_nesting_is_refused_in_one_line(
+    make_instance: Callable[[str], Instance], tmp_path: Path, suffix: str
+) -> None:
+    file = tmp_path / f"deep{suffix}"
+    file.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    result = make_instance("one").cli("settings", "import", str(file))
+    assert f"deep{suffix} is refused: it is nested deeper than 32 levels" in refused(result)
+
+
+def test_a_file_that_is_not_utf8_is_refused_in_one_line(
+    make_instance: Callable[[str], Instance], tmp_path: Path
+) -> None:
+    file = tmp_path / "latin1.yaml"
+    file.write_bytes("settings: {global: {Example: {greeting: 'café'}}}\n".encode("latin-1"))
+    result = make_instance("one").cli("settings", "import", str(file))
+    assert "latin1.yaml is not UTF-8 text (byte 0xe9 at offset 44)" in refused(result)
+
+
+def test_a_file_over_the_size_limit_is_refused(
+    make_instance: Callable[[str], Instance], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fish_bot.operations import settings_io
+
+    monkeypatch.setattr(settings_io, "MAX_FILE_BYTES", 1024 * 1024)
+    file = tmp_path / "huge.json"
+    file.write_text(json.dumps({"settings": {"global": {"x": "y" * 1024 * 1024}}}))
+    result = make_instance("one").cli("settings", "import", str(file))
+    assert "huge.json is refused: it is larger than 1 MiB" in refused(result)
+
+
+def test_unicode_digit_and_out_of_range_ids_are_one_line_each(
+    make_instance: Callable[[str], Instance], tmp_path: Path
+) -> None:
+    instance = make_instance("one")
+    run(lambda: instance.with_db(populate))
+    before = rows(instance)
+    file = tmp_path / "ids.yaml"
+    file.write_text(
+        f"""
+settings:
+  guilds:
+    '②③': {{Example: {{greeting: hi}}}}
+    '{2**63}': {{Example: {{greeting: hi}}}}
+permissions:
+  '①': {{}}
+  {2**64}: {{}}
+  '{GUILD}':
+    rules:
+      - {{command: ping, target: role, id: '²', allow: true}}
+      - {{command: ping, target: role, id: {2**63}, allow: true}}
+    role_ranks: {{'{2**63}': 3, '⁵': 2, '{ROLE}': {2**80}}}
+""",
+        encoding="utf-8",
+    )
+    result = instance.cli("settings", "import", str(file))
+    output = refused(result)
+    assert "9 problems" in output
+    assert "settings > guilds > '②③': not a guild id (a number below 2**63)" in output
+    assert f"settings > guilds > '{2**63}': not a guild id" in output
+    assert "permissions > '①': not a guild id" in output
+    assert f"permissions > {2**64}: not a guild id" in output
+    assert "rule 1: id must be a role or channel id (a number below 2**63), got '²'" in output
+    assert f"rule 2: id must be a role or channel id (a number below 2**63), got {2**63}" in output
+    assert f"role_ranks > {2**63}: not a role id" in output
+    assert "role_ranks > ⁵: not a role id" in output
+    assert rows(instance) == before
+    problems = [line for line in result.output.splitlines() if line.startswith("  - ")]
+    assert len(problems) == 9
+    assert "from 0 to 10; 1208925819614629174706176 is not" in output
+
+
+def test_every_shown_value_is_clipped(
+    make_instance: Callable[[str], Instance], tmp_path: Path
+) -> None:
+    file = tmp_path / "long.json"
+    huge = "x" * 100_000
+    file.write_text(
+        json.dumps(
+            {
+                "format": huge,
+                "version": [huge] * 50,
+                huge: 1,
+                "settings": {huge: {"a": 1}, "global": {"Example": {huge: 1, "greeting": huge}}},
+                "permissions": {
+                    huge: {},
+                    str(GUILD): {
+                        "rules": [{"command": huge, "target": huge, "id": huge, "allow": huge}],
+                        "role_ranks": {huge: huge},
+                        "command_ranks": {"ping": huge, huge: 1},
+                    },
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = make_instance("one").cli("settings", "import", str(file))
+    refused(result)
+    lines = result.output.splitlines()
+    assert len(lines) > 10
+    assert all(len(line) <= 310 for line in lines), max(len(line) for line in lines)
+    assert len(result.output) < 6000
+
+
+def test_a_thousand_problems_are_counted_and_fifty_listed(
+    make_instance: Callable[[str], Instance], tmp_path: Path
+) -> None:
+    file = tmp_path / "many.json"
+    file.write_text(json.dumps({"permissions": {f"x{n}": {} for n in range(1000)}}))
+    result = make_instance("one").cli("settings", "import", str(file))
+    output = refused(result)
+    assert "1000 problems" in output
+    assert "... and 950 more" in output
+    assert len(result.output.splitlines()) == 52
+
+
+def test_a_folder_is_not_read_as_a_settings_file(
+    make_instance: Callable[[str], Instance], tmp_path: Path
+) -> None:
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    result = make_instance("one").cli("settings", "import", str(folder))
+    assert "folder.yaml is not a regular file" in refused(result)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -407,3 +409,191 @@ async def test_flush_saves_registered_modified_files(store: CogDataStore) -> Non
     assert read_json(store.directory / "cache.json") == cache
     assert await store.flush({"other.json": [1]}) == 0  # not modified
     store.cancel_save_tasks()
+
+
+# --- serialising off the event loop ------------------------------------------------------------
+
+
+class GatedDict(dict[str, Any]):
+    """A mapping whose ``items()`` (called by the JSON encoder) waits for the event loop.
+
+    If the JSON were made on the event loop's thread, the loop could not run the ticker that
+    opens the gate, and the wait would time out.
+    """
+
+    opened = threading.Event()
+
+    def items(self) -> Any:
+        if not GatedDict.opened.wait(10):
+            raise AssertionError("the event loop stood still while the data was serialised")
+        return super().items()
+
+    def __reduce__(self) -> Any:  # pickled without calling items()
+        return (GatedDict, (dict(self),))
+
+
+async def test_save_serialises_in_the_worker_thread_while_the_loop_runs(
+    store: CogDataStore,
+) -> None:
+    GatedDict.opened.clear()
+    cache: dict[str, Any] = {
+        "users": {str(n): {"xp": n, "name": f"user {n}"} for n in range(20_000)},
+        "gated": GatedDict(a=1),
+    }
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            if ticks == 3:
+                cache["late"] = True  # the cog changes its data while the file is written
+                GatedDict.opened.set()
+            await asyncio.sleep(0)
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        await store.save_data(cache, "cache.json")
+    finally:
+        ticking.cancel()
+    saved = read_json(store.directory / "cache.json")
+    assert saved["gated"] == {"a": 1}
+    assert len(saved["users"]) == 20_000
+    assert "late" not in saved  # the snapshot taken when the save started was written
+    assert ticks >= 3
+
+
+async def test_unpicklable_data_is_still_refused_before_the_file_is_touched(
+    store: CogDataStore,
+) -> None:
+    await store.save_data({"ok": 1}, "cache.json")
+    with pytest.raises(TypeError, match="lock"):
+        await store.save_data({"bad": threading.Lock()}, "cache.json")
+    assert read_json(store.directory / "cache.json") == {"ok": 1}
+    assert not store.is_data_modified("cache.json")
+
+
+# --- what is at a cache path -------------------------------------------------------------------
+
+
+async def test_a_file_over_the_size_limit_is_quarantined(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = CogDataStore(tmp_path / "cog", LOGGER, max_file_bytes=1024)
+    store.directory.mkdir(parents=True)
+    path = store.directory / "cache.json"
+    big = json.dumps({"blob": "x" * 2000})
+    path.write_text(big, encoding="utf-8")
+    with caplog.at_level(logging.ERROR, logger=LOGGER.name):
+        assert await store.load_data("cache.json", default={"d": 1}) == {"d": 1}
+    assert not path.exists()
+    [moved] = store.directory.glob("cache.json.corrupt-*")
+    assert moved.read_text(encoding="utf-8") == big
+    assert "over the size limit" in store.corrupt_files[0].error
+    message = caplog.records[-1].getMessage()
+    assert "over the size limit of 0.0 MiB (FISHBOT_CACHE_FILE_MAX_BYTES)" in message
+    assert str(moved) in message
+    # a file within the limit loads as usual
+    path.write_text('{"small": true}', encoding="utf-8")
+    assert await store.load_data("cache.json", default={}) == {"small": True}
+
+
+async def test_a_directory_at_a_cache_path_is_quarantined(store: CogDataStore) -> None:
+    path = store.directory / "cache.json"
+    (path / "inside").mkdir(parents=True)
+    assert await store.load_data("cache.json", default={"d": 1}) == {"d": 1}
+    assert "a directory" in store.corrupt_files[0].error
+    [moved] = store.directory.glob("cache.json.corrupt-*")
+    assert (moved / "inside").is_dir()
+    assert await store.save_data_if_modified({"d": 1}, "cache.json")  # the default replaces it
+    assert read_json(path) == {"d": 1}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs exist on POSIX only")
+async def test_a_fifo_at_a_cache_path_is_quarantined_without_blocking(
+    store: CogDataStore,
+) -> None:
+    store.directory.mkdir(parents=True)
+    path = store.directory / "cache.json"
+    os.mkfifo(path)
+    loaded = await asyncio.wait_for(store.load_data("cache.json", default={"d": 1}), 10)
+    assert loaded == {"d": 1}
+    assert "named pipe" in store.corrupt_files[0].error
+    [moved] = store.directory.glob("cache.json.corrupt-*")
+    assert stat.S_ISFIFO(moved.lstat().st_mode)
+    assert not path.exists()
+
+
+# --- stale temp files --------------------------------------------------------------------------
+
+
+async def test_stale_temp_files_are_removed_at_load(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "cog"
+    folder.mkdir()
+    stale = [folder / ".cache.json.0123456789ab.tmp", folder / ".other.json.a1b2c3d4e5f6.tmp"]
+    for path in stale:
+        path.write_text("torn", encoding="utf-8")
+        os.utime(path, (time.time() - 60, time.time() - 60))
+    kept = [
+        folder / "notes.tmp",  # not a name atomic writes use
+        folder / ".cache.json.0123.tmp",
+        folder / "cache.json",
+    ]
+    for path in kept:
+        path.write_text("{}", encoding="utf-8")
+    (folder / ".dir.0123456789ab.tmp").mkdir()  # a folder is never removed
+
+    store = CogDataStore(folder, LOGGER)
+    with caplog.at_level(logging.WARNING, logger=LOGGER.name):
+        assert await store.load_data("cache.json", default={}) == {}
+    assert not any(path.exists() for path in stale)
+    assert all(path.exists() for path in kept)
+    assert (folder / ".dir.0123456789ab.tmp").is_dir()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "Removed 2 stale temp file(s)" in warnings[0]
+
+
+async def test_temp_files_of_writes_in_progress_are_kept(
+    store: CogDataStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = threading.Event()
+    proceed = threading.Event()
+    real_write = data_module.atomic_write_text
+
+    def gated_write(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.parent / f".{path.name}.ffffffffffff.tmp"
+        temp.write_text(text, encoding="utf-8")
+        os.utime(temp, (time.time() - 60, time.time() - 60))
+        started.set()
+        proceed.wait(10)
+        temp.unlink()
+        real_write(path, text)
+
+    monkeypatch.setattr(data_module, "atomic_write_text", gated_write)
+    saving = asyncio.create_task(store.save_data({"v": 1}, "a.json"))
+    await asyncio.to_thread(started.wait, 10)
+    assert await store.load_data("b.json", default={}) == {}  # sweeps the folder
+    assert (store.directory / ".a.json.ffffffffffff.tmp").exists()
+    proceed.set()
+    await saving
+    assert read_json(store.directory / "a.json") == {"v": 1}
+
+
+async def test_a_large_cache_written_in_pieces_reads_back_whole(store: CogDataStore) -> None:
+    when = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    cache: dict[Any, Any] = {
+        "list": [{"n": n, "tags": ["a", "b"]} for n in range(60_000)],  # several MiB
+        "guilds": {str(g): {str(u): u * g for u in range(300)} for g in range(400)},
+        "dated": {str(n): when for n in range(30_000)},  # pickled pieces
+        7: "an int key",
+        "one": [list(range(300_000))],  # a single huge element, split further
+    }
+    expected = json.loads(data_module.to_json_text(cache))
+    await store.save_data(cache, "cache.json")
+    saved = read_json(store.directory / "cache.json")
+    assert saved == expected
+    assert list(saved) == ["list", "guilds", "dated", "7", "one"]  # order kept

@@ -9,6 +9,7 @@ slash commands and components.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ from fish_bot.core.data import CogDataStore
 from fish_bot.core.error_policy import CheckError
 from fish_bot.core.settings.manager import SettingSpec, parse_settings_config
 from fish_bot.core.task_tracker import TaskTracker
+from fish_bot.core.tasks import start_cog_loop
 from fish_bot.core.text import CONTENT_LIMIT, clip, field, fit_embed
 from fish_bot.exceptions import PermissionDenied, UserFacingError
 
@@ -149,7 +151,12 @@ class BaseCog(commands.Cog):
         self._setting_specs: dict[str, SettingSpec] = parse_settings_config(
             self.qualified_name, config
         )
-        self._data = CogDataStore(Path(bot.settings.data_dir) / "cogs" / self.slug, self.logger)
+        self._data = CogDataStore(
+            Path(bot.settings.data_dir) / "cogs" / self.slug,
+            self.logger,
+            max_file_bytes=bot.settings.cache_file_max_bytes,
+            start_loop=functools.partial(start_cog_loop, self),
+        )
 
     # --- the database and the bot ----------------------------------------------------------
 

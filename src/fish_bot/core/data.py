@@ -8,7 +8,17 @@
 * A write never tears: temp file in the same folder, flush, ``fsync``, ``os.replace`` onto the
   target, then ``fsync`` of the folder (where the platform supports it).
 * A file that fails to parse is moved aside to ``<name>.corrupt-<YYYYmmddTHHMMSSZ>``, logged at
-  ERROR, recorded in :attr:`CogDataStore.corrupt_files`, and the default is used instead.
+  ERROR, recorded in :attr:`CogDataStore.corrupt_files`, and the default is used instead. So is
+  a file over the store's size limit, and anything at the path that is not a regular file (a
+  directory, a FIFO): it is never opened for a blocking read.
+* JSON is serialised in the worker thread too. The event loop only takes a snapshot of the data
+  (:mod:`marshal`, or :mod:`pickle` for other types: C code, tens of times faster than the JSON
+  encoder), cut into pieces that the worker thread rebuilds one by one, so the cog may keep
+  mutating its object while the file is written and the loop keeps answering.
+* Temp files ``.<name>.<hex>.tmp`` left behind by a process killed mid-write are removed from a
+  folder the first time the store loads a file from it.
+* A cog's periodic saves run through the tasks helper (:func:`fish_bot.core.tasks.start_cog_loop`):
+  they wait until the cog is ready, skip while it is paused and are tracked by its TaskTracker.
 * Waiting uses :func:`asyncio.sleep` and timestamps :func:`discord.utils.utcnow`, so SimCord's
   virtual clock drives the periodic saves in tests.
 
@@ -26,27 +36,33 @@ import copy
 import functools
 import json
 import logging
+import marshal
 import os
+import pickle
+import re
 import secrets
 import stat
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from datetime import time as dt_time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import discord.utils
 
 from fish_bot.exceptions import DataCorruptError
 
 __all__ = [
+    "DEFAULT_MAX_FILE_BYTES",
     "CogDataStore",
     "CorruptFile",
+    "LoopStarter",
     "atomic_write_text",
     "quarantine_file",
     "read_json_or_quarantine",
+    "remove_stale_temp_files",
     "to_json_text",
 ]
 
@@ -54,6 +70,12 @@ StrPath = str | os.PathLike[str]
 """A path given as text or as a path object."""
 
 _IS_WINDOWS = os.name == "nt"
+
+DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+"""The default size limit of a cache file at load (``FISHBOT_CACHE_FILE_MAX_BYTES``)."""
+
+#: The temp files :func:`atomic_write_text` creates: ``.<name>.<12 hex digits>.tmp``.
+TEMP_FILE_PATTERN = re.compile(r"^\..+\.[0-9a-f]{12}\.tmp$")
 
 
 class CorruptFile(NamedTuple):
@@ -95,6 +117,108 @@ def to_json_text(data: Any, *, what: str = "data") -> str:
         raise TypeError(f"cannot save {what} as JSON: {exc}") from exc
     except ValueError as exc:  # circular reference
         raise ValueError(f"cannot save {what} as JSON: {exc}") from exc
+
+
+_CHUNK_BYTES = 1024 * 1024
+"""Snapshot pieces are about this size: rebuilding one holds the GIL only briefly."""
+_SPLIT_DEPTH = 32
+_BATCH_ITEMS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    """A piece of a snapshot: bytes of :mod:`marshal` or :mod:`pickle`."""
+
+    codec: str
+    blob: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One dict entry (or list element, ``key`` unused) whose value is split further."""
+
+    key: Any
+    node: _Leaf | _Split
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """A dict or list cut into pieces, each rebuilt on its own in the worker thread."""
+
+    kind: type
+    parts: list[_Leaf | _Split | _Entry]
+
+
+def _freeze(value: Any, depth: int = 0) -> _Leaf | _Split:
+    """Copy ``value`` into bytes, cut into pieces of about :data:`_CHUNK_BYTES`.
+
+    :mod:`marshal` (plain dicts, lists, strings, numbers) is tried first, being the fastest;
+    :mod:`pickle` takes the rest (datetimes, subclasses). A large plain dict or list is cut
+    into slices, so that the worker thread rebuilds it piece by piece and the event loop gets
+    the GIL between pieces. Everything runs in C on the caller's thread without yielding, so
+    the snapshot is consistent. Raises when a value can be held by neither codec.
+    """
+    splittable = type(value) in (dict, list) and len(value) > 1 and depth < _SPLIT_DEPTH
+    try:
+        blob: bytes | None = marshal.dumps(value)
+    except ValueError:  # a type marshal does not know, or nested too deeply for it
+        blob = None
+    if blob is not None and (len(blob) <= _CHUNK_BYTES or not splittable):
+        return _Leaf("marshal", blob)
+    if not splittable:
+        return _Leaf("pickle", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    pieces = -(-len(blob) // _CHUNK_BYTES) if blob is not None else -(-len(value) // _BATCH_ITEMS)
+    size = max(1, -(-len(value) // max(2, pieces)))
+    items: list[Any] = list(value.items()) if type(value) is dict else list(value)
+    parts: list[_Leaf | _Split | _Entry] = []
+    for start in range(0, len(items), size):
+        batch = items[start : start + size]
+        if len(batch) == 1:
+            key, child = batch[0] if type(value) is dict else (None, batch[0])
+            parts.append(_Entry(key, _freeze(child, depth + 1)))
+        else:
+            parts.append(_freeze(dict(batch) if type(value) is dict else batch, depth + 1))
+    return _Split(type(value), parts)
+
+
+def _snapshot(data: Any) -> _Leaf | _Split | None:
+    """A consistent copy of ``data`` to serialise elsewhere; None when it cannot be copied."""
+    try:
+        return _freeze(data)
+    except Exception:  # unpicklable: serialise on the caller's thread instead
+        return None
+
+
+def _thaw(node: _Leaf | _Split | _Entry) -> Any:
+    """Rebuild a snapshot (worker thread): piece by piece, giving the GIL away between them."""
+    if isinstance(node, _Leaf):
+        if node.codec == "marshal":
+            return marshal.loads(node.blob)
+        return pickle.loads(node.blob)  # our own bytes, made a moment ago
+    if isinstance(node, _Entry):
+        return _thaw(node.node)
+    if node.kind is dict:
+        mapping: dict[Any, Any] = {}
+        for part in node.parts:
+            if isinstance(part, _Entry):
+                mapping[part.key] = _thaw(part.node)
+            else:
+                mapping.update(_thaw(part))
+        return mapping
+    sequence: list[Any] = []
+    for part in node.parts:
+        if isinstance(part, _Entry):
+            sequence.append(_thaw(part.node))
+        else:
+            sequence.extend(_thaw(part))
+    return sequence
+
+
+def _write_snapshot(path: Path, snapshot: _Leaf | _Split, what: str) -> int:
+    """Worker-thread half of a save: rebuild, serialise, write atomically; returns the size."""
+    text = to_json_text(_thaw(snapshot), what=what)
+    atomic_write_text(path, text)
+    return len(text)
 
 
 # --- atomic writes -------------------------------------------------------------------------
@@ -157,6 +281,11 @@ def atomic_write_text(path: Path, text: str) -> None:
     _fsync_directory(directory)
 
 
+def _write_text(path: Path, text: str) -> int:
+    atomic_write_text(path, text)
+    return len(text)
+
+
 # --- reading and quarantine ----------------------------------------------------------------
 
 
@@ -210,23 +339,77 @@ class _ReadResult:
     error: str | None = None
 
 
-def _read_json(path: Path, fallback: Any, logger: logging.Logger) -> _ReadResult:
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def _kind_problem(mode: int) -> str | None:
+    """Why a file of this mode cannot be a data file; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "it is a directory, not a file"
+    if stat.S_ISFIFO(mode):
+        return "it is a named pipe (FIFO), not a file"
+    if stat.S_ISSOCK(mode):
+        return "it is a socket, not a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "it is a device, not a file"
+    return "it is not a regular file"
+
+
+def _size_problem(size: int, max_bytes: int | None) -> str | None:
+    if max_bytes is None or size <= max_bytes:
+        return None
+    return (
+        f"it is {_megabytes(size)}, over the size limit of {_megabytes(max_bytes)} "
+        "(FISHBOT_CACHE_FILE_MAX_BYTES)"
+    )
+
+
+def _read_bounded(path: Path, max_bytes: int | None) -> bytes | str:
+    """The bytes of ``path``, or why it is refused (not a regular file, too large). Blocking.
+
+    The kind is checked before opening (a directory cannot be opened on Windows) and again on
+    the open descriptor (the path may change meanwhile); the open never blocks, even on a FIFO.
+    Raises :class:`FileNotFoundError` when nothing is there.
+    """
+    problem = _kind_problem(path.stat().st_mode)
+    if problem is not None:
+        return problem
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        problem = _kind_problem(info.st_mode) or _size_problem(info.st_size, max_bytes)
+        if problem is not None:
+            return problem
+        raw = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+    return _size_problem(len(raw), max_bytes) or raw
+
+
+def _read_json(
+    path: Path, fallback: Any, logger: logging.Logger, max_bytes: int | None = None
+) -> _ReadResult:
     """Read ``path``; ``fallback`` (already a private copy) when missing or quarantined."""
     try:
-        raw = path.read_bytes()
+        raw = _read_bounded(path, max_bytes)
     except FileNotFoundError:
         return _ReadResult(fallback)
     problem: str | None
-    try:
-        data = json.loads(raw)  # bytes: UTF-8 with or without BOM, UTF-16/32 detected
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        problem = f"{type(exc).__name__}: {exc}"
-    except RecursionError:
-        problem = "RecursionError: nesting too deep"
+    if isinstance(raw, str):
+        problem = raw
     else:
-        problem = _shape_problem(data, fallback)
-        if problem is None:
-            return _ReadResult(data)
+        try:
+            data = json.loads(raw)  # bytes: UTF-8 with or without BOM, UTF-16/32 detected
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            problem = f"{type(exc).__name__}: {exc}"
+        except RecursionError:
+            problem = "RecursionError: nesting too deep"
+        else:
+            problem = _shape_problem(data, fallback)
+            if problem is None:
+                return _ReadResult(data)
     quarantined = quarantine_file(path)
     logger.error(
         "Data file %s could not be read (%s); moved it to %s and using the default instead",
@@ -237,17 +420,46 @@ def _read_json(path: Path, fallback: Any, logger: logging.Logger) -> _ReadResult
     return _ReadResult(fallback, quarantined, problem)
 
 
+def remove_stale_temp_files(
+    directory: Path, older_than: float, keep_prefixes: tuple[str, ...] = ()
+) -> list[str]:
+    """Delete the ``.<name>.<hex>.tmp`` files of ``directory`` modified before ``older_than``.
+
+    They are left by atomic writes of a process that was killed mid-way (a live write removes
+    its own temp file). Names starting with one of ``keep_prefixes`` (files being written now)
+    are spared. Returns the names removed. Blocking.
+    """
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    for entry in entries:
+        if not TEMP_FILE_PATTERN.match(entry.name) or entry.name.startswith(keep_prefixes):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or info.st_mtime >= older_than:
+                continue
+            Path(entry.path).unlink()
+        except OSError:
+            continue
+        removed.append(entry.name)
+    return removed
+
+
 def read_json_or_quarantine(
-    path: Path, default: Any, logger: logging.Logger
+    path: Path, default: Any, logger: logging.Logger, max_bytes: int | None = None
 ) -> tuple[Any, Path | None]:
     """Load JSON from ``path``, falling back to a deep copy of ``default``.
 
     A missing file gives the default. A file that does not parse (or whose top level is not an
-    object/array when ``default`` is a dict/list) is moved aside with :func:`quarantine_file`,
+    object/array when ``default`` is a dict/list), a file over ``max_bytes`` and anything that
+    is not a regular file (a directory, a FIFO) is moved aside with :func:`quarantine_file`,
     logged at ERROR on ``logger`` with both paths, and gives the default. Returns
     ``(data, quarantined_path_or_None)``. Other I/O errors (permissions...) propagate. Blocking.
     """
-    result = _read_json(Path(path), copy.deepcopy(default), logger)
+    result = _read_json(Path(path), copy.deepcopy(default), logger, max_bytes)
     return result.data, result.quarantined
 
 
@@ -266,18 +478,46 @@ def _current(source: Any) -> Any:
     return source() if callable(source) else source
 
 
+class LoopStarter(Protocol):
+    """Starts ``body`` every ``seconds`` as a background loop and returns its task.
+
+    A cog passes :func:`fish_bot.core.tasks.start_cog_loop` bound to itself, so that periodic
+    saves follow the rules of every cog loop (wait for ready, skip while paused, tracked).
+    """
+
+    def __call__(
+        self, body: Callable[[], Awaitable[None]], *, seconds: float, name: str
+    ) -> asyncio.Task[None]: ...
+
+
 class CogDataStore:
     """A cog's cache-data files: load with default, atomic save, change tracking, periodic saves.
 
     Paths given to the methods are relative to :attr:`directory` unless absolute. Modified
     flags are kept per file. Two saves of one file never interleave (one lock per file), and
     a save whose caller is cancelled still finishes writing before the next one starts.
+
+    ``max_file_bytes`` bounds what :meth:`load_data` reads (a larger file is quarantined);
+    ``None`` reads any size. ``start_loop`` runs the periodic saves (a cog passes the tasks
+    helper); without it they are plain asyncio tasks.
     """
 
-    def __init__(self, directory: Path, logger: logging.Logger) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        logger: logging.Logger,
+        *,
+        max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
+        start_loop: LoopStarter | None = None,
+    ) -> None:
         """Create a store for ``directory`` (not created until the first write)."""
         self._directory = Path(directory)
         self._logger = logger
+        self._max_file_bytes = max_file_bytes
+        self._start_loop = start_loop
+        self._created_at = time.time()  # temp files older than this are left by a dead process
+        self._swept: set[Path] = set()
+        self._writing: set[Path] = set()
         self._locks: dict[Path, asyncio.Lock] = {}
         self._known: set[Path] = set()
         self._modified: set[Path] = set()
@@ -306,15 +546,20 @@ class CogDataStore:
     async def load_data(self, path: StrPath, default: Any = None) -> Any:
         """Load JSON from ``path``; a deep copy of ``default`` if it is missing or corrupt.
 
-        A corrupt file is moved aside (see :func:`read_json_or_quarantine`), logged at ERROR,
-        appended to :attr:`corrupt_files`, and the file is marked modified so that the next
-        save writes the default in its place. Raises :class:`DataCorruptError` if a corrupt
-        file cannot be moved aside, and :class:`OSError` for other read failures.
+        A corrupt file, a file over the size limit or anything that is not a regular file is
+        moved aside (see :func:`read_json_or_quarantine`), logged at ERROR, appended to
+        :attr:`corrupt_files`, and the file is marked modified so that the next save writes the
+        default in its place. The first load from a folder removes the temp files that killed
+        writes left there. Raises :class:`DataCorruptError` if a refused file cannot be moved
+        aside, and :class:`OSError` for other read failures.
         """
         target = self.resolve(path)
         fallback = copy.deepcopy(default)  # copied on the loop: the default may be shared
         async with self._lock_for(target):
-            result = await asyncio.to_thread(_read_json, target, fallback, self._logger)
+            await self._sweep(target.parent)
+            result = await asyncio.to_thread(
+                _read_json, target, fallback, self._logger, self._max_file_bytes
+            )
             self._adopt(target)
             if result.quarantined is not None:
                 self.corrupt_files.append(
@@ -326,9 +571,11 @@ class CogDataStore:
     async def save_data(self, data: Any, path: StrPath) -> None:
         """Write ``data`` as JSON to ``path`` atomically and clear its modified flag.
 
-        ``data`` is serialised on the event loop (a consistent snapshot of an object the cog
-        mutates in place); a value JSON cannot hold raises :class:`TypeError` before the file
-        is touched. If the write fails the file stays marked modified.
+        The event loop only takes a snapshot of ``data`` (the state at the call, even if the
+        cog mutates the object in place meanwhile); the JSON is made and written in the worker
+        thread, so a large cache does not stall the bot. A value JSON cannot hold raises
+        :class:`TypeError` and the file is not touched. If the write fails the file stays
+        marked modified.
         """
         await self._save(self.resolve(path), data, only_if_modified=False)
 
@@ -401,9 +648,11 @@ class CogDataStore:
         """Start a task that saves ``path`` every ``save_interval`` seconds if it is modified.
 
         ``data`` is the object the cog mutates in place, or a zero-argument callable returning
-        the current object. The loop waits with :func:`asyncio.sleep`; a failed save is logged
-        with its traceback and the loop goes on. A task already saving ``path`` is cancelled and
-        replaced.
+        the current object. A failed save is logged with its traceback and the loop goes on. A
+        task already saving ``path`` is cancelled and replaced. In a cog the loop is a cog loop
+        of the tasks helper: it starts once the cog is ready, skips while the cog is paused
+        (unloading still saves) and each run is an operation ``Save <file name>`` of its
+        TaskTracker.
         """
         interval = float(save_interval)
         if not 0 < interval < float("inf"):
@@ -413,9 +662,17 @@ class CogDataStore:
         old = self._periodic.pop(target, None)
         if old is not None:
             old.task.cancel()
-        task = asyncio.create_task(
-            self._periodic_loop(target, data, interval), name=f"fish-bot-periodic-save:{target}"
-        )
+        if self._start_loop is not None:
+            task = self._start_loop(
+                functools.partial(self._periodic_save, target, data),
+                seconds=interval,
+                name=f"Save {target.name}",
+            )
+        else:
+            task = asyncio.create_task(
+                self._periodic_loop(target, data, interval),
+                name=f"fish-bot-periodic-save:{target}",
+            )
         self._periodic[target] = _PeriodicSave(task, data, interval)
         task.add_done_callback(functools.partial(self._periodic_done, target))
         return task
@@ -478,17 +735,50 @@ class CogDataStore:
             self._adopt(target)
             if only_if_modified and target not in self._modified:
                 return False
-            text = to_json_text(data, what=str(target))  # raises before the file is touched
+            what = str(target)
+            snapshot = _snapshot(data)  # the state now; the JSON is made in the worker thread
+            if snapshot is None:  # neither codec holds it: serialise here (raises if JSON can't)
+                text = to_json_text(data, what=what)
+                write: Callable[[], int] = functools.partial(_write_text, target, text)
+            else:
+                write = functools.partial(_write_snapshot, target, snapshot, what)
+            was_modified = target in self._modified
             # The snapshot is taken: marks made while the write runs must survive it.
             self._modified.discard(target)
+            self._writing.add(target)
             try:
-                await asyncio.to_thread(atomic_write_text, target, text)
+                size = await asyncio.to_thread(write)
+            except (TypeError, ValueError):  # JSON refused the data: the file was not touched
+                if was_modified:
+                    self._modified.add(target)
+                raise
             except BaseException:
                 self._modified.add(target)  # nothing new on disk: still to be saved
                 raise
+            finally:
+                self._writing.discard(target)
             self.save_count += 1
-            self._logger.debug("Saved %s (%d bytes)", target, len(text))
+            self._logger.debug("Saved %s (%d bytes)", target, size)
             return True
+
+    async def _sweep(self, folder: Path) -> None:
+        """Remove the stale temp files of ``folder`` (once per folder and store)."""
+        if folder in self._swept:
+            return
+        self._swept.add(folder)
+        busy = tuple(f".{target.name}." for target in self._writing if target.parent == folder)
+        removed = await asyncio.to_thread(remove_stale_temp_files, folder, self._created_at, busy)
+        if removed:
+            self._logger.warning(
+                "Removed %d stale temp file(s) left in %s by writes that were interrupted: %s",
+                len(removed),
+                folder,
+                ", ".join(sorted(removed)),
+            )
+
+    async def _periodic_save(self, target: Path, source: Any) -> None:
+        """One run of a periodic save (errors go to the loop, which logs and goes on)."""
+        await self._save(target, _current(source), only_if_modified=True)
 
     async def _periodic_loop(self, target: Path, source: Any, interval: float) -> None:
         while True:

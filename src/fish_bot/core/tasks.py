@@ -45,7 +45,7 @@ from discord.ext import tasks
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
 
-__all__ = ["CogTasks", "LoopStats", "cog_loop", "find_loops", "stats_for"]
+__all__ = ["CogTasks", "LoopStats", "cog_loop", "find_loops", "start_cog_loop", "stats_for"]
 
 log = logging.getLogger(__name__)
 
@@ -259,3 +259,35 @@ class CogTasks:
                 detail += f", {stats.skipped_paused} skipped (paused)"
             lines.append(f"{label}: {state}{detail}")
         return lines
+
+
+class _LoopHolder:
+    """Holds a loop started at run time: :func:`cog_loop` finds its cog as ``holder.cog``."""
+
+    def __init__(self, cog: BaseCog) -> None:
+        self.cog = cog
+
+
+def start_cog_loop(
+    cog: BaseCog, body: Callable[[], Awaitable[None]], *, seconds: float, name: str
+) -> asyncio.Task[None]:
+    """Run ``body`` every ``seconds`` as a :func:`cog_loop` of ``cog``; returns its task.
+
+    For loops registered at run time rather than declared on a class (a cache file's periodic
+    save): the same rules apply (wait for ready, skip while paused, tracked as ``name``, a
+    failure logged and the loop going on), except that the first run comes one interval after
+    the cog is ready. Cancelling the task stops the loop.
+    """
+
+    async def run(holder: _LoopHolder) -> None:
+        await body()
+
+    async def wait_one_interval(holder: _LoopHolder) -> None:
+        await _wait_until_ready(holder)
+        await asyncio.sleep(seconds)
+
+    holder = _LoopHolder(cog)
+    loop: tasks.Loop[Any] = cog_loop(seconds=seconds, name=name)(run)
+    bound = loop.__get__(holder, _LoopHolder)
+    bound.before_loop(wait_one_interval)
+    return bound.start()

@@ -4,8 +4,9 @@ A backup is a ``.tar.gz`` holding:
 
 * ``manifest.json``: ``format`` (``fish-bot-backup``), ``version`` (1), ``dialect``
   (``sqlite`` or ``postgresql``), ``revision`` (the Alembic revision of the copy),
-  ``created_at`` (UTC), ``fish_bot_version``, ``database`` (the member holding it) and
-  ``cog_files`` (how many cache-data files);
+  ``created_at`` (UTC), ``fish_bot_version``, ``database`` (the member holding it),
+  ``cog_files`` (how many cache-data files) and ``unpacked_size`` (bytes of every member but
+  the manifest, which is written last so that it records the exact sum);
 * ``database/fish_bot.db``: SQLite, an online consistent copy made with SQLite's backup API
   (the bot may keep running and writing), or ``database/fish_bot.dump``: PostgreSQL, a
   ``pg_dump --format=custom`` dump (``pg_dump``/``pg_restore`` must be on PATH);
@@ -15,8 +16,11 @@ A backup is a ``.tar.gz`` holding:
 The archive is written to a temp file in the target folder, fsynced and renamed.
 
 Restore refuses while a bot runs on the data folder (``<data_dir>/fish_bot.pid``), refuses an
-archive whose revision this Fish Bot does not know (made by a newer version), and first saves
-the current state as ``<data_dir>/backups/pre-restore-<time>.tar.gz``. The database then holds
+archive whose revision this Fish Bot does not know (made by a newer version), checks the whole
+archive first (every member name, type and size, the unpacked total against the manifest and
+the free disk space, then the database member itself, unpacked to a staging folder) and only
+then saves the current state as ``<data_dir>/backups/pre-restore-<time>.tar.gz``. A refused
+archive leaves nothing behind. The database then holds
 the backup's revision; the bot upgrades it at start-up (or run ``fish-bot db upgrade``).
 """
 
@@ -24,13 +28,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import sqlite3
 import tarfile
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
@@ -54,6 +61,11 @@ SQLITE_MEMBER = "database/fish_bot.db"
 POSTGRES_MEMBER = "database/fish_bot.dump"
 COGS_PREFIX = "cogs"
 SUFFIXES = (".tar.gz", ".tgz")
+#: The largest manifest read (a real one is a few hundred bytes).
+MANIFEST_LIMIT = 64 * 1024
+SQLITE_HEADER = b"SQLite format 3\x00"
+PG_DUMP_HEADER = b"PGDMP"
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class BackupError(FishBotError):
@@ -70,14 +82,29 @@ class Manifest:
     fish_bot_version: str
     database: str
     cog_files: int
+    unpacked_size: int | None = None
+    """Bytes of every member but the manifest (None in backups of older Fish Bots)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
 
     @classmethod
+    def from_bytes(cls, raw: bytes) -> Manifest:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise BackupError(
+                f"the backup's manifest is damaged: it is not UTF-8 text (byte "
+                f"0x{raw[error.start]:02x} at offset {error.start})"
+            ) from None
+        return cls.from_json(text)
+
+    @classmethod
     def from_json(cls, text: str) -> Manifest:
         try:
             data = json.loads(text)
+            if not isinstance(data, dict):
+                raise BackupError("the backup's manifest is damaged: it is not a JSON object")
             if data.get("format") != FORMAT:
                 raise BackupError("this file is not a Fish Bot backup (wrong manifest format)")
             if data.get("version") != VERSION:
@@ -94,9 +121,19 @@ class Manifest:
                 fish_bot_version=str(data.get("fish_bot_version", "")),
                 database=str(data["database"]),
                 cog_files=int(data.get("cog_files", 0)),
+                unpacked_size=_size_field(data.get("unpacked_size")),
             )
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise BackupError(f"the backup's manifest is damaged: {error}") from None
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+            detail = " ".join(str(error).split())[:200]
+            raise BackupError(f"the backup's manifest is damaged: {detail}") from None
+
+
+def _size_field(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("unpacked_size must be a number of bytes")
+    return value
 
 
 @dataclass(frozen=True)
@@ -162,13 +199,31 @@ def sqlite_copy(source: Path, destination: Path) -> str | None:
         src.close()
 
 
-def _sqlite_install(new_file: Path, target: Path) -> None:
-    """Put a restored SQLite file in place of ``target`` (no bot may be running). Blocking."""
-    check = sqlite3.connect(str(new_file))
+def check_sqlite_file(path: Path) -> None:
+    """Refuse a file that is not a sound SQLite database (header, then quick_check). Blocking."""
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise BackupError("the backup's database member is not a SQLite database")
     try:
-        _quick_check(check, "the backup's database")
-    finally:
-        check.close()
+        check = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            _quick_check(check, "the backup's database")
+        finally:
+            check.close()
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"the backup's database cannot be read by SQLite: {error}") from None
+
+
+def _check_pg_dump(path: Path) -> None:
+    with path.open("rb") as handle:
+        header = handle.read(len(PG_DUMP_HEADER))
+    if header != PG_DUMP_HEADER:
+        raise BackupError("the backup's database member is not a pg_dump custom-format dump")
+
+
+def _sqlite_install(new_file: Path, target: Path) -> None:
+    """Put a restored, checked SQLite file in place of ``target`` (no bot runs). Blocking."""
     with new_file.open("rb+") as handle:  # it may have been copied across file systems
         os.fsync(handle.fileno())
     if target.exists():
@@ -357,26 +412,44 @@ def _cog_files(cogs_dir: Path) -> list[Path]:
     return files
 
 
+def _add_file(tar: tarfile.TarFile, path: Path, arcname: str) -> int:
+    """Add one file; returns the bytes it holds in the archive."""
+    info = tar.gettarinfo(str(path), arcname=arcname)
+    if info.isfile():
+        with path.open("rb") as handle:
+            tar.addfile(info, handle)
+    else:
+        tar.addfile(info)
+    return info.size if info.isfile() else 0
+
+
 def _pack(
     target: Path, manifest: Manifest, database: Path, cogs_dir: Path, files: list[Path]
-) -> None:
-    """Write the archive to a temp file beside ``target``, fsync, rename. Blocking."""
+) -> Manifest:
+    """Write the archive to a temp file beside ``target``, fsync, rename. Blocking.
+
+    The manifest is written last, with the number of cache files and the unpacked size
+    actually archived; returns it.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
     try:
         with temp.open("xb") as raw:
             with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+                size = _add_file(tar, database, manifest.database)
+                count = 0
+                for path in files:
+                    relative = path.relative_to(cogs_dir).as_posix()
+                    with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                        size += _add_file(tar, path, f"{COGS_PREFIX}/{relative}")
+                        count += 1
+                manifest = dataclasses.replace(manifest, cog_files=count, unpacked_size=size)
                 data = manifest.to_json().encode("utf-8")
                 info = tarfile.TarInfo(MANIFEST)
                 info.size = len(data)
                 info.mtime = int(discord.utils.utcnow().timestamp())
                 info.mode = 0o644
                 tar.addfile(info, io.BytesIO(data))
-                tar.add(str(database), arcname=manifest.database, recursive=False)
-                for path in files:
-                    relative = path.relative_to(cogs_dir).as_posix()
-                    with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
-                        tar.add(str(path), arcname=f"{COGS_PREFIX}/{relative}", recursive=False)
             raw.flush()
             os.fsync(raw.fileno())
         _replace(temp, target)
@@ -385,6 +458,7 @@ def _pack(
             temp.unlink()
         raise
     _fsync_directory(target.parent)
+    return manifest
 
 
 async def create_backup(settings: Settings, target: Path) -> Manifest:
@@ -417,8 +491,7 @@ async def create_backup(settings: Settings, target: Path) -> Manifest:
             database=member,
             cog_files=len(files),
         )
-        await asyncio.to_thread(_pack, target, manifest, database, cogs_dir, files)
-        return manifest
+        return await asyncio.to_thread(_pack, target, manifest, database, cogs_dir, files)
     finally:
         await asyncio.to_thread(shutil.rmtree, staging, True)
 
@@ -431,35 +504,117 @@ def _make_temp_dir(parent: Path, prefix: str) -> str:
 
 
 def _member_path(member: tarfile.TarInfo) -> PurePosixPath:
-    path = PurePosixPath(member.name)
+    """The member's path, refused when it could land outside the folder it is unpacked to."""
+    name = member.name
+    shown = repr(name[:120])
+    if "\\" in name:
+        raise BackupError(f"the backup holds an unsafe path (a backslash): {shown}")
+    path = PurePosixPath(name)
+    if _DRIVE.match(name) or any(":" in part for part in path.parts):
+        raise BackupError(f"the backup holds an unsafe path (a drive letter or colon): {shown}")
     if path.is_absolute() or not path.parts or ".." in path.parts:
-        raise BackupError(f"the backup holds an unsafe path: {member.name!r}")
-    if not (member.isfile() or member.isdir()):
-        raise BackupError(f"the backup holds something that is not a file: {member.name!r}")
+        raise BackupError(f"the backup holds an unsafe path: {shown}")
+    if member.issparse() or not (member.isfile() or member.isdir()):
+        raise BackupError(f"the backup holds something that is not a file: {shown}")
     return path
 
 
-def read_manifest_sync(archive: Path) -> Manifest:
+def _human(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+@dataclass(frozen=True)
+class ArchiveCheck:
+    """What :func:`inspect_archive` found: the manifest and the bytes the archive unpacks to."""
+
+    manifest: Manifest
+    unpacked_size: int
+
+
+def inspect_archive(archive: Path, space: int | None = None) -> ArchiveCheck:
+    """Check every member of ``archive`` without writing anything. Blocking.
+
+    Refuses (with :class:`BackupError`, one line) unsafe names (``..``, absolute, backslashes,
+    drive letters), members that are not files or folders, a path that is both a file and a
+    folder (or twice a file), a missing or damaged manifest, a missing database member, and an
+    archive that unpacks to more than its manifest records or than ``space`` bytes (the free
+    disk space; the listing stops as soon as it is exceeded).
+    """
+    files: set[PurePosixPath] = set()
+    folders: set[PurePosixPath] = set()
+    total = 0
+    manifest_raw: bytes | None = None
     try:
         with tarfile.open(archive, mode="r:gz") as tar:
-            try:
-                member = tar.getmember(MANIFEST)
-            except KeyError:
-                raise BackupError(f"{archive.name} has no manifest.json") from None
-            handle = tar.extractfile(member)
-            if handle is None:
-                raise BackupError(f"{archive.name}: manifest.json is not a file")
-            return Manifest.from_json(handle.read().decode("utf-8"))
-    except (tarfile.TarError, OSError, EOFError) as error:
-        raise BackupError(f"cannot read {archive}: {error}") from None
+            for member in tar:
+                path = _member_path(member)
+                shown = repr(member.name[:120])
+                if member.isdir():
+                    if path in files:
+                        raise BackupError(f"the backup holds {shown} as a file and as a folder")
+                    folders.add(path)
+                else:
+                    if path in files:
+                        raise BackupError(f"the backup holds {shown} twice")
+                    if path in folders:
+                        raise BackupError(f"the backup holds {shown} as a file and as a folder")
+                    files.add(path)
+                for parent in path.parents:
+                    if parent in files:
+                        raise BackupError(
+                            f"the backup holds {str(parent)[:120]!r} as a file and as a folder"
+                        )
+                    folders.add(parent)
+                if member.isdir():
+                    continue
+                if member.name == MANIFEST:
+                    if member.size > MANIFEST_LIMIT:
+                        raise BackupError("the backup's manifest is damaged: it is too large")
+                    handle = tar.extractfile(member)
+                    manifest_raw = handle.read() if handle is not None else b""
+                    continue
+                total += member.size
+                if space is not None and total > space:
+                    raise BackupError(
+                        f"the backup unpacks to more than {_human(space)}, the free disk space "
+                        "of the data folder: free some space and try again"
+                    )
+    except (tarfile.TarError, EOFError, zlib.error) as error:
+        raise BackupError(f"cannot read {archive.name}: the archive is damaged ({error})") from None
+    except OSError as error:
+        raise BackupError(f"cannot read {archive}: {error.strerror or error}") from None
+    if manifest_raw is None:
+        raise BackupError(f"{archive.name} has no manifest.json")
+    manifest = Manifest.from_bytes(manifest_raw)
+    if PurePosixPath(manifest.database) not in files:
+        raise BackupError(f"the backup has no {manifest.database[:120]}")
+    if manifest.unpacked_size is not None and total > manifest.unpacked_size:
+        raise BackupError(
+            f"the backup unpacks to {total} bytes, more than the {manifest.unpacked_size} "
+            "its manifest records: it was altered"
+        )
+    return ArchiveCheck(manifest, total)
+
+
+def read_manifest_sync(archive: Path) -> Manifest:
+    """The manifest of ``archive`` (the whole archive is checked). Blocking."""
+    return inspect_archive(archive).manifest
 
 
 async def read_manifest(archive: Path) -> Manifest:
     return await asyncio.to_thread(read_manifest_sync, Path(archive))
 
 
+def free_space(folder: Path) -> int:
+    """Free bytes on the disk of ``folder`` (or of its nearest existing parent). Blocking."""
+    for candidate in (folder, *folder.resolve().parents):
+        if candidate.exists():
+            return shutil.disk_usage(candidate).free
+    return shutil.disk_usage(Path.cwd()).free
+
+
 def _unpack(archive: Path, manifest: Manifest, database_to: Path, cogs_to: Path) -> int:
-    """Extract the database member and the cache data (validated paths only). Blocking."""
+    """Extract the database member and the cache data (checked archive only). Blocking."""
     found_database = False
     count = 0
     cogs_to.mkdir(parents=True, exist_ok=True)
@@ -485,8 +640,10 @@ def _unpack(archive: Path, manifest: Manifest, database_to: Path, cogs_to: Path)
                     shutil.copyfileobj(source, out)
                     out.flush()
                     os.fsync(out.fileno())
-    except (tarfile.TarError, EOFError) as error:
+    except (tarfile.TarError, EOFError, zlib.error) as error:
         raise BackupError(f"the backup is damaged: {error}") from None
+    except OSError as error:
+        raise BackupError(f"cannot unpack the backup: {error.strerror or error}") from None
     if not found_database:
         raise BackupError(f"the backup has no {manifest.database}")
     return count
@@ -523,33 +680,42 @@ async def restore_backup(
     refuse_if_running(data_dir, "restore a backup")
     if not await asyncio.to_thread(archive.is_file):
         raise UserFacingError(f"There is no file {archive}")
-    manifest = await read_manifest(archive)
+    space = await asyncio.to_thread(free_space, data_dir)
+    checked = await asyncio.to_thread(inspect_archive, archive, space)
+    manifest = checked.manifest
     dialect = _url(settings).get_backend_name()
     if manifest.dialect != dialect:
         raise BackupError(
-            f"this is a {manifest.dialect} backup and the configured database is {dialect}; "
-            "to move settings between databases use `fish-bot settings export/import`"
+            f"this is a {manifest.dialect[:40]} backup and the configured database is "
+            f"{dialect}; to move settings between databases use `fish-bot settings "
+            "export/import`"
         )
     if manifest.revision is not None and not known_revision(manifest.revision):
         raise BackupError(
-            f"the backup is at database revision {manifest.revision}, which this Fish Bot does "
-            "not know: it was made by a newer Fish Bot. Upgrade Fish Bot, then restore."
+            f"the backup is at database revision {manifest.revision[:40]}, which this Fish Bot "
+            "does not know: it was made by a newer Fish Bot. Upgrade Fish Bot, then restore."
         )
     if dialect == "postgresql":
         _pg_tool("pg_restore")
-    if confirm is not None and not confirm(manifest):
-        raise BackupError("restore cancelled; nothing was changed")
 
-    safety: Path | None = None
-    if keep_current:
-        safety = await _safety_copy(settings)
-
+    created_data_dir = not await asyncio.to_thread(data_dir.exists)
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     staging = Path(await asyncio.to_thread(_make_temp_dir, data_dir, ".fishbot-restore-"))
+    installing = False
     try:
+        # Everything is unpacked and checked before anything is changed or saved.
         database_file = staging / "database"
         new_cogs = staging / COGS_PREFIX
         await asyncio.to_thread(_unpack, archive, manifest, database_file, new_cogs)
+        check = check_sqlite_file if dialect == "sqlite" else _check_pg_dump
+        await asyncio.to_thread(check, database_file)
+        if confirm is not None and not confirm(manifest):
+            raise BackupError("restore cancelled; nothing was changed")
+
+        safety: Path | None = None
+        if keep_current:
+            safety = await _safety_copy(settings)
+        installing = True
         if dialect == "sqlite":
             target = sqlite_path(settings)
             # The new file must be on the target's file system for an atomic rename.
@@ -566,6 +732,9 @@ async def restore_backup(
         await asyncio.to_thread(_swap_cogs, new_cogs, data_dir / COGS_PREFIX)
     finally:
         await asyncio.to_thread(shutil.rmtree, staging, True)
+        if created_data_dir and not installing:
+            with contextlib.suppress(OSError):  # only if still empty
+                await asyncio.to_thread(data_dir.rmdir)
     return RestoreResult(manifest=manifest, safety_copy=safety, head=migrations.head_revision())
 
 

@@ -24,6 +24,10 @@ The file (YAML for ``.yaml``/``.yml``, JSON for ``.json``) looks like this::
 Export reads the database directly (no bot, no Discord). Framework state that is not a declared
 setting (pause flags, the slash-command hash: keys starting with ``__``) is not exported.
 
+Reading is bounded: a file over :data:`MAX_FILE_BYTES`, nested deeper than :data:`MAX_DEPTH`,
+holding more than :data:`MAX_NODES` values once YAML aliases are expanded (an "alias bomb"), or
+not UTF-8 text is refused with one line. Every value quoted in a problem is clipped.
+
 Import checks everything before it changes anything: each setting must belong to a cog this
 installation can load and be declared by it, and its value must pass the setting's rules (the
 same validation as a command); each permission rule must name a role or channel id, a command
@@ -44,6 +48,9 @@ import importlib
 import inspect
 import json
 import pkgutil
+import re
+import reprlib
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -70,17 +77,60 @@ GLOBAL_SCOPE = 0
 #: CogSetting "cog" that holds the bot's own state, and the prefix of internal keys.
 BOT_STATE_COG = "__bot__"
 INTERNAL_PREFIX = "__"
-SNOWFLAKE_LIMIT = 2**64
+#: Ids are stored in signed 64-bit columns: a Discord id is below 2**63.
+SNOWFLAKE_LIMIT = 2**63
+_SNOWFLAKE_TEXT = re.compile(r"[0-9]{1,19}")
+
+#: Limits on what a settings file may hold (an export is far below them).
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 32
+"""Nesting levels of mappings and lists (an export uses 7)."""
+MAX_NODES = 1_000_000
+"""Values (mappings, lists, scalars), counted with every YAML alias expanded."""
+MAX_ALIASES = 10_000
+#: How much of a value a problem line quotes, and how many problems are listed.
+SHOWN_LENGTH = 60
+PROBLEM_LENGTH = 300
+PROBLEMS_LISTED = 50
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 2
+_REPR.maxstring = SHOWN_LENGTH
+_REPR.maxother = SHOWN_LENGTH
+_REPR.maxlong = 25
+for _attribute in ("maxdict", "maxlist", "maxtuple", "maxset", "maxfrozenset"):
+    setattr(_REPR, _attribute, 4)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` for a problem line: bounded work, at most :data:`SHOWN_LENGTH` chars."""
+    return _clip(_REPR.repr(value), SHOWN_LENGTH)
+
+
+def _name(value: Any) -> str:
+    """A key (cog, setting, command) as written in the file, clipped."""
+    return _clip(str(value), SHOWN_LENGTH) if isinstance(value, str) else shown(value)
 
 
 class SettingsFileError(FishBotError):
-    """A settings file cannot be read, or holds bad values; ``problems`` lists each one."""
+    """A settings file cannot be read, or holds bad values; ``problems`` lists each one.
+
+    Each problem is one line of at most :data:`PROBLEM_LENGTH` characters; the message lists
+    the first :data:`PROBLEMS_LISTED`.
+    """
 
     def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
+        self.problems = [_clip(" ".join(str(p).split()), PROBLEM_LENGTH) for p in problems]
         count = len(self.problems)
         head = "1 problem" if count == 1 else f"{count} problems"
-        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        listed = [f"  - {problem}" for problem in self.problems[:PROBLEMS_LISTED]]
+        if count > PROBLEMS_LISTED:
+            listed.append(f"  - ... and {count - PROBLEMS_LISTED} more")
+        lines = "\n".join(listed)
         super().__init__(f"{head} in the settings file; nothing was changed:\n{lines}")
 
 
@@ -174,13 +224,106 @@ def dump_document(data: Mapping[str, Any], kind: str) -> str:
     return yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True, width=100)
 
 
+class _TooMuch(Exception):
+    """A settings file goes over one of the reading limits."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with a nesting limit and a cap on aliases and expanded size."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _TooMuch(f"it uses more than {MAX_ALIASES} YAML aliases")
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _TooMuch(f"it is nested deeper than {MAX_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self) -> Any:
+        node = super().get_single_node()
+        if node is not None:
+            _measure(node, _node_children)
+        return node
+
+
+def _node_children(node: Any) -> list[Any]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _value_children(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [part for pair in value.items() for part in pair]
+    if isinstance(value, list):
+        return list(value)
+    return []
+
+
+def _measure(root: Any, children_of: Any) -> None:
+    """Refuse a document whose expanded size or depth is over the limits (no recursion).
+
+    A node reached twice (a YAML alias) counts each time it is reached; its size is computed
+    once. A node that contains itself (a recursive alias) is refused.
+    """
+    done: dict[int, tuple[int, int]] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        children = children_of(node)
+        if finished:
+            size = 1 + sum(done[id(child)][0] for child in children)
+            depth = 1 + max((done[id(child)][1] for child in children), default=0)
+            if size > MAX_NODES:
+                raise _TooMuch(f"it holds more than {MAX_NODES:,} values (YAML aliases expanded)")
+            if depth > MAX_DEPTH:
+                raise _TooMuch(f"it is nested deeper than {MAX_DEPTH} levels (aliases expanded)")
+            done[key] = (size, depth)
+            open_nodes.discard(key)
+            continue
+        if key in done:
+            continue
+        open_nodes.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_nodes:
+                raise _TooMuch("a YAML alias refers to a value that contains it")
+            if id(child) not in done:
+                stack.append((child, False))
+
+
 def load_document(text: str, kind: str, name: str) -> Any:
+    """Parse a settings file's text within the reading limits; one problem line when bad."""
     try:
         if kind == "json":
-            return json.loads(text)
-        return yaml.safe_load(text)
+            document = json.loads(text)
+            _measure(document, _value_children)
+            return document
+        return yaml.load(text, Loader=_BoundedLoader)  # a SafeLoader subclass
+    except _TooMuch as error:
+        raise SettingsFileError([f"{name} is refused: {error}"]) from None
+    except RecursionError:
+        raise SettingsFileError(
+            [f"{name} is refused: it is nested deeper than {MAX_DEPTH} levels"]
+        ) from None
     except (ValueError, yaml.YAMLError) as error:
-        raise SettingsFileError([f"{name} is not valid {kind.upper()}: {error}"]) from None
+        detail = _clip(" ".join(str(error).split()), 200)
+        raise SettingsFileError([f"{name} is not valid {kind.upper()}: {detail}"]) from None
 
 
 async def write_file(path: Path, data: Mapping[str, Any]) -> None:
@@ -188,13 +331,34 @@ async def write_file(path: Path, data: Mapping[str, Any]) -> None:
     await asyncio.to_thread(atomic_write_text, path, text)
 
 
-async def read_file(path: Path) -> Any:
-    kind = file_format(path)
+def _read_text(path: Path) -> str:
+    """The file's text (UTF-8, a BOM allowed), refused over :data:`MAX_FILE_BYTES`. Blocking."""
     try:
-        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or device would block or never end
+            raise UserFacingError(f"{path} is not a regular file")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise UserFacingError(f"Cannot read {path}: {error.strerror or error}") from None
-    return load_document(text, kind, path.name)
+    if len(raw) > MAX_FILE_BYTES:
+        raise SettingsFileError(
+            [f"{path.name} is refused: it is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"]
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SettingsFileError(
+            [
+                f"{path.name} is not UTF-8 text (byte 0x{raw[error.start]:02x} at offset "
+                f"{error.start}): save it as UTF-8"
+            ]
+        ) from None
+
+
+async def read_file(path: Path) -> Any:
+    kind = file_format(path)
+    text = await asyncio.to_thread(_read_text, path)
+    return await asyncio.to_thread(load_document, text, kind, path.name)
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -304,19 +468,44 @@ class ImportPlan:
         }
 
 
+_NOT_AN_ID = "not a %s id (a number below 2**63)"
+
+
 def _scope(guild_id: int) -> str:
     return "global" if guild_id == GLOBAL_SCOPE else f"guild {guild_id}"
 
 
 def _snowflake(value: Any) -> int | None:
-    """A Discord id from an int or digit text, or None."""
+    """A Discord id from an int or ASCII digit text below 2**63, or None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        if not _SNOWFLAKE_TEXT.fullmatch(text):
+            return None
+        value = int(text)
     if isinstance(value, int) and 0 < value < SNOWFLAKE_LIMIT:
         return value
     return None
+
+
+def _rank(value: Any) -> int:
+    """A rank from the file (validated without quoting a huge value)."""
+    from fish_bot.core.permission_store import validate_rank
+
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UserFacingError(
+            f"A permission rank is a whole number from 0 to 10; {shown(value)} is not."
+        )
+    return validate_rank(value)
+
+
+def _command(value: Any) -> str:
+    from fish_bot.core.permission_store import validate_command_name
+
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise UserFacingError(f"A command is named by text; {shown(value)} is not.")
+    return validate_command_name(_clip(str(value), 200))
 
 
 class _Checker:
@@ -339,7 +528,7 @@ class _Checker:
     # settings
 
     def cog_values(self, cog: Any, values: Any, guild_id: int, where: str) -> None:
-        entries = self.mapping(values, f"{where} > {cog}")
+        entries = self.mapping(values, f"{where} > {_name(cog)}")
         if entries is None:
             return
         scope = self.catalog.resolve(str(cog))  # a slug, or a display name (any case)
@@ -347,23 +536,24 @@ class _Checker:
         if specs is None:
             known = ", ".join(sorted(self.catalog.specs)) or "none"
             self.problem(
-                f"{cog} ({_scope(guild_id)}): unknown cog (the cogs this installation can "
-                f"load: {known})"
+                f"{_name(cog)} ({_scope(guild_id)}): unknown cog (the cogs this installation "
+                f"can load: {known})"
             )
             return
         for name, value in entries.items():
             spec = specs.get(str(name))
             if spec is None:
                 self.problem(
-                    f"{cog}.{name} ({_scope(guild_id)}): {cog} has no setting '{name}' "
-                    f"(its settings: {', '.join(sorted(specs)) or 'none'})"
+                    f"{cog}.{_name(name)} ({_scope(guild_id)}): {cog} has no setting "
+                    f"'{_name(name)}' (its settings: {', '.join(sorted(specs)) or 'none'})"
                 )
                 continue
             try:
                 normalised = spec.rules.validate(value)
             except SettingValidationError as error:
                 rule = f" (rule: {error.rule})" if error.rule else ""
-                self.problem(f"{cog}.{name} ({_scope(guild_id)}): {error.reason}{rule}")
+                reason = _clip(str(error.reason), 200)
+                self.problem(f"{cog}.{name} ({_scope(guild_id)}): {reason}{rule}")
                 continue
             self.plan.settings.append((scope, guild_id, str(name), normalised))
 
@@ -373,7 +563,9 @@ class _Checker:
             return
         for key in top:
             if key not in ("global", "guilds"):
-                self.problem(f"settings: unknown section '{key}' (expected global and guilds)")
+                self.problem(
+                    f"settings: unknown section '{_name(key)}' (expected global and guilds)"
+                )
         cogs = self.mapping(top.get("global"), "settings > global")
         for cog, values in (cogs or {}).items():
             self.cog_values(cog, values, GLOBAL_SCOPE, "settings > global")
@@ -381,7 +573,7 @@ class _Checker:
         for raw_id, guild_cogs in (guilds or {}).items():
             guild_id = _snowflake(raw_id)
             if guild_id is None:
-                self.problem(f"settings > guilds > {raw_id!r}: not a guild id")
+                self.problem(f"settings > guilds > {shown(raw_id)}: {_NOT_AN_ID % 'guild'}")
                 continue
             where = f"settings > guilds > {guild_id}"
             cogs = self.mapping(guild_cogs, where)
@@ -391,13 +583,11 @@ class _Checker:
     # permissions
 
     def permissions(self, section: Any) -> None:
-        from fish_bot.core.permission_store import validate_command_name, validate_rank
-
         guilds = self.mapping(section, "permissions")
         for raw_id, entry in (guilds or {}).items():
             guild_id = _snowflake(raw_id)
             if guild_id is None:
-                self.problem(f"permissions > {raw_id!r}: not a guild id")
+                self.problem(f"permissions > {shown(raw_id)}: {_NOT_AN_ID % 'guild'}")
                 continue
             where = f"permissions > guild {guild_id}"
             body = self.mapping(entry, where)
@@ -406,7 +596,7 @@ class _Checker:
             for key in body:
                 if key not in ("rules", "role_ranks", "command_ranks"):
                     self.problem(
-                        f"{where}: unknown section '{key}' "
+                        f"{where}: unknown section '{_name(key)}' "
                         "(expected rules, role_ranks and command_ranks)"
                     )
             rules = body.get("rules") or []
@@ -418,50 +608,54 @@ class _Checker:
             ranks = self.mapping(body.get("role_ranks"), f"{where} > role_ranks") or {}
             for raw_role, rank in ranks.items():
                 role_id = _snowflake(raw_role)
-                spot = f"{where} > role_ranks > {raw_role}"
+                spot = f"{where} > role_ranks > {_name(raw_role)}"
                 if role_id is None:
-                    self.problem(f"{spot}: not a role id")
+                    self.problem(f"{spot}: {_NOT_AN_ID % 'role'}")
                     continue
                 try:
-                    self.plan.role_ranks.append((guild_id, role_id, validate_rank(rank)))
+                    self.plan.role_ranks.append((guild_id, role_id, _rank(rank)))
                 except UserFacingError as error:
                     self.problem(f"{spot}: {error.message}")
             commands = self.mapping(body.get("command_ranks"), f"{where} > command_ranks") or {}
             for command, rank in commands.items():
-                spot = f"{where} > command_ranks > {command}"
+                spot = f"{where} > command_ranks > {_name(command)}"
                 try:
-                    name = validate_command_name(command)
-                    self.plan.command_ranks.append((guild_id, name, validate_rank(rank)))
+                    name = _command(command)
+                    self.plan.command_ranks.append((guild_id, name, _rank(rank)))
                 except UserFacingError as error:
                     self.problem(f"{spot}: {error.message}")
 
     def rule(self, guild_id: int, rule: Any, where: str) -> None:
-        from fish_bot.core.permission_store import validate_command_name
-
         if not isinstance(rule, Mapping):
             self.problem(f"{where}: expected a mapping with command, target, id and allow")
             return
         bad = False
-        extra = sorted(str(key) for key in rule if key not in ("command", "target", "id", "allow"))
+        extra = sorted(
+            _name(key) for key in rule if key not in ("command", "target", "id", "allow")
+        )
         if extra:
-            self.problem(f"{where}: unknown keys {', '.join(extra)}")
+            listed = ", ".join(extra[:5]) + (", ..." if len(extra) > 5 else "")
+            self.problem(f"{where}: unknown keys {listed}")
             bad = True
         try:
-            command = validate_command_name(rule.get("command", ""))
+            command = _command(rule.get("command", ""))
         except UserFacingError as error:
             self.problem(f"{where}: {error.message}")
             bad = True
         target = rule.get("target")
         if target not in ("role", "channel"):
-            self.problem(f"{where}: target must be 'role' or 'channel', got {target!r}")
+            self.problem(f"{where}: target must be 'role' or 'channel', got {shown(target)}")
             bad = True
         target_id = _snowflake(rule.get("id"))
         if target_id is None:
-            self.problem(f"{where}: id must be a role or channel id, got {rule.get('id')!r}")
+            self.problem(
+                f"{where}: id must be a role or channel id (a number below 2**63), "
+                f"got {shown(rule.get('id'))}"
+            )
             bad = True
         allow = rule.get("allow")
         if not isinstance(allow, bool):
-            self.problem(f"{where}: allow must be true or false, got {allow!r}")
+            self.problem(f"{where}: allow must be true or false, got {shown(allow)}")
             bad = True
         if not bad:
             assert target_id is not None and isinstance(allow, bool)
@@ -474,16 +668,16 @@ def plan_import(document: Any, catalog: CogCatalog) -> ImportPlan:
     if not isinstance(document, Mapping):
         raise SettingsFileError(["the file does not hold a mapping (see docs/operations.md)"])
     if document.get("format", FORMAT) != FORMAT:
-        checker.problem(f"format: expected {FORMAT!r}, got {document.get('format')!r}")
+        checker.problem(f"format: expected {FORMAT!r}, got {shown(document.get('format'))}")
     version = document.get("version", VERSION)
     if version != VERSION:
         checker.problem(
-            f"version: this Fish Bot reads version {VERSION} files, got {version!r} "
+            f"version: this Fish Bot reads version {VERSION} files, got {shown(version)} "
             "(a newer Fish Bot wrote it?)"
         )
     for key in document:
         if key not in ("format", "version", "exported_at", "settings", "permissions"):
-            checker.problem(f"unknown top-level key '{key}'")
+            checker.problem(f"unknown top-level key '{_name(key)}'")
     checker.settings(document.get("settings"))
     checker.permissions(document.get("permissions"))
     if checker.problems:
