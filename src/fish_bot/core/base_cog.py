@@ -29,7 +29,7 @@ from fish_bot.core.text import CONTENT_LIMIT, clip, field, fit_embed
 from fish_bot.exceptions import PermissionDenied, UserFacingError
 
 if TYPE_CHECKING:
-    from fish_bot.core.host import FishHost as FishBot
+    from fish_bot.core.host import FishHost
     from fish_bot.database.coordinator import DatabaseCoordinator
 
 #: Settings every cog has, used by the permission layer (DESIGN.md, permissions rule 4).
@@ -135,7 +135,7 @@ class BaseCog(commands.Cog):
         config = {**PERMISSION_SETTINGS, **cls.settings_config}
         return parse_settings_config(cls.__cog_name__, config)
 
-    def __init__(self, bot: FishBot, settings_config: dict[str, Any] | None = None) -> None:
+    def __init__(self, bot: FishHost, settings_config: dict[str, Any] | None = None) -> None:
         self.bot = bot
         self.logger = logging.getLogger(f"fish_bot.cogs.{self.slug}")
         self.task_tracker = TaskTracker()

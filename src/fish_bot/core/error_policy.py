@@ -40,14 +40,18 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 from sqlalchemy import exc as sa_exc
 
+from fish_bot.core.text import CONTENT_LIMIT, clip, plain
 from fish_bot.exceptions import DatabaseUnavailable, PermissionDenied, UserFacingError
+
+if TYPE_CHECKING:
+    from fish_bot.core.host import FishHost
 
 __all__ = [
     "DATABASE_UNAVAILABLE",
@@ -73,7 +77,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Discord refuses message content longer than this.
-MESSAGE_LIMIT = 2000
+MESSAGE_LIMIT = CONTENT_LIMIT
 #: At most this much of the user's input is quoted back in an error reply.
 ECHO_LIMIT = 100
 
@@ -86,12 +90,6 @@ DATABASE = "database"
 UNEXPECTED = "unexpected"
 #: The metrics categories, in the order they are documented.
 ERROR_CATEGORIES: tuple[str, ...] = (DENIED, USER, DATABASE, UNEXPECTED)
-
-
-class Dispatcher(Protocol):
-    """What the policy needs from the bot: dispatching ``fishbot_error``."""
-
-    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None: ...
 
 
 class CheckError(commands.CheckFailure, app_commands.CheckFailure):
@@ -229,14 +227,9 @@ def apology(error_id: str) -> str:
     return f"Sorry, something went wrong on our side (error id `{error_id}`). It has been logged."
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
-
-
 def _echo(text: object) -> str:
     """User input quoted inside inline code: one line, no backticks, at most ECHO_LIMIT."""
-    cleaned = " ".join(str(text).replace("`", "'").split())
-    return _clip(cleaned, ECHO_LIMIT)
+    return plain(str(text), ECHO_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -422,12 +415,12 @@ def describe(outcome: Outcome, situation: Situation | None = None) -> str | None
     if outcome.rule.usage and situation.usage:
         room = MESSAGE_LIMIT - len(text) - len("\nUsage: ``")
         if room > 10:
-            usage = _clip(situation.usage.replace("`", "'"), room)
+            usage = clip(situation.usage.replace("`", "'"), room)
             text = f"{text}\nUsage: `{usage}`"
-    return _clip(text, MESSAGE_LIMIT)
+    return clip(text, MESSAGE_LIMIT)
 
 
-def report(host: Dispatcher, error: BaseException, where: str) -> str:
+def report(host: FishHost, error: BaseException, where: str) -> str:
     """Log an unexpected error under a new error id; returns the apology a user sees.
 
     Dispatches ``fishbot_error`` (error id, error): the monitor counts it and sends it to
@@ -440,7 +433,7 @@ def report(host: Dispatcher, error: BaseException, where: str) -> str:
 
 
 def respond(
-    host: Dispatcher,
+    host: FishHost,
     error: BaseException,
     *,
     where: str,
@@ -460,7 +453,7 @@ def respond(
             "%s in %s: %s",
             outcome.rule.name,
             where,
-            _clip(f"{type(outcome.error).__name__}: {outcome.error}", 300),
+            clip(f"{type(outcome.error).__name__}: {outcome.error}", 300),
         )
     return describe(outcome, situation)
 
@@ -472,7 +465,7 @@ async def send_reply(ctx: commands.Context[Any], text: str) -> None:
     """Reply to a command (ephemeral when it came from a slash command); never pings."""
     try:
         await ctx.send(
-            _clip(text, MESSAGE_LIMIT),
+            clip(text, MESSAGE_LIMIT),
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
@@ -483,7 +476,7 @@ async def send_reply(ctx: commands.Context[Any], text: str) -> None:
 async def send_interaction(interaction: discord.Interaction, text: str) -> None:
     """Answer an interaction ephemerally, whether or not it was already acknowledged."""
     none = discord.AllowedMentions.none()
-    text = _clip(text, MESSAGE_LIMIT)
+    text = clip(text, MESSAGE_LIMIT)
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=none)

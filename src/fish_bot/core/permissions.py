@@ -37,7 +37,7 @@ from fish_bot.exceptions import ChannelUnauthorized, PermissionDenied, UserUnaut
 
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
-    from fish_bot.core.host import FishHost as FishBot
+    from fish_bot.core.host import FishHost
 
 F = TypeVar("F")
 
@@ -88,7 +88,7 @@ def alias_of(qualified_name: str) -> Callable[[F], F]:
 # --- who is above the rules ------------------------------------------------------------------
 
 
-async def bypasses_permissions(bot: FishBot, user: discord.abc.User) -> bool:
+async def bypasses_permissions(bot: FishHost, user: discord.abc.User) -> bool:
     """Whether ``user`` is a bot owner who passes every permission rule (layer 1).
 
     The one place that decides it: the permission model, rank authority and moderation's
@@ -420,7 +420,7 @@ def default_decision(subject: Subject) -> Decision:
 class PermissionManager:
     """Evaluates the permission model; stored rules and ranks come from :class:`PermissionStore`."""
 
-    def __init__(self, bot: FishBot) -> None:
+    def __init__(self, bot: FishHost) -> None:
         self.bot = bot
 
     # The stored layers (5 and 6) are read through these hooks; the rule store keeps them

@@ -59,12 +59,13 @@ from typing import TYPE_CHECKING, Any, NewType, TypeVar
 import discord
 from discord.ext import commands
 
-from fish_bot.core.errors import send_interaction
+from fish_bot.core import error_policy
+from fish_bot.core.error_policy import send_interaction
 from fish_bot.exceptions import PermissionDenied
 
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
-    from fish_bot.core.host import FishHost as FishBot
+    from fish_bot.core.host import FishHost
 
 __all__ = [
     "MAX_CUSTOM_ID_LENGTH",
@@ -335,7 +336,7 @@ def routed_button(
 
 
 async def report_interaction_error(
-    bot: FishBot, interaction: discord.Interaction, error: BaseException, *, where: str
+    bot: FishHost, interaction: discord.Interaction, error: BaseException, *, where: str
 ) -> None:
     """Answer a failed component, view or modal with the bot's error policy (never a traceback).
 
@@ -343,8 +344,6 @@ async def report_interaction_error(
     :class:`UserFacingError` its message, a database outage says so; anything else is logged
     with a new error id and the user sees an apology naming that id.
     """
-    from fish_bot.core import error_policy
-
     text = error_policy.respond(bot, error, where=where)
     if text is not None:
         await send_interaction(interaction, text)

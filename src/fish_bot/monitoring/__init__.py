@@ -21,7 +21,7 @@ from fish_bot.monitoring.metrics import BotMetrics
 if TYPE_CHECKING:
     import discord
 
-    from fish_bot.core.host import FishHost as FishBot
+    from fish_bot.core.host import FishHost
     from fish_bot.monitoring.health import HealthServer
     from fish_bot.monitoring.sentry import CommandTracing
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 class Monitor:
     """Metrics listeners, the health server and Sentry hooks of one bot."""
 
-    def __init__(self, bot: FishBot) -> None:
+    def __init__(self, bot: FishHost) -> None:
         self.bot = bot
         self.metrics = BotMetrics()
         self.server: HealthServer | None = None

@@ -33,7 +33,7 @@ from prometheus_client.registry import Collector
 from fish_bot.core.error_policy import ERROR_CATEGORIES, classify
 
 if TYPE_CHECKING:
-    from fish_bot.core.host import FishHost as FishBot
+    from fish_bot.core.host import FishHost
 
 # The *_created series would double every counter's output for a value nobody reads.
 disable_created_metrics()
@@ -105,7 +105,7 @@ class BotMetrics:
         self._started: dict[int, float] = {}
         self._collector: ScrapeCollector | None = None
 
-    def bind(self, bot: FishBot) -> None:
+    def bind(self, bot: FishHost) -> None:
         """Expose ``bot``'s state and the event counts at every scrape (once per bot)."""
         if self._collector is None:
             self._collector = ScrapeCollector(bot, self)
@@ -237,7 +237,7 @@ def _family(
 class ScrapeCollector(Collector):
     """The one collector of values read from the bot when ``/metrics`` is scraped."""
 
-    def __init__(self, bot: FishBot, metrics: BotMetrics) -> None:
+    def __init__(self, bot: FishHost, metrics: BotMetrics) -> None:
         self.bot = bot
         self.metrics = metrics
 
@@ -261,7 +261,7 @@ class ScrapeCollector(Collector):
             [({}, max(0.0, (now - bot.started_at).total_seconds()))],
         )
         yield _family("fishbot_guilds", "gauge", "Guilds the bot is in.", [({}, len(bot.guilds))])
-        shards = getattr(bot, "shards", {}) or {}
+        shards = bot.shards
         yield _family(
             "fishbot_gateway_latency_seconds",
             "gauge",
@@ -284,13 +284,13 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
-def render_metrics(bot: FishBot, metrics: BotMetrics) -> str:
+def render_metrics(bot: FishHost, metrics: BotMetrics) -> str:
     """Everything ``/metrics`` shows, in the Prometheus text format."""
     metrics.bind(bot)
     return generate_latest(metrics.registry).decode("utf-8")
 
 
-def _cog_families(bot: FishBot) -> Iterator[Metric]:
+def _cog_families(bot: FishHost) -> Iterator[Metric]:
     cogs = sorted(bot.fish_cogs(), key=lambda cog: cog.qualified_name)
     states = [(cog.qualified_name, cog.status_summary()) for cog in cogs]
     for key, help_text in (
@@ -343,7 +343,7 @@ def _cog_families(bot: FishBot) -> Iterator[Metric]:
     yield _family("fishbot_tasks_active", "gauge", "Tracked tasks running now, per cog.", active)
 
 
-def _database_families(bot: FishBot) -> Iterator[Metric]:
+def _database_families(bot: FishHost) -> Iterator[Metric]:
     service = bot.database
     stats = service.stats
     dialect = {"dialect": service.dialect}

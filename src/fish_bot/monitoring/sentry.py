@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from discord.ext import commands
 
     from fish_bot.config import Settings
-    from fish_bot.core.host import FishHost as FishBot
+    from fish_bot.core.host import FishHost
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ class CommandTracing:
     command completes or fails.
     """
 
-    def __init__(self, bot: FishBot) -> None:
+    def __init__(self, bot: FishHost) -> None:
         self.bot = bot
         self._open: dict[int, Any] = {}
 

@@ -63,6 +63,7 @@ import yaml
 
 from fish_bot.core.data import atomic_write_text
 from fish_bot.core.durations import format_duration
+from fish_bot.core.text import clip
 from fish_bot.exceptions import FishBotError, SettingValidationError, UserFacingError
 
 if TYPE_CHECKING:
@@ -102,18 +103,14 @@ for _attribute in ("maxdict", "maxlist", "maxtuple", "maxset", "maxfrozenset"):
     setattr(_REPR, _attribute, 4)
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def shown(value: Any) -> str:
     """``repr(value)`` for a problem line: bounded work, at most :data:`SHOWN_LENGTH` chars."""
-    return _clip(_REPR.repr(value), SHOWN_LENGTH)
+    return clip(_REPR.repr(value), SHOWN_LENGTH)
 
 
 def _name(value: Any) -> str:
     """A key (cog, setting, command) as written in the file, clipped."""
-    return _clip(str(value), SHOWN_LENGTH) if isinstance(value, str) else shown(value)
+    return clip(str(value), SHOWN_LENGTH) if isinstance(value, str) else shown(value)
 
 
 class SettingsFileError(FishBotError):
@@ -124,7 +121,7 @@ class SettingsFileError(FishBotError):
     """
 
     def __init__(self, problems: list[str]) -> None:
-        self.problems = [_clip(" ".join(str(p).split()), PROBLEM_LENGTH) for p in problems]
+        self.problems = [clip(" ".join(str(p).split()), PROBLEM_LENGTH) for p in problems]
         count = len(self.problems)
         head = "1 problem" if count == 1 else f"{count} problems"
         listed = [f"  - {problem}" for problem in self.problems[:PROBLEMS_LISTED]]
@@ -322,7 +319,7 @@ def load_document(text: str, kind: str, name: str) -> Any:
             [f"{name} is refused: it is nested deeper than {MAX_DEPTH} levels"]
         ) from None
     except (ValueError, yaml.YAMLError) as error:
-        detail = _clip(" ".join(str(error).split()), 200)
+        detail = clip(" ".join(str(error).split()), 200)
         raise SettingsFileError([f"{name} is not valid {kind.upper()}: {detail}"]) from None
 
 
@@ -505,7 +502,7 @@ def _command(value: Any) -> str:
 
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise UserFacingError(f"A command is named by text; {shown(value)} is not.")
-    return validate_command_name(_clip(str(value), 200))
+    return validate_command_name(clip(str(value), 200))
 
 
 class _Checker:
@@ -552,7 +549,7 @@ class _Checker:
                 normalised = spec.rules.validate(value)
             except SettingValidationError as error:
                 rule = f" (rule: {error.rule})" if error.rule else ""
-                reason = _clip(str(error.reason), 200)
+                reason = clip(str(error.reason), 200)
                 self.problem(f"{cog}.{name} ({_scope(guild_id)}): {reason}{rule}")
                 continue
             self.plan.settings.append((scope, guild_id, str(name), normalised))

@@ -39,12 +39,11 @@ from fish_bot.core.permissions import (
     resolve_alias,
 )
 from fish_bot.core.roles import suggested_rank
-from fish_bot.core.text import field, plain
+from fish_bot.core.text import clip, field, plain
 from fish_bot.database.models.permissions import RuleTarget
-from fish_bot.exceptions import UserFacingError
 
 if TYPE_CHECKING:
-    from fish_bot.core.permission_store import GuildRules, PermissionStore
+    from fish_bot.core.permission_store import GuildRules
 
 #: The rank the `perm` commands need by default.
 PERM_COMMANDS_RANK = 8
@@ -159,11 +158,11 @@ async def target_autocomplete(
     choices: list[app_commands.Choice[str]] = []
     for role in guild.roles:
         if typed in role.name.lower():
-            choices.append(app_commands.Choice(name=f"@{role.name}"[:100], value=role.mention))
+            choices.append(app_commands.Choice(name=clip(f"@{role.name}", 100), value=role.mention))
     for channel in guild.channels:
         if isinstance(channel, _CHANNEL_TYPES) and typed in channel.name.lower():
             choices.append(
-                app_commands.Choice(name=f"#{channel.name}"[:100], value=channel.mention)
+                app_commands.Choice(name=clip(f"#{channel.name}", 100), value=channel.mention)
             )
     return choices[:25]
 
@@ -196,24 +195,6 @@ class PermissionCommandsMixin(_MixinBase):
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _perm_store(self) -> PermissionStore:
-        store = self.bot.permission_store
-        if store is None:
-            raise UserFacingError("Permission rules are not available on this bot.")
-        return store
-
-    def _perm_guild(self, ctx: commands.Context[Any]) -> discord.Guild:
-        return self.require_guild(ctx)  # the permission model refuses DMs first
-
-    async def _perm_reply(
-        self,
-        ctx: commands.Context[Any],
-        text: str | None = None,
-        *,
-        embed: discord.Embed | None = None,
-    ) -> None:
-        await self.reply(ctx, text, embed=embed)
-
     @staticmethod
     def _perm_target(target: discord.Role | discord.abc.GuildChannel) -> tuple[RuleTarget, str]:
         if isinstance(target, discord.Role):
@@ -244,7 +225,7 @@ class PermissionCommandsMixin(_MixinBase):
         They need permission rank 8 by default; the server owner and Administrators can always
         use them.
         """
-        await self._perm_reply(ctx, self._perm_group_help(ctx))
+        await self.reply(ctx, self._perm_group_help(ctx))
 
     @perm.command(name="explain")
     @app_commands.describe(
@@ -263,7 +244,7 @@ class PermissionCommandsMixin(_MixinBase):
 
         The member defaults to you and the channel to this one.
         """
-        guild = self._perm_guild(ctx)
+        guild = self.require_guild(ctx)
         who = member if member is not None else ctx.author
         where = channel if channel is not None else ctx.channel
         target_command = resolve_alias(self.bot, command)
@@ -303,7 +284,9 @@ class PermissionCommandsMixin(_MixinBase):
             lines.append(f"{icon} {layer.label}: {layer_decision.reason}{mark}")
         # The rank layer, for context even when an earlier rule decided.
         declared = int(command_meta(target_command, "rank", 0) or 0)
-        override = await self._perm_store().command_rank(guild.id, target_command.qualified_name)
+        override = await self.bot.permission_store.command_rank(
+            guild.id, target_command.qualified_name
+        )
         needed = declared if override is None else override
         have = await permissions.member_rank(who) if isinstance(who, discord.Member) else 0
         source = "declared" if override is None else f"server override; declared {declared}"
@@ -324,8 +307,7 @@ class PermissionCommandsMixin(_MixinBase):
             lines.append(
                 "Discord permission checks of the command itself still apply when it runs."
             )
-        text = "\n".join(lines)
-        await self._perm_reply(ctx, text if len(text) <= 2000 else text[:1998] + " …")
+        await self.reply(ctx, "\n".join(lines))
 
     @perm.command(name="allow")
     @app_commands.describe(
@@ -342,7 +324,7 @@ class PermissionCommandsMixin(_MixinBase):
         the server owner or an Administrator, you can only allow commands you can use yourself,
         and only for roles below your highest role.
         """
-        guild = self._perm_guild(ctx)
+        guild = self.require_guild(ctx)
         kind, label = self._perm_target(target)
         await set_rule_as(self.bot, ctx.author, guild, command, target, allow=True)
         scope = (
@@ -350,7 +332,7 @@ class PermissionCommandsMixin(_MixinBase):
             if kind is RuleTarget.ROLE
             else "its allowed channels"
         )
-        await self._perm_reply(
+        await self.reply(
             ctx,
             f"✅ `{command.qualified_name}` is now allowed for {label}. "
             f"From now on only {scope} can use it.",
@@ -369,10 +351,10 @@ class PermissionCommandsMixin(_MixinBase):
         A rule on a group applies to its subcommands. You can't deny anything to a role ranked
         above you or not below your highest role.
         """
-        guild = self._perm_guild(ctx)
+        guild = self.require_guild(ctx)
         _kind, label = self._perm_target(target)
         await set_rule_as(self.bot, ctx.author, guild, command, target, allow=False)
-        await self._perm_reply(ctx, f"⛔ `{command.qualified_name}` is now denied for {label}.")
+        await self.reply(ctx, f"⛔ `{command.qualified_name}` is now denied for {label}.")
 
     @perm.command(name="remove")
     @app_commands.describe(
@@ -383,26 +365,26 @@ class PermissionCommandsMixin(_MixinBase):
         self, ctx: commands.Context[Any], command: CommandArg, target: TargetArg
     ) -> None:
         """Remove the allow or deny rule a command has for a role or channel."""
-        guild = self._perm_guild(ctx)
+        guild = self.require_guild(ctx)
         _kind, label = self._perm_target(target)
         removed = await remove_rule_as(self.bot, ctx.author, guild, command, target)
         if removed:
             text = f"🗑️ Removed the rule of `{command.qualified_name}` for {label}."
         else:
             text = f"`{command.qualified_name}` had no rule for {label}."
-        await self._perm_reply(ctx, text)
+        await self.reply(ctx, text)
 
     @perm.command(name="clear")
     @app_commands.describe(command="A command name, e.g. ping or perm show")
     async def perm_clear(self, ctx: commands.Context[Any], command: CommandArg) -> None:
         """Remove every allow and deny rule of a command (its rank is kept)."""
-        guild = self._perm_guild(ctx)
+        guild = self.require_guild(ctx)
         removed = await clear_rules_as(self.bot, ctx.author, guild, command)
         if removed:
             text = f"🗑️ Removed {removed} rule(s) of `{command.qualified_name}`."
         else:
             text = f"`{command.qualified_name}` had no rules."
-        await self._perm_reply(ctx, text)
+        await self.reply(ctx, text)
 
     @perm.command(name="show")
     @app_commands.describe(command="Only this command (default: everything)")
@@ -410,13 +392,13 @@ class PermissionCommandsMixin(_MixinBase):
         self, ctx: commands.Context[Any], command: CommandArg | None = None
     ) -> None:
         """Show the stored rules and ranks: for one command, or for the whole server."""
-        guild = self._perm_guild(ctx)
-        rules = await self._perm_store().snapshot(guild.id)
+        guild = self.require_guild(ctx)
+        rules = await self.bot.permission_store.snapshot(guild.id)
         if command is not None:
             embed = self._perm_command_embed(command, rules)
         else:
             embed = self._perm_guild_embed(guild, rules)
-        await self._perm_reply(ctx, embed=embed)
+        await self.reply(ctx, embed=embed)
 
     def _perm_command_embed(self, command: CommandArg, rules: GuildRules) -> discord.Embed:
         name = command.qualified_name
@@ -489,7 +471,7 @@ class PermissionCommandsMixin(_MixinBase):
     @perm.group(name="rank", invoke_without_command=True)
     async def perm_rank(self, ctx: commands.Context[Any]) -> None:
         """Permission ranks: roles get a rank from 0 to 10, commands need a rank."""
-        await self._perm_reply(ctx, self._perm_group_help(ctx))
+        await self.reply(ctx, self._perm_group_help(ctx))
 
     @perm_rank.command(name="set")
     @app_commands.describe(role="The role", rank="Its permission rank, 0 to 10")
@@ -500,21 +482,21 @@ class PermissionCommandsMixin(_MixinBase):
         rank: commands.Range[int, 0, MAX_RANK],
     ) -> None:
         """Give a role a permission rank from 0 to 10 (a member's rank is its highest role's)."""
-        guild = self._perm_guild(ctx)
-        await self._perm_reply(ctx, await set_role_rank_as(self.bot, ctx.author, guild, role, rank))
+        guild = self.require_guild(ctx)
+        await self.reply(ctx, await set_role_rank_as(self.bot, ctx.author, guild, role, rank))
 
     @perm_rank.command(name="remove")
     @app_commands.describe(role="The role")
     async def perm_rank_remove(self, ctx: commands.Context[Any], role: discord.Role) -> None:
         """Take a role's permission rank away (it counts as 0)."""
-        guild = self._perm_guild(ctx)
-        await self._perm_reply(ctx, await remove_role_rank_as(self.bot, ctx.author, guild, role))
+        guild = self.require_guild(ctx)
+        await self.reply(ctx, await remove_role_rank_as(self.bot, ctx.author, guild, role))
 
     @perm_rank.command(name="list")
     async def perm_rank_list(self, ctx: commands.Context[Any]) -> None:
         """List the roles' ranks, highest first, and the commands whose rank was changed."""
-        guild = self._perm_guild(ctx)
-        rules = await self._perm_store().snapshot(guild.id)
+        guild = self.require_guild(ctx)
+        rules = await self.bot.permission_store.snapshot(guild.id)
         embed = discord.Embed(
             title=f"Permission ranks in {guild.name}", color=discord.Color.blurple()
         )
@@ -527,7 +509,7 @@ class PermissionCommandsMixin(_MixinBase):
         embed.add_field(
             name="Command rank overrides", value=field(overrides or "None"), inline=False
         )
-        await self._perm_reply(ctx, embed=embed)
+        await self.reply(ctx, embed=embed)
 
     @perm_rank.command(name="init")
     async def perm_rank_init(self, ctx: commands.Context[Any]) -> None:
@@ -536,8 +518,8 @@ class PermissionCommandsMixin(_MixinBase):
         Administrator 8, Manage Server 7, Ban Members 5, Kick or Timeout Members 3,
         Manage Messages 2. Running it again changes nothing that is already set.
         """
-        guild = self._perm_guild(ctx)
-        store = self._perm_store()
+        guild = self.require_guild(ctx)
+        store = self.bot.permission_store
         existing = await store.role_ranks(guild.id)
         planned: list[tuple[discord.Role, int]] = []
         for role in sorted(guild.roles, reverse=True):
@@ -547,7 +529,7 @@ class PermissionCommandsMixin(_MixinBase):
             if rank is not None:
                 planned.append((role, rank))
         if not planned:
-            await self._perm_reply(
+            await self.reply(
                 ctx,
                 "Nothing to do: every role with moderation permissions already has a rank "
                 f"({len(existing)} role(s) have one). See `perm rank list`.",
@@ -560,7 +542,7 @@ class PermissionCommandsMixin(_MixinBase):
                 await store.set_role_rank(guild.id, role.id, rank)
         lines = [f"{rank} · {role.mention}" for role, rank in planned]
         kept = f"\nKept the {len(existing)} rank(s) already set." if existing else ""
-        await self._perm_reply(
+        await self.reply(
             ctx,
             f"✅ Gave {len(planned)} role(s) a rank:\n" + "\n".join(lines[:30]) + kept,
         )
@@ -573,10 +555,8 @@ class PermissionCommandsMixin(_MixinBase):
         self, ctx: commands.Context[Any], command: CommandArg, rank: str
     ) -> None:
         """Set the rank a command needs in this server (0 to 10), or `default` to reset it."""
-        guild = self._perm_guild(ctx)
-        await self._perm_reply(
-            ctx, await set_command_rank_as(self.bot, ctx.author, guild, command, rank)
-        )
+        guild = self.require_guild(ctx)
+        await self.reply(ctx, await set_command_rank_as(self.bot, ctx.author, guild, command, rank))
 
     # --- slash autocompletion ------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from fish_bot.cogs.example.constants import REMINDER_JOB
 from fish_bot.cogs.example.listeners import ListenersMixin
 from fish_bot.cogs.example.tasks import ExampleTasks
 from fish_bot.cogs.example.utils import default_cache, guild_key, repair_cache
+from fish_bot.core import text
 from fish_bot.core.base_cog import BaseCog
 
 if TYPE_CHECKING:
@@ -199,7 +200,7 @@ class Example(CommandsMixin, ListenersMixin, BaseCog):
         embed.add_field(name="Heartbeats", value=str(self.ticks))
         if self.tasks is not None:
             embed.add_field(
-                name="Loops", value="\n".join(self.tasks.status_lines())[:1024], inline=False
+                name="Loops", value=text.field("\n".join(self.tasks.status_lines())), inline=False
             )
         pending = await self.bot.scheduler.pending_count(REMINDER_JOB)
         embed.add_field(name="Pending reminders", value=str(pending))

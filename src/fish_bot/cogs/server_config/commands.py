@@ -48,7 +48,6 @@ from fish_bot.exceptions import UserFacingError
 
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
-    from fish_bot.core.permission_store import PermissionStore
 
     _MixinBase = BaseCog
     CommandArg = commands.Command[Any, ..., Any]
@@ -92,12 +91,6 @@ class ConfigCommandsMixin(_MixinBase):
             lines.append(f"`{usage}` — {sub.short_doc}")
         return "\n".join(lines)
 
-    def _config_store(self) -> PermissionStore:
-        store = self.bot.permission_store
-        if store is None:
-            raise UserFacingError("Permission ranks are not available on this bot.")
-        return store
-
     async def _config_when_omitted(
         self, ctx: commands.Context[Any], current: str, what: str, usage: str
     ) -> bool:
@@ -133,7 +126,7 @@ class ConfigCommandsMixin(_MixinBase):
         """Show this server's configuration: prefix, logs, jail, reasons and ranks."""
         guild = self.require_guild(ctx)
         config = await self.db.guild_config.get_config(guild.id)
-        rules = await self._config_store().snapshot(guild.id)
+        rules = await self.bot.permission_store.snapshot(guild.id)
         embed = discord.Embed(title=f"Configuration of {guild.name}", color=EMBED_COLOUR)
 
         default_prefix = self.bot.settings.prefix

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+from fish_bot.core.text import clip
+
 if TYPE_CHECKING:
     import discord
 
@@ -54,7 +56,7 @@ def _shown(value: object, limit: int = 40) -> str:
         text = repr(value)
     except Exception:  # a hostile __repr__, or an int too large to print
         text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 def _num(value: Number) -> str:

@@ -49,6 +49,7 @@ from fish_bot.core.settings.validators.rules import (
 from fish_bot.core.settings.validators.ruleset import (
     RuleSet,
 )
+from fish_bot.core.text import clip
 from fish_bot.exceptions import SettingsConfigError
 
 if TYPE_CHECKING:
@@ -211,9 +212,7 @@ def _parse_rule(rule: str) -> Validator:
 
 def _config_error(setting: str, rule: object, problem: str) -> SettingsConfigError:
     where = f"Setting '{setting}': rule" if setting else "Rule"
-    shown = rule if isinstance(rule, str) else _shown(rule)
-    if len(shown) > 80:
-        shown = shown[:79] + "…"
+    shown = clip(rule, 80) if isinstance(rule, str) else _shown(rule)
     return SettingsConfigError(f"{where} '{shown}' is invalid: {problem}")
 
 
