@@ -14,6 +14,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from fish_bot.core.text import plain
+
 #: A Discord id (snowflake) is at most 20 digits and below 2**64.
 SNOWFLAKE_DIGITS = 20
 #: Longest package path accepted by ``cog load``/``cog reload``.
@@ -35,14 +37,14 @@ def parse_snowflake(text: str) -> int | None:
 
 
 def is_module_name(text: str) -> bool:
-    """Whether ``text`` is a dotted Python module path (``example``, ``fish_bot.cogs.x``)."""
+    """Whether ``text`` is a dotted Python module path of ASCII identifiers (``example``,
+    ``fish_bot.cogs.x``)."""
     parts = text.split(".")
-    return len(text) <= MODULE_NAME_LIMIT and all(part.isidentifier() for part in parts)
-
-
-def _shown(text: str, limit: int = 60) -> str:
-    cleaned = " ".join(text.replace("`", "'").split())
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+    return (
+        len(text) <= MODULE_NAME_LIMIT
+        and text.isascii()
+        and all(part.isidentifier() for part in parts)
+    )
 
 
 class ModuleName(commands.Converter[str], app_commands.Transformer):
@@ -59,7 +61,7 @@ class ModuleName(commands.Converter[str], app_commands.Transformer):
         name = argument.strip()
         if not is_module_name(name):
             raise commands.BadArgument(
-                f"`{_shown(name)}` is not a module name: use a short name (`example`) or a "
+                f"`{plain(name, 60)}` is not a module name: use a short name (`example`) or a "
                 "package path (`fish_bot.cogs.example`)."
             )
         return name

@@ -17,7 +17,7 @@ from fish_bot.core.text import FIELD_VALUE_LIMIT, clip, plain
 
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
-    from fish_bot.core.host import FishHost as FishBot
+    from fish_bot.core.host import FishHost
     from fish_bot.core.settings.manager import SettingSpec
 
 #: Where the built-in cog packages live; a short name ``example`` means ``fish_bot.cogs.example``.
@@ -36,12 +36,7 @@ def package_name(name: str) -> str:
     return cleaned if "." in cleaned else f"{COG_PACKAGE_ROOT}.{cleaned.lower()}"
 
 
-def is_package_path(package: str) -> bool:
-    """Whether ``package`` can name a Python package: dotted ASCII identifiers (``a.b_c``)."""
-    return package.isascii() and all(part.isidentifier() for part in package.split("."))
-
-
-def extension_of(bot: FishBot, cog: commands.Cog) -> str | None:
+def extension_of(bot: FishHost, cog: commands.Cog) -> str | None:
     """The loaded extension (package) a cog came from."""
     module = type(cog).__module__
     for extension in bot.extensions:
@@ -50,7 +45,7 @@ def extension_of(bot: FishBot, cog: commands.Cog) -> str | None:
     return None
 
 
-def find_extension(bot: FishBot, name: str) -> str | None:
+def find_extension(bot: FishHost, name: str) -> str | None:
     """A loaded extension named by package path, short name or cog name (any case)."""
     wanted = name.strip()
     for candidate in (wanted, package_name(wanted)):
@@ -60,7 +55,7 @@ def find_extension(bot: FishBot, name: str) -> str | None:
     return extension_of(bot, cog) if cog is not None else None
 
 
-def find_cog(bot: FishBot, name: str) -> BaseCog | None:
+def find_cog(bot: FishHost, name: str) -> BaseCog | None:
     """A loaded Fish cog by qualified name or slug (any case), package path or short name."""
     wanted = name.strip().lower()
     cogs = bot.fish_cogs()
