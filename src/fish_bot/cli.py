@@ -7,7 +7,7 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from importlib.util import find_spec as find_module_spec
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -138,19 +138,26 @@ async def _with_service(action: Callable[[Any], Awaitable[T]]) -> T:
         await service.disconnect()
 
 
+def _migrate(direction: Literal["upgrade", "downgrade"], revision: str) -> None:
+    """Run the migrations up or down to ``revision`` and say where the database is now."""
+    from fish_bot.database import migrations
+
+    step = migrations.upgrade if direction == "upgrade" else migrations.downgrade
+
+    async def action(service: Any) -> str | None:
+        await step(service, revision)
+        return await migrations.current_revision(service)
+
+    current = run_async(lambda: _with_service(action))
+    out.print(f"Database is at revision {current or 'base (empty)'}.")
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Upgrade the database to a revision (default: the newest)."""
-    from fish_bot.database import migrations
-
-    async def action(service: Any) -> str | None:
-        await migrations.upgrade(service, revision)
-        return await migrations.current_revision(service)
-
-    current = run_async(lambda: _with_service(action))
-    out.print(f"Database is at revision {current or 'base (empty)'}.")
+    _migrate("upgrade", revision)
 
 
 @db_app.command("downgrade")
@@ -158,14 +165,7 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision, or 'base' to remove all.")],
 ) -> None:
     """Downgrade the database to a revision ('base' removes every Fish Bot table)."""
-    from fish_bot.database import migrations
-
-    async def action(service: Any) -> str | None:
-        await migrations.downgrade(service, revision)
-        return await migrations.current_revision(service)
-
-    current = run_async(lambda: _with_service(action))
-    out.print(f"Database is at revision {current or 'base (empty)'}.")
+    _migrate("downgrade", revision)
 
 
 @db_app.command("current")

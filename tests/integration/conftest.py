@@ -177,3 +177,10 @@ def build_world(env: simcord.Env) -> World:
 @pytest.fixture
 async def world(env: simcord.Env) -> World:
     return build_world(env)
+
+
+@pytest.fixture
+def owner(env: simcord.Env, world: World) -> Any:
+    """The guild owner, who is also a bot owner."""
+    env.bot.owner_ids = {world.owner.id}
+    return world.owner

@@ -34,12 +34,6 @@ def bot_cogs() -> Sequence[str]:
     return COGS
 
 
-@pytest.fixture
-def owner(env: simcord.Env, world: Any) -> Any:
-    env.bot.owner_ids = {world.owner.id}
-    return world.owner
-
-
 async def say(actor: Any, channel: Any, text: str) -> discord.Message:
     """Send ``text`` and return the bot's last reply."""
     sent = await actor.send(channel, text)

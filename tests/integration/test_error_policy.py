@@ -28,13 +28,6 @@ def bot_cogs() -> Sequence[str]:
     return COGS
 
 
-@pytest.fixture
-def owner(env: simcord.Env, world: World) -> Any:
-    """The guild owner, who is also a bot owner."""
-    env.bot.owner_ids = {world.owner.id}
-    return world.owner
-
-
 def replies(channel: Any, after: discord.Message) -> list[discord.Message]:
     return [m for m in channel.history() if m.id > after.id and m.author.bot]
 

@@ -27,12 +27,6 @@ def bot_cogs() -> Sequence[str]:
     return COGS
 
 
-@pytest.fixture
-def owner(env: simcord.Env, world: Any) -> Any:
-    env.bot.owner_ids = {world.owner.id}
-    return world.owner
-
-
 def acknowledge(env: simcord.Env) -> None:
     """Refusals are raised as UserFacingError or refused by a converter (SimCord records them):
     they were meant."""

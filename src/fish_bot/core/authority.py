@@ -27,10 +27,10 @@ from discord.ext import commands
 
 from fish_bot.core.permission_store import parse_rank
 from fish_bot.core.permissions import (
-    Subject,
     bypasses_permissions,
+    cog_of,
     manages_server,
-    resolve_alias,
+    subject_for,
 )
 from fish_bot.database.models.permissions import RuleTarget
 from fish_bot.exceptions import UserFacingError
@@ -107,21 +107,11 @@ async def check_command_authority(
 ) -> None:
     """Refuse a change to the rules or rank of a command the actor could not run themselves
     (in some channel of the server); for a group, every subcommand counts."""
-    from fish_bot.core.base_cog import BaseCog
-
     if await may_grant_any_rank(bot, actor, guild):
         return
     for each in _with_subcommands(command):
-        target = resolve_alias(bot, each)
-        subject = Subject(
-            user=actor,
-            guild=guild,
-            channel=None,
-            command=target,
-            command_name=each.qualified_name,
-            via=each if target is not each else None,
-        )
-        cog = target.cog if isinstance(getattr(target, "cog", None), BaseCog) else None
+        subject = subject_for(bot, each, user=actor, guild=guild, channel=None)
+        cog = cog_of(subject.command)
         decision = await bot.permissions.evaluate(subject, cog=cog, anywhere=True)
         if not decision.allowed:
             raise UserFacingError(

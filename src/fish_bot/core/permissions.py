@@ -26,7 +26,7 @@ module settings), so an alias is never a way around a rule.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -169,12 +169,31 @@ def subject_from(
         channel = source.channel
         client = source.bot
         command = command if command is not None else source.command
-    name = getattr(command, "qualified_name", None) or ""
+    return subject_for(client, command, user=user, guild=guild, channel=channel)
+
+
+def subject_for(
+    client: Any, command: Any, *, user: discord.abc.User, guild: discord.Guild | None, channel: Any
+) -> Subject:
+    """``user`` running ``command`` in ``channel``; an alias is judged as the command it stands
+    for (``via`` keeps the alias)."""
     target = resolve_alias(client, command)
-    via = command if target is not command else None
     return Subject(
-        user=user, guild=guild, channel=channel, command=target, command_name=name, via=via
+        user=user,
+        guild=guild,
+        channel=channel,
+        command=target,
+        command_name=getattr(command, "qualified_name", None) or "",
+        via=command if target is not command else None,
     )
+
+
+def cog_of(command: Any) -> BaseCog | None:
+    """The Fish Bot cog a command belongs to (None for another cog's or a bare command)."""
+    from fish_bot.core.base_cog import BaseCog
+
+    cog = getattr(command, "cog", None)
+    return cog if isinstance(cog, BaseCog) else None
 
 
 def command_chain(command: Any, via: Any = None) -> list[Any]:
@@ -233,6 +252,16 @@ class Check:
     @property
     def role_ids(self) -> set[int]:
         return {role.id for role in getattr(self.subject.member, "roles", [])}
+
+
+#: Mention formats for :func:`_listed`.
+_CHANNEL = "<#{}>"
+_ROLE = "<@&{}>"
+
+
+def _listed(ids: Sequence[int], mention: str) -> str:
+    """The first five ``ids`` as mentions (``mention`` is ``_CHANNEL`` or ``_ROLE``)."""
+    return ", ".join(mention.format(item) for item in ids[:5])
 
 
 async def bot_owner_layer(check: Check) -> Decision | None:
@@ -296,11 +325,10 @@ async def module_channels_layer(check: Check) -> Decision | None:
         )
     allowed = cog.get_setting("allowed_channels", [], guild.id) or []
     if allowed and not here & set(allowed):
-        places = ", ".join(f"<#{cid}>" for cid in allowed[:5])
         return Decision(
             False,
             "cog_allowed_channels",
-            f"{cog.qualified_name} commands only work in {places}.",
+            f"{cog.qualified_name} commands only work in {_listed(allowed, _CHANNEL)}.",
             channel_rule=True,
         )
     return None
@@ -316,9 +344,7 @@ async def module_roles_layer(check: Check) -> Decision | None:
         return Decision(
             False,
             "cog_required_roles",
-            f"{cog.qualified_name} commands need one of the roles "
-            + ", ".join(f"<@&{rid}>" for rid in required[:5])
-            + ".",
+            f"{cog.qualified_name} commands need one of the roles {_listed(required, _ROLE)}.",
         )
     return None
 
@@ -339,9 +365,7 @@ async def command_channels_layer(check: Check) -> Decision | None:
         return Decision(
             False,
             "command_allowed_channels",
-            f"`{name}` only works in "
-            + ", ".join(f"<#{c}>" for c in sorted(allow_channels)[:5])
-            + ".",
+            f"`{name}` only works in {_listed(sorted(allow_channels), _CHANNEL)}.",
             True,
         )
     return None
@@ -364,9 +388,7 @@ async def command_roles_layer(check: Check) -> Decision | None:
     return Decision(
         False,
         "command_allowed_roles",
-        f"`{name}` needs one of the roles "
-        + ", ".join(f"<@&{r}>" for r in sorted(allow_roles)[:5])
-        + ".",
+        f"`{name}` needs one of the roles {_listed(sorted(allow_roles), _ROLE)}.",
     )
 
 
@@ -473,12 +495,10 @@ class PermissionManager:
         cog: BaseCog | None,
         command: Any,
     ) -> Check:
-        from fish_bot.core.base_cog import BaseCog
-
         subject = source if isinstance(source, Subject) else subject_from(source, command)
-        if subject.via is not None and isinstance(getattr(subject.command, "cog", None), BaseCog):
+        if subject.via is not None and cog_of(subject.command) is not None:
             # An alias is judged in the module of the command it stands for.
-            cog = subject.command.cog
+            cog = cog_of(subject.command)
         return Check(manager=self, subject=subject, cog=cog)
 
     async def evaluate(

@@ -33,10 +33,10 @@ from fish_bot.core.base_cog import BaseCog, command_meta
 from fish_bot.core.decorators import hybrid_group
 from fish_bot.core.permissions import (
     MAX_RANK,
-    Subject,
     admin_override,
+    cog_of,
     requires_rank,
-    resolve_alias,
+    subject_for,
 )
 from fish_bot.core.roles import suggested_rank
 from fish_bot.core.text import clip, field, plain
@@ -66,6 +66,10 @@ RULE_LABELS: dict[str, str] = {
     "rank": "6 · permission rank",
     "default": "no rule restricts it",
 }
+
+#: The slash options' descriptions shared by the rule commands.
+COMMAND_HELP = "A command name, e.g. ping or perm show"
+TARGET_HELP = "A role or channel (pick one, or type its mention, id or name)"
 
 _CHANNEL_TYPES = (
     discord.TextChannel,
@@ -229,7 +233,7 @@ class PermissionCommandsMixin(_MixinBase):
 
     @perm.command(name="explain")
     @app_commands.describe(
-        command="A command name, e.g. ping or perm show",
+        command=COMMAND_HELP,
         member="Whose permission to check (default: you)",
         channel="Where (default: this channel)",
     )
@@ -247,17 +251,8 @@ class PermissionCommandsMixin(_MixinBase):
         guild = self.require_guild(ctx)
         who = member if member is not None else ctx.author
         where = channel if channel is not None else ctx.channel
-        target_command = resolve_alias(self.bot, command)
-        via = command if target_command is not command else None
-        cog = target_command.cog if isinstance(target_command.cog, BaseCog) else None
-        subject = Subject(
-            user=who,
-            guild=guild,
-            channel=where,
-            command=target_command,
-            command_name=command.qualified_name,
-            via=via,
-        )
+        subject = subject_for(self.bot, command, user=who, guild=guild, channel=where)
+        target_command, cog = subject.command, cog_of(subject.command)
         permissions = self.bot.permissions
         decision, verdicts = await permissions.explain(subject, cog=cog)
         name = command.qualified_name
@@ -268,7 +263,7 @@ class PermissionCommandsMixin(_MixinBase):
             f"**Rule:** {RULE_LABELS.get(decision.rule, decision.rule)} (`{decision.rule}`)",
             f"**Why:** {decision.reason}",
         ]
-        if via is not None:
+        if subject.via is not None:
             lines.append(f"`{name}` is another name for `{target_command.qualified_name}`.")
         lines.extend(decision.details)
         # Every layer's verdict, in the order the model asks them (the first one decides).
@@ -310,10 +305,7 @@ class PermissionCommandsMixin(_MixinBase):
         await self.reply(ctx, "\n".join(lines))
 
     @perm.command(name="allow")
-    @app_commands.describe(
-        command="A command name, e.g. ping or perm show",
-        target="A role or channel (pick one, or type its mention, id or name)",
-    )
+    @app_commands.describe(command=COMMAND_HELP, target=TARGET_HELP)
     async def perm_allow(
         self, ctx: commands.Context[Any], command: CommandArg, target: TargetArg
     ) -> None:
@@ -339,10 +331,7 @@ class PermissionCommandsMixin(_MixinBase):
         )
 
     @perm.command(name="deny")
-    @app_commands.describe(
-        command="A command name, e.g. ping or perm show",
-        target="A role or channel (pick one, or type its mention, id or name)",
-    )
+    @app_commands.describe(command=COMMAND_HELP, target=TARGET_HELP)
     async def perm_deny(
         self, ctx: commands.Context[Any], command: CommandArg, target: TargetArg
     ) -> None:
@@ -357,10 +346,7 @@ class PermissionCommandsMixin(_MixinBase):
         await self.reply(ctx, f"⛔ `{command.qualified_name}` is now denied for {label}.")
 
     @perm.command(name="remove")
-    @app_commands.describe(
-        command="A command name, e.g. ping or perm show",
-        target="A role or channel (pick one, or type its mention, id or name)",
-    )
+    @app_commands.describe(command=COMMAND_HELP, target=TARGET_HELP)
     async def perm_remove(
         self, ctx: commands.Context[Any], command: CommandArg, target: TargetArg
     ) -> None:
@@ -375,7 +361,7 @@ class PermissionCommandsMixin(_MixinBase):
         await self.reply(ctx, text)
 
     @perm.command(name="clear")
-    @app_commands.describe(command="A command name, e.g. ping or perm show")
+    @app_commands.describe(command=COMMAND_HELP)
     async def perm_clear(self, ctx: commands.Context[Any], command: CommandArg) -> None:
         """Remove every allow and deny rule of a command (its rank is kept)."""
         guild = self.require_guild(ctx)
@@ -548,9 +534,7 @@ class PermissionCommandsMixin(_MixinBase):
         )
 
     @perm_rank.command(name="command")
-    @app_commands.describe(
-        command="A command name, e.g. ping or perm show", rank="0 to 10, or default"
-    )
+    @app_commands.describe(command=COMMAND_HELP, rank="0 to 10, or default")
     async def perm_rank_command(
         self, ctx: commands.Context[Any], command: CommandArg, rank: str
     ) -> None:
