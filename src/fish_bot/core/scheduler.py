@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord.utils
 
+from fish_bot.core.text import clip
 from fish_bot.database.models.scheduler import JobStatus, ScheduledJob
 
 if TYPE_CHECKING:
@@ -324,7 +325,7 @@ class JobScheduler:
             self.log.exception("Could not give back scheduled job %s", job.id)
 
     def _record_error(self, text: str) -> None:
-        self.stats["last_error"] = text[:500]
+        self.stats["last_error"] = clip(text, 500)
 
     # --- the runner ----------------------------------------------------------------------
 
@@ -372,7 +373,7 @@ class JobScheduler:
             except Exception as error:
                 self.start_attempts += 1
                 text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-                self.start_error = text[:500]
+                self.start_error = clip(text, 500)
                 self.next_start_at = self.clock() + timedelta(seconds=delay)
                 self.log.error(
                     "The job scheduler could not start (attempt %d): %s; retrying in %.0fs. "
@@ -414,7 +415,7 @@ class JobScheduler:
                 if self.next_start_at
                 else ""
             )
-            return f"❌ not running: {self.start_error[:300]}{when}"
+            return f"❌ not running: {clip(self.start_error, 300)}{when}"
         starting = self._starter is not None and not self._starter.done()
         return "⏳ starting" if starting else "⏸️ not started"
 

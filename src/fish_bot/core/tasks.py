@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 import discord.utils
 from discord.ext import tasks
 
+from fish_bot.core.text import clip
+
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
 
@@ -156,7 +158,7 @@ def cog_loop(
                 raise
             except Exception as error:
                 stats.failures += 1
-                stats.last_error = f"{type(error).__name__}: {error}"[:300]
+                stats.last_error = clip(f"{type(error).__name__}: {error}", 300)
                 stats.last_error_at = discord.utils.utcnow()
                 cog.logger.error(
                     "Loop %r of %s failed; it runs again at the next interval",

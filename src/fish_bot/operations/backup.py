@@ -48,6 +48,7 @@ from sqlalchemy.engine import URL, make_url
 
 from fish_bot import __version__
 from fish_bot.core.data import _fsync_directory, _replace
+from fish_bot.core.text import clip
 from fish_bot.exceptions import FishBotError, UserFacingError
 from fish_bot.operations.lock import refuse_if_running
 
@@ -124,7 +125,7 @@ class Manifest:
                 unpacked_size=_size_field(data.get("unpacked_size")),
             )
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-            detail = " ".join(str(error).split())[:200]
+            detail = clip(" ".join(str(error).split()), 200)
             raise BackupError(f"the backup's manifest is damaged: {detail}") from None
 
 
@@ -506,7 +507,7 @@ def _make_temp_dir(parent: Path, prefix: str) -> str:
 def _member_path(member: tarfile.TarInfo) -> PurePosixPath:
     """The member's path, refused when it could land outside the folder it is unpacked to."""
     name = member.name
-    shown = repr(name[:120])
+    shown = repr(clip(name, 120))
     if "\\" in name:
         raise BackupError(f"the backup holds an unsafe path (a backslash): {shown}")
     path = PurePosixPath(name)
@@ -548,7 +549,7 @@ def inspect_archive(archive: Path, space: int | None = None) -> ArchiveCheck:
         with tarfile.open(archive, mode="r:gz") as tar:
             for member in tar:
                 path = _member_path(member)
-                shown = repr(member.name[:120])
+                shown = repr(clip(member.name, 120))
                 if member.isdir():
                     if path in files:
                         raise BackupError(f"the backup holds {shown} as a file and as a folder")
@@ -562,7 +563,7 @@ def inspect_archive(archive: Path, space: int | None = None) -> ArchiveCheck:
                 for parent in path.parents:
                     if parent in files:
                         raise BackupError(
-                            f"the backup holds {str(parent)[:120]!r} as a file and as a folder"
+                            f"the backup holds {clip(str(parent), 120)!r} as a file and as a folder"
                         )
                     folders.add(parent)
                 if member.isdir():
@@ -587,7 +588,7 @@ def inspect_archive(archive: Path, space: int | None = None) -> ArchiveCheck:
         raise BackupError(f"{archive.name} has no manifest.json")
     manifest = Manifest.from_bytes(manifest_raw)
     if PurePosixPath(manifest.database) not in files:
-        raise BackupError(f"the backup has no {manifest.database[:120]}")
+        raise BackupError(f"the backup has no {clip(manifest.database, 120)}")
     if manifest.unpacked_size is not None and total > manifest.unpacked_size:
         raise BackupError(
             f"the backup unpacks to {total} bytes, more than the {manifest.unpacked_size} "
@@ -686,14 +687,15 @@ async def restore_backup(
     dialect = _url(settings).get_backend_name()
     if manifest.dialect != dialect:
         raise BackupError(
-            f"this is a {manifest.dialect[:40]} backup and the configured database is "
+            f"this is a {clip(manifest.dialect, 40)} backup and the configured database is "
             f"{dialect}; to move settings between databases use `fish-bot settings "
             "export/import`"
         )
     if manifest.revision is not None and not known_revision(manifest.revision):
         raise BackupError(
-            f"the backup is at database revision {manifest.revision[:40]}, which this Fish Bot "
-            "does not know: it was made by a newer Fish Bot. Upgrade Fish Bot, then restore."
+            f"the backup is at database revision {clip(manifest.revision, 40)}, which this "
+            "Fish Bot does not know: it was made by a newer Fish Bot. Upgrade Fish Bot, then "
+            "restore."
         )
     if dialect == "postgresql":
         _pg_tool("pg_restore")

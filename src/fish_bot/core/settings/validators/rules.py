@@ -31,6 +31,7 @@ from fish_bot.core.settings.validators.convert import (
     _text_to_list,
     _text_to_snowflake,
 )
+from fish_bot.core.text import clip
 from fish_bot.exceptions import SettingValidationError
 
 if TYPE_CHECKING:
@@ -388,7 +389,7 @@ class CallableRule(Validator):
             raise _Invalid(exc.reason) from None
         except Exception as exc:
             text = str(exc).strip() if _safe_str(exc) else ""
-            raise _Invalid(text[:200] or failed) from None
+            raise _Invalid(clip(text, 200) or failed) from None
         if not accepted:
             raise _Invalid(failed)
         return value
