@@ -179,6 +179,19 @@ async def world(env: simcord.Env) -> World:
     return build_world(env)
 
 
+def replies(channel: Any, after: discord.Message) -> list[discord.Message]:
+    """The bot's messages in ``channel`` after ``after``."""
+    return [m for m in channel.history() if m.id > after.id and m.author.bot]
+
+
+async def say(actor: Any, channel: Any, text: str) -> discord.Message:
+    """Send ``text`` as ``actor`` and return the bot's last reply (there must be one)."""
+    sent = await actor.send(channel, text)
+    answers = replies(channel, sent)
+    assert answers, f"no reply to {text!r}"
+    return answers[-1]
+
+
 @pytest.fixture
 def owner(env: simcord.Env, world: World) -> Any:
     """The guild owner, who is also a bot owner."""

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
 import simcord
 
 from fish_bot.config import Settings
+
+from .conftest import say
 
 COGS = ["fish_bot.cogs.admin", "fish_bot.cogs.example"]
 
@@ -32,13 +33,6 @@ def fish_settings(fish_settings: Settings) -> Settings:
 
 def cache_file(settings: Settings) -> Path:
     return Path(settings.data_dir) / "cogs" / "example" / "example_cache.json"
-
-
-async def say(actor: Any, channel: Any, text: str) -> discord.Message:
-    sent = await actor.send(channel, text)
-    answers = [m for m in channel.history() if m.id > sent.id and m.author.bot]
-    assert answers, f"no reply to {text!r}"
-    return answers[-1]
 
 
 def example(env: simcord.Env) -> Any:

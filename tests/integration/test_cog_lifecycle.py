@@ -26,20 +26,14 @@ from fish_bot.core.views import component_prefix, make_custom_id
 from fish_bot.exceptions import SettingValidationError
 from fish_bot.operations import settings_io
 
+from .conftest import say
+
 COGS = ["fish_bot.cogs.admin", "fish_bot.cogs.example"]
 
 
 @pytest.fixture
 def bot_cogs() -> Sequence[str]:
     return COGS
-
-
-async def say(actor: Any, channel: Any, text: str) -> discord.Message:
-    """Send ``text`` and return the bot's last reply."""
-    sent = await actor.send(channel, text)
-    answers = [m for m in channel.history() if m.id > sent.id and m.author.bot]
-    assert answers, f"no reply to {text!r}"
-    return answers[-1]
 
 
 def module_lines(message: discord.Message) -> dict[str, str]:

@@ -6,11 +6,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
 import simcord
 
 from fish_bot.bot import FishBot
+
+from .conftest import say
 
 COGS = ["fish_bot.cogs.admin", "fish_bot.cogs.example"]
 
@@ -18,19 +19,6 @@ COGS = ["fish_bot.cogs.admin", "fish_bot.cogs.example"]
 @pytest.fixture
 def bot_cogs() -> Sequence[str]:
     return COGS
-
-
-def replies(channel: Any, after: discord.Message) -> list[discord.Message]:
-    """The bot's messages in ``channel`` after ``after``."""
-    return [m for m in channel.history() if m.id > after.id and m.author.bot]
-
-
-async def say(actor: Any, channel: Any, text: str) -> discord.Message:
-    """Send ``text`` and return the bot's last reply."""
-    sent = await actor.send(channel, text)
-    answers = replies(channel, sent)
-    assert answers, f"no reply to {text!r}"
-    return answers[-1]
 
 
 def acknowledge(env: simcord.Env) -> list[BaseException]:

@@ -18,7 +18,7 @@ from fish_bot.core.error_policy import DATABASE_UNAVAILABLE, MESSAGE_LIMIT
 from fish_bot.core.modals import FishModal
 from fish_bot.exceptions import DatabaseUnavailable, UserFacingError
 
-from .conftest import World
+from .conftest import World, replies
 
 COGS = [*BUILTIN_COGS, "fish_bot.cogs.example"]
 
@@ -26,10 +26,6 @@ COGS = [*BUILTIN_COGS, "fish_bot.cogs.example"]
 @pytest.fixture
 def bot_cogs() -> Sequence[str]:
     return COGS
-
-
-def replies(channel: Any, after: discord.Message) -> list[discord.Message]:
-    return [m for m in channel.history() if m.id > after.id and m.author.bot]
 
 
 async def say(actor: Any, channel: Any, text: str) -> str:

@@ -15,23 +15,14 @@ from fish_bot.bot import FishBot
 from fish_bot.config import Settings
 from fish_bot.core.views import FishView, RoutedView, make_custom_id, routed_button
 
+from .conftest import say
+
 COGS = ["fish_bot.cogs.admin", "fish_bot.cogs.example"]
 
 
 @pytest.fixture
 def bot_cogs() -> Sequence[str]:
     return COGS
-
-
-def replies(channel: Any, after: discord.Message) -> list[discord.Message]:
-    return [m for m in channel.history() if m.id > after.id and m.author.bot]
-
-
-async def say(actor: Any, channel: Any, text: str) -> discord.Message:
-    sent = await actor.send(channel, text)
-    answers = replies(channel, sent)
-    assert answers, f"no reply to {text!r}"
-    return answers[-1]
 
 
 def example(env: simcord.Env) -> Any:
