@@ -37,7 +37,11 @@ def parse_snowflake(text: str) -> int | None:
 def is_module_name(text: str) -> bool:
     """Whether ``text`` is a dotted Python module path (``example``, ``fish_bot.cogs.x``)."""
     parts = text.split(".")
-    return len(text) <= MODULE_NAME_LIMIT and all(part.isidentifier() for part in parts)
+    return (
+        len(text) <= MODULE_NAME_LIMIT
+        and text.isascii()
+        and all(part.isidentifier() for part in parts)
+    )
 
 
 def _shown(text: str, limit: int = 60) -> str:

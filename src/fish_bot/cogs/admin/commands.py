@@ -23,7 +23,6 @@ from fish_bot.cogs.admin.utils import (
     find_cog,
     find_extension,
     format_value,
-    is_package_path,
     join_lines,
     package_name,
     paginate,
@@ -68,17 +67,6 @@ def _check_key(scope: str, key: str) -> None:
     """Refuse a key too long to be a setting's name (the refusal would quote all of it)."""
     if len(key) > KEY_LIMIT:
         raise UserFacingError(f"❌ {scope} has no setting `{plain(key, 60)}`.")
-
-
-def _package_to_load(name: str) -> str:
-    """The package a `cog load` name means; a UserFacingError when it cannot name one."""
-    package = package_name(name)
-    if not is_package_path(package):
-        raise UserFacingError(
-            f"❓ `{plain(name, NAME_SHOWN)}` is not a package name: use a short name such as "
-            "`example` or a dotted path such as `fish_bot.cogs.example`."
-        )
-    return package
 
 
 def _failure_reason(error: BaseException) -> str:
@@ -210,7 +198,7 @@ class CommandsMixin(_MixinBase):
     @app_commands.describe(name="Package path (fish_bot.cogs.example) or short name (example)")
     async def cogs_load_command(self, ctx: commands.Context[Any], name: ModuleNameArg) -> None:
         """Load a module by package path or short name."""
-        package = _package_to_load(name)
+        package = package_name(name)
         shown = plain(package, NAME_SHOWN)
         if package in self.bot.extensions:
             raise UserFacingError(f"`{shown}` is already loaded.")
@@ -251,11 +239,11 @@ class CommandsMixin(_MixinBase):
     @cogs_group.command(name="reload")
     @commands.is_owner()
     @app_commands.describe(name="Module name, package path or short name")
-    async def cogs_reload_command(self, ctx: commands.Context[Any], name: str) -> None:
+    async def cogs_reload_command(self, ctx: commands.Context[Any], name: ModuleNameArg) -> None:
         """Reload a module from its files; a module that is not loaded is loaded."""
         loaded = find_extension(self.bot, name)
         if loaded is None:
-            package = _package_to_load(name)
+            package = package_name(name)
             shown = plain(package, NAME_SHOWN)
             async with self.task_tracker.task_context("Cog reload"):
                 reason = await self.bot.load_cog(package)

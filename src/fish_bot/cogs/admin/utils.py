@@ -36,11 +36,6 @@ def package_name(name: str) -> str:
     return cleaned if "." in cleaned else f"{COG_PACKAGE_ROOT}.{cleaned.lower()}"
 
 
-def is_package_path(package: str) -> bool:
-    """Whether ``package`` can name a Python package: dotted ASCII identifiers (``a.b_c``)."""
-    return package.isascii() and all(part.isidentifier() for part in package.split("."))
-
-
 def extension_of(bot: FishBot, cog: commands.Cog) -> str | None:
     """The loaded extension (package) a cog came from."""
     module = type(cog).__module__
