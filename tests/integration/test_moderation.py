@@ -455,6 +455,24 @@ async def test_pollban_removes_polls_and_tells_the_member_why(
     assert pollban.status == CaseStatus.LIFTED.value and pollunban.case_type == "POLLUNBAN"
 
 
+async def test_a_pollban_voided_with_cases_modify_stops_removing_polls(
+    env: simcord.Env, mw: World
+) -> None:
+    await say(mw.moderator, mw.general, f"!pollban {mw.member.mention} poll spam")
+    removed = await post_poll(env, mw.member, mw.general)
+    assert not exists(env, mw.general, removed)
+
+    reply = await say(mw.admin, mw.general, "!cases modify 1 status:voided")
+    assert reply.startswith("✏️ Case #1 updated: status Active → Voided."), reply
+
+    kept = await post_poll(env, mw.member, mw.general)
+    assert exists(env, mw.general, kept)
+    reply = await say(mw.admin, mw.general, "!cases modify 1 status:active")
+    assert reply.startswith("✏️ Case #1 updated: status Voided → Active."), reply
+    removed = await post_poll(env, mw.member, mw.general)
+    assert not exists(env, mw.general, removed)
+
+
 async def test_pollban_tells_in_the_channel_when_dms_are_closed(
     env: simcord.Env, mw: World
 ) -> None:

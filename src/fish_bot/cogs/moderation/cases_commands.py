@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import re
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -45,6 +46,7 @@ from fish_bot.database.models.core import LogKind
 from fish_bot.exceptions import PermissionDenied, UserFacingError
 
 if TYPE_CHECKING:
+    from fish_bot.cogs.moderation.utils import RestrictionCache
     from fish_bot.core.base_cog import BaseCog
     from fish_bot.database.controllers.base import Page
 
@@ -442,6 +444,9 @@ class CasesPager(FishView):
 class CasesCommandsMixin(_MixinBase):
     """cases, cases view/search/modify/history."""
 
+    if TYPE_CHECKING:  # provided by the Moderation class
+        restrictions: dict[CaseType, RestrictionCache]
+
     # --- helpers -------------------------------------------------------------------------
 
     async def _cases_send_list(
@@ -650,6 +655,11 @@ class CasesCommandsMixin(_MixinBase):
         updated = await self.db.case.update_by_id(case.id, **changes, extra=extra, updated_at=now)
         if updated is None:
             raise UserFacingError(f"Case #{number} was deleted meanwhile.")
+        kind = case_type_of(case)
+        cache = self.restrictions.get(kind) if kind is not None else None
+        if "status" in changes and cache is not None:
+            # A poll ban voided or made active again: the poll listener reads the list afresh.
+            await self.db.service.after_commit(partial(cache.invalidate, guild.id))
         return updated, summary
 
     async def _cases_edit_log_message(self, guild: discord.Guild, case: Case) -> str:
