@@ -311,7 +311,7 @@ async def test_search_bad_inputs(env: simcord.Env, cases_world: World) -> None:
     assert message.content.startswith("Unknown case status `open`: use one of active")
     simcord.assert_error(env, commands.BadArgument)
     message = await say(world.moderator, world.general, "!cases search since:soon")
-    assert message.content.startswith("`soon` is not a time: use a duration such as 7d")
+    assert message.content.startswith("'soon' is not a duration or a date; use e.g. 7d or 12h")
     simcord.assert_error(env, commands.BadArgument)
     message = await say(world.moderator, world.general, "!cases search since:1d until:7d")
     assert message.content == "`since:` must be before `until:`."

@@ -21,9 +21,6 @@ slash command, so that every command of every built-in cog runs in under a minut
 cores; use 300 or more for a real run, which takes about an hour). Generation is
 derandomized (the same inputs every run) unless ``FISHBOT_FUZZ_RANDOM`` is set;
 ``FISHBOT_FUZZ_ONLY=warn,/cases view`` fuzzes only the named commands.
-
-Failures in commands another change fixes are listed in :data:`KNOWN_FAILURES` (their failures
-are reported but do not fail the run); the list is meant to be emptied.
 """
 
 from __future__ import annotations
@@ -57,30 +54,6 @@ SLASH_EXAMPLES = int(_SET) if _SET else 6
 ONLY = {name.strip() for name in os.environ.get("FISHBOT_FUZZ_ONLY", "").split(",") if name.strip()}
 
 COGS = [*BUILTIN_COGS, "fish_bot.cogs.example"]
-
-_EMPTY_MEMBER = (
-    'an empty quoted member (`warn ""`) reaches discord.py\'s MemberConverter, which raises '
-    "ValueError('Cannot pass empty query string.'): the apology (issue 16; the error-policy "
-    "change fixes the converter)"
-)
-
-_UNICODE_DIGITS = (
-    "a case number in Unicode digits that pass str.isdigit() (`cases view ②`) reaches int(): "
-    "ValueError and the apology (issue 16; the error-policy change fixes the converter)"
-)
-
-#: Commands whose fuzzing still fails, with why. They are still fuzzed and their failures
-#: printed, but they do not fail the run. The lead empties this list.
-KNOWN_FAILURES: dict[str, str] = {
-    "jail": _EMPTY_MEMBER,
-    "kick": _EMPTY_MEMBER,
-    "timeout": _EMPTY_MEMBER,
-    "unjail": _EMPTY_MEMBER,
-    "untimeout": _EMPTY_MEMBER,
-    "warn": _EMPTY_MEMBER,
-    "cases view": _UNICODE_DIGITS,
-    "cases modify": _UNICODE_DIGITS,
-}
 
 #: Commands not fuzzed, and why (they would end the run, not answer it).
 NOT_FUZZED: dict[str, str] = {
@@ -417,12 +390,8 @@ def _run_all(
             fuzz(item)
         except Exception as error:  # an assertion, or SimCord refusing what the bot sent
             failures[name] = _describe(error)
-    known = {name: why for name, why in failures.items() if name in KNOWN_FAILURES}
-    for name, why in sorted(known.items()):
-        print(f"known failure (KNOWN_FAILURES) {name}: {why[:300]}")
-    unexpected = {name: why for name, why in failures.items() if name not in KNOWN_FAILURES}
-    report = "\n\n".join(f"{name}: {why}" for name, why in sorted(unexpected.items()))
-    assert not unexpected, f"{len(unexpected)} command(s) failed under fuzzing:\n{report}"
+    report = "\n\n".join(f"{name}: {why}" for name, why in sorted(failures.items()))
+    assert not failures, f"{len(failures)} command(s) failed under fuzzing:\n{report}"
 
 
 def _describe(error: BaseException) -> str:

@@ -342,6 +342,62 @@ async def test_a_jailed_member_who_rejoins_is_jailed_again(env: simcord.Env, mw:
     assert role_ids(env, mw, newcomer) == set()
 
 
+async def test_a_rejoining_jailed_member_does_not_get_a_jail_role_that_became_powerful(
+    env: simcord.Env, mw: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On rejoin the jail role passes the same rule as when it is set up (no managed role,
+    none with administration or moderation permissions): otherwise it is skipped and logged."""
+    await jail_role(env, mw)
+    await say(mw.moderator, mw.general, f"!jail {mw.member.mention} 1d evading")
+    # Meanwhile the jail role is replaced (bypassing `config jail role`) by a powerful one.
+    powerful = mw.guild.create_role("Warden", permissions=discord.Permissions(ban_members=True))
+    await fish(env).db.guild_config.update_jail_role_id(mw.guild.id, powerful.id)
+
+    mw.guild.remove_member(mw.member)
+    await env.settle()
+    with caplog.at_level("WARNING"):
+        back = mw.guild.add_member(mw.member.user)
+        await env.settle()
+
+    assert role_ids(env, mw, back) == set()
+    assert any(
+        "the jail role is not given again" in record.getMessage()
+        and "Ban Members" in record.getMessage()
+        for record in caplog.records
+    ), [record.getMessage() for record in caplog.records]
+
+
+async def test_actions_read_the_guild_config_from_the_cache(env: simcord.Env, mw: World) -> None:
+    """Moderation reads the jail role, mod log and reason rule from ``bot.guild_configs``: no
+    query per action once the guild is loaded, and a change through the controller is seen at
+    once."""
+    bot = fish(env)
+    await jail_role(env, mw)
+    await say(mw.moderator, mw.general, f"!note {mw.member.mention} first")  # loads the guild
+    controller = bot.db.guild_config
+    reads: list[Any] = []
+    original = controller.get_by_id
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return await original(*args, **kwargs)
+
+    controller.get_by_id = counted  # type: ignore[method-assign]
+    try:
+        reply = await say(mw.moderator, mw.general, f"!warn {mw.member.mention} spam")
+        assert reply.startswith(f"⚠️ Warned {mw.member.mention} (Case #2)"), reply
+        reply = await say(mw.moderator, mw.general, f"!jail {mw.member.mention} calm down")
+        assert reply.startswith(f"🔒 Jailed {mw.member.mention} (Case #3)"), reply
+        assert reads == []
+        assert len(mw.mod_log.history()) == 3  # the mod log channel came from the cache too
+
+        await controller.update_config(mw.guild.id, reason_required=True)
+        reply = await say(mw.moderator, mw.general, f"!kick {mw.member2.mention}")
+        assert_refused(env, reply, "requires a reason", ModerationError)
+    finally:
+        del controller.get_by_id
+
+
 async def test_jail_needs_a_jail_role_the_bot_can_give(env: simcord.Env, mw: World) -> None:
     reply = await say(mw.moderator, mw.general, f"!jail {mw.member.mention}")
     assert_refused(env, reply, "has no jail role", ModerationError)
@@ -397,6 +453,24 @@ async def test_pollban_removes_polls_and_tells_the_member_why(
     assert reads == 1
     pollban, pollunban = await cases(env, mw)
     assert pollban.status == CaseStatus.LIFTED.value and pollunban.case_type == "POLLUNBAN"
+
+
+async def test_a_pollban_voided_with_cases_modify_stops_removing_polls(
+    env: simcord.Env, mw: World
+) -> None:
+    await say(mw.moderator, mw.general, f"!pollban {mw.member.mention} poll spam")
+    removed = await post_poll(env, mw.member, mw.general)
+    assert not exists(env, mw.general, removed)
+
+    reply = await say(mw.admin, mw.general, "!cases modify 1 status:voided")
+    assert reply.startswith("✏️ Case #1 updated: status Active → Voided."), reply
+
+    kept = await post_poll(env, mw.member, mw.general)
+    assert exists(env, mw.general, kept)
+    reply = await say(mw.admin, mw.general, "!cases modify 1 status:active")
+    assert reply.startswith("✏️ Case #1 updated: status Voided → Active."), reply
+    removed = await post_poll(env, mw.member, mw.general)
+    assert not exists(env, mw.general, removed)
 
 
 async def test_pollban_tells_in_the_channel_when_dms_are_closed(

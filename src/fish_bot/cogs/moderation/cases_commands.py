@@ -10,19 +10,20 @@
 * ``cases modify <n>`` changes a case's reason and/or status (``cases modify 12 spam links``,
   ``cases modify 12 status:voided``) and edits the case's message in the moderation log to match.
 
-The case embed is the moderation log's own (:func:`fish_bot.cogs.moderation.utils.case_embed`),
+The case embed is the moderation log's own (:func:`fish_bot.cogs.moderation.modlog.case_embed`),
 so `cases view` and an edited mod-log message look like the message the action posted.
 
 Every list is read one page at a time (``paginate_cases``: a count and one page of rows); users
 and moderators are shown as mentions, so no member is fetched per case. Reasons are user text:
-every reply is sent with ``AllowedMentions.none()``.
+no reply pings (the bot's default ``AllowedMentions.none()``, through ``BaseCog.reply``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -30,12 +31,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from fish_bot.cogs.moderation.constants import ACTIONS, DEFAULT_RANKS, MAX_REASON_LENGTH
-from fish_bot.cogs.moderation.utils import case_embed, timestamp
+from fish_bot.cogs.moderation.modlog import case_embed
+from fish_bot.cogs.moderation.utils import timestamp
 from fish_bot.core.converters import parse_decimal
 from fish_bot.core.decorators import hybrid_group
-from fish_bot.core.durations import DurationError, parse_duration
-from fish_bot.core.errors import send_interaction
+from fish_bot.core.durations import parse_moment
+from fish_bot.core.error_policy import send_interaction
 from fish_bot.core.permissions import requires_rank
+from fish_bot.core.text import DESCRIPTION_LIMIT, clip, plain
 from fish_bot.core.views import FishView
 from fish_bot.database.controllers.cases import RESTRICTIONS
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
@@ -43,6 +46,7 @@ from fish_bot.database.models.core import LogKind
 from fish_bot.exceptions import PermissionDenied, UserFacingError
 
 if TYPE_CHECKING:
+    from fish_bot.cogs.moderation.utils import RestrictionCache
     from fish_bot.core.base_cog import BaseCog
     from fish_bot.database.controllers.base import Page
 
@@ -61,8 +65,6 @@ CASES_VIEW_TIMEOUT = 180.0
 #: How many edits of a case are remembered in ``Case.extra["edits"]``.
 MAX_REMEMBERED_EDITS = 20
 
-NO_PINGS = discord.AllowedMentions.none()
-
 STATUS_LABELS: dict[CaseStatus, str] = {
     CaseStatus.ACTIVE: "Active",
     CaseStatus.EXPIRED: "Expired",
@@ -79,12 +81,6 @@ TYPE_ALIASES: dict[str, CaseType] = {
     "temp-ban": CaseType.TEMPBAN,
     "softban": CaseType.TEMPBAN,
 }
-
-
-def _plain(text: str, limit: int = 40) -> str:
-    """User text made safe inside inline code."""
-    cleaned = " ".join(str(text).replace("`", "'").split())
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
 # --- how a case looks ------------------------------------------------------------------------
@@ -120,7 +116,7 @@ def case_detail_embed(
     note: str | None = None,
     show_status: bool = True,
 ) -> discord.Embed:
-    """The mod-log embed of a case (:func:`~fish_bot.cogs.moderation.utils.case_embed`), with
+    """The mod-log embed of a case (:func:`~fish_bot.cogs.moderation.modlog.case_embed`), with
     its status even when active (``show_status``) and who last edited it.
 
     ``cases view`` shows it; ``cases modify`` edits the mod-log message to it.
@@ -143,9 +139,7 @@ def case_detail_embed(
 
 def case_line(case: Case) -> str:
     """One case in a list: number, type, user, reason, then moderator, date and status."""
-    reason = discord.utils.escape_markdown(" ".join((case.reason or "no reason").split()))
-    if len(reason) > 80:
-        reason = reason[:79] + "…"
+    reason = clip(discord.utils.escape_markdown(" ".join((case.reason or "no reason").split())), 80)
     return (
         f"`#{case.case_number}` {case_label(case)} · <@{case.user_id}> — {reason}\n"
         f"\u2003by <@{case.moderator_id}> · {timestamp(case.created_at, 'd')} · "
@@ -159,7 +153,9 @@ def cases_page_embed(title: str, page: Page[Case], header: str | None = None) ->
     body = "\n".join(lines) if lines else "No cases match."
     if header:
         body = f"{header}\n\n{body}"
-    embed = discord.Embed(title=title, description=body[:4096], color=discord.Colour.blurple())
+    embed = discord.Embed(
+        title=title, description=clip(body, DESCRIPTION_LIMIT), color=discord.Colour.blurple()
+    )
     noun = "case" if page.total == 1 else "cases"
     embed.set_footer(text=f"Page {page.page}/{page.pages} · {page.total} {noun}")
     return embed
@@ -182,7 +178,7 @@ def parse_case_types(argument: str) -> tuple[CaseType, ...]:
             except ValueError:
                 names = ", ".join(t.value.lower() for t in CaseType)
                 raise commands.BadArgument(
-                    f"Unknown case type `{_plain(part)}`: use one of {names}."
+                    f"Unknown case type `{plain(part)}`: use one of {names}."
                 ) from None
         if kind not in kinds:
             kinds.append(kind)
@@ -202,7 +198,7 @@ def parse_case_statuses(argument: str) -> tuple[CaseStatus, ...]:
         except ValueError:
             names = ", ".join(s.value for s in CaseStatus)
             raise commands.BadArgument(
-                f"Unknown case status `{_plain(part)}`: use one of {names}."
+                f"Unknown case status `{plain(part)}`: use one of {names}."
             ) from None
         if status not in statuses:
             statuses.append(status)
@@ -211,21 +207,12 @@ def parse_case_statuses(argument: str) -> tuple[CaseStatus, ...]:
     return tuple(statuses)
 
 
-def parse_moment(argument: str, now: datetime) -> datetime:
+def past_moment(argument: str) -> datetime:
     """A moment in the past: ``7d`` (seven days ago), ``12h``, or a date ``2024-05-01``."""
-    text = argument.strip()
-    example = "use a duration such as 7d or 12h (that long ago) or a date such as 2024-05-01"
-    if re.match(r"\d{4}-\d{2}-\d{2}", text):
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise commands.BadArgument(f"`{_plain(text)}` is not a date: {example}.") from None
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     try:
-        seconds = parse_duration(text)
-    except DurationError:
-        raise commands.BadArgument(f"`{_plain(text)}` is not a time: {example}.") from None
-    return now - timedelta(seconds=seconds)
+        return parse_moment(argument.strip(), discord.utils.utcnow(), past=True)
+    except ValueError as error:
+        raise commands.BadArgument(str(error)) from None
 
 
 class CaseTypesConverter(commands.Converter[Any], app_commands.Transformer):
@@ -274,14 +261,14 @@ class MomentConverter(commands.Converter[Any], app_commands.Transformer):
     """A moment in the past: ``7d`` means seven days ago; a date such as ``2024-05-01``."""
 
     async def convert(self, ctx: commands.Context[Any], argument: str) -> datetime:
-        return parse_moment(argument, discord.utils.utcnow())
+        return past_moment(argument)
 
     @property
     def type(self) -> discord.AppCommandOptionType:
         return discord.AppCommandOptionType.string
 
     async def transform(self, interaction: discord.Interaction, value: Any, /) -> Any:
-        return parse_moment(str(value), discord.utils.utcnow())
+        return past_moment(str(value))
 
 
 class CaseNumberConverter(commands.Converter[int], app_commands.Transformer):
@@ -294,7 +281,7 @@ class CaseNumberConverter(commands.Converter[int], app_commands.Transformer):
     def _number(argument: str) -> int:
         number = parse_decimal(argument.strip().lstrip("#"), max_digits=10)
         if number is None or not 0 < number < 2**31:
-            raise commands.BadArgument(f"`{_plain(argument)}` is not a case number, e.g. `12`.")
+            raise commands.BadArgument(f"`{plain(argument)}` is not a case number, e.g. `12`.")
         return number
 
     @property
@@ -425,7 +412,6 @@ class CasesPager(FishView):
         await interaction.response.edit_message(
             embed=cases_page_embed(self.title, page, self.header),
             view=self,
-            allowed_mentions=NO_PINGS,
         )
 
     @discord.ui.button(label="Previous", emoji="◀️", style=discord.ButtonStyle.secondary)
@@ -458,13 +444,10 @@ class CasesPager(FishView):
 class CasesCommandsMixin(_MixinBase):
     """cases, cases view/search/modify/history."""
 
-    # --- helpers -------------------------------------------------------------------------
+    if TYPE_CHECKING:  # provided by the Moderation class
+        restrictions: dict[CaseType, RestrictionCache]
 
-    @staticmethod
-    def _cases_guild(ctx: commands.Context[Any]) -> discord.Guild:
-        if ctx.guild is None:  # the permission model refuses DMs first
-            raise UserFacingError("This command only works in a server.")
-        return ctx.guild
+    # --- helpers -------------------------------------------------------------------------
 
     async def _cases_send_list(
         self,
@@ -475,11 +458,11 @@ class CasesCommandsMixin(_MixinBase):
         header: str | None = None,
     ) -> None:
         """Send the first page of a case list, with buttons when there is more than one."""
-        guild = self._cases_guild(ctx)
+        guild = self.require_guild(ctx)
         page = await self.db.case.paginate_cases(guild.id, options, page=1, per_page=CASES_PER_PAGE)
         embed = cases_page_embed(title, page, header)
         if page.pages <= 1:
-            await ctx.send(embed=embed, allowed_mentions=NO_PINGS)
+            await self.reply(ctx, embed=embed)
             return
         view = CasesPager(
             self,
@@ -491,7 +474,7 @@ class CasesCommandsMixin(_MixinBase):
             page=page,
             header=header,
         )
-        view.message = await ctx.send(embed=embed, view=view, allowed_mentions=NO_PINGS)
+        view.message = await self.reply(ctx, embed=embed, view=view)
 
     async def _cases_get(self, guild_id: int, number: int) -> Case:
         case = await self.db.case.get_case_by_number(guild_id, number)
@@ -509,7 +492,7 @@ class CasesCommandsMixin(_MixinBase):
 
         `cases view`, `cases search`, `cases history` and `cases modify` do the rest.
         """
-        guild = self._cases_guild(ctx)
+        guild = self.require_guild(ctx)
         await self._cases_send_list(ctx, title=f"Cases in {guild.name}", options={})
 
     # --- view ----------------------------------------------------------------------------
@@ -518,10 +501,10 @@ class CasesCommandsMixin(_MixinBase):
     @app_commands.describe(number="The case number, e.g. 12")
     async def cases_view(self, ctx: commands.Context[Any], number: CaseNumberArg) -> None:
         """Show one case: user, moderator, type, status, dates and reason."""
-        guild = self._cases_guild(ctx)
+        guild = self.require_guild(ctx)
         case = await self._cases_get(guild.id, number)
         embed = case_detail_embed(case, user=self.bot.get_user(case.user_id))
-        await ctx.send(embed=embed, allowed_mentions=NO_PINGS)
+        await self.reply(ctx, embed=embed)
 
     # --- search --------------------------------------------------------------------------
 
@@ -533,7 +516,7 @@ class CasesCommandsMixin(_MixinBase):
         `since:7d` means the last seven days; `until:` takes the same values (or a date such as
         2024-05-01). Without any filter it lists every case.
         """
-        self._cases_guild(ctx)
+        self.require_guild(ctx)
         options: dict[str, Any] = {}
         described: list[str] = []
         if flags.user is not None:
@@ -565,7 +548,7 @@ class CasesCommandsMixin(_MixinBase):
     @app_commands.describe(user="The member or user (a user who left works too, by id)")
     async def cases_history(self, ctx: commands.Context[Any], user: discord.User) -> None:
         """Show every case of one user, newest first, and what is in force now."""
-        guild = self._cases_guild(ctx)
+        guild = self.require_guild(ctx)
         active = await self.db.case.get_cases_by_options(
             guild.id,
             {
@@ -601,7 +584,7 @@ class CasesCommandsMixin(_MixinBase):
         `cases modify 12 reason:Wrong member status:voided`. Changing the status only changes
         the record: it does not ban or unban anyone.
         """
-        guild = self._cases_guild(ctx)
+        guild = self.require_guild(ctx)
         reason = " ".join(flags.reason.split()) if flags.reason is not None else None
         if flags.reason is not None and not reason:
             raise UserFacingError("The new reason is empty.")
@@ -623,16 +606,15 @@ class CasesCommandsMixin(_MixinBase):
         async with self.task_tracker.task_context("Modify case"):
             result = await self._cases_apply_changes(ctx, guild, number, reason, status)
             if result is None:
-                await ctx.send(
-                    f"Case #{number} already has that reason and status: nothing changed.",
-                    allowed_mentions=NO_PINGS,
+                await self.reply(
+                    ctx, f"Case #{number} already has that reason and status: nothing changed."
                 )
                 return
             updated, summary = result
             log_note = await self._cases_edit_log_message(guild, updated)
         text = f"✏️ Case #{number} updated: {', '.join(summary)}. {log_note}"
         embed = case_detail_embed(updated, user=self.bot.get_user(updated.user_id))
-        await ctx.send(text, embed=embed, allowed_mentions=NO_PINGS)
+        await self.reply(ctx, text, embed=embed)
 
     async def _cases_apply_changes(
         self,
@@ -673,6 +655,11 @@ class CasesCommandsMixin(_MixinBase):
         updated = await self.db.case.update_by_id(case.id, **changes, extra=extra, updated_at=now)
         if updated is None:
             raise UserFacingError(f"Case #{number} was deleted meanwhile.")
+        kind = case_type_of(case)
+        cache = self.restrictions.get(kind) if kind is not None else None
+        if "status" in changes and cache is not None:
+            # A poll ban voided or made active again: the poll listener reads the list afresh.
+            await self.db.service.after_commit(partial(cache.invalidate, guild.id))
         return updated, summary
 
     async def _cases_edit_log_message(self, guild: discord.Guild, case: Case) -> str:
@@ -708,7 +695,7 @@ class CasesCommandsMixin(_MixinBase):
             case, user=self.bot.get_user(case.user_id), note=note, show_status=False
         )
         try:
-            await message.edit(embed=embed, allowed_mentions=NO_PINGS)
+            await message.edit(embed=embed)
         except discord.HTTPException:
             self.logger.warning("Editing mod-log message of case %s failed", case.case_number)
             return "Updating its moderation-log message failed."

@@ -14,6 +14,7 @@ from fish_bot.cogs.moderation.jobs import ModerationJobs
 from fish_bot.cogs.moderation.listeners import ModerationListenersMixin
 from fish_bot.cogs.moderation.utils import RestrictionCache
 from fish_bot.core.base_cog import BaseCog
+from fish_bot.core.text import field
 from fish_bot.database.models.cases import CaseType
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ class Moderation(ModerationCommandsMixin, CasesCommandsMixin, ModerationListener
         super().__init__(bot)
         #: Poll-banned users per guild, read once per guild (the poll listener does no I/O).
         self.pollbans = RestrictionCache(bot.db, CaseType.POLLBAN)
+        #: The restriction caches by case type, kept in step when such a case opens or closes.
+        self.restrictions = {CaseType.POLLBAN: self.pollbans}
         self.jobs = ModerationJobs(self)
         self._reconcile_task: asyncio.Task[None] | None = None
 
@@ -83,4 +86,4 @@ class Moderation(ModerationCommandsMixin, CasesCommandsMixin, ModerationListener
         pending = await self.bot.scheduler.pending_count(*self.jobs.handlers)
         embed.add_field(name="Pending expiries", value=str(pending))
         if stats.get("last_error"):
-            embed.add_field(name="Scheduler", value=str(stats["last_error"])[:1024], inline=False)
+            embed.add_field(name="Scheduler", value=field(str(stats["last_error"])), inline=False)

@@ -1,7 +1,7 @@
 """The moderation action commands (hybrid: prefix and slash).
 
 Each command declares its default rank (``DEFAULT_RANKS``), parses its arguments, runs the
-command-specific checks and hands over to the shared flow in ``utils.py``. A reason may end
+command-specific checks and hands over to the shared flow in ``flow.py``. A reason may end
 with ``--silent`` (or ``-s``) to skip the DM to the member.
 """
 
@@ -26,10 +26,10 @@ from fish_bot.cogs.moderation.constants import (
     PURGE_SCAN_LIMIT,
     SLOWMODE_MAX_SECONDS,
 )
+from fish_bot.cogs.moderation.flow import ModerationUtilsMixin
 from fish_bot.cogs.moderation.utils import (
     FutureTime,
     ModerationError,
-    ModerationUtilsMixin,
     audit_reason,
     expires_in_text,
     timestamp,
@@ -39,7 +39,8 @@ from fish_bot.core.decorators import hybrid_command
 from fish_bot.core.durations import DurationError, format_duration, parse_duration
 from fish_bot.core.permissions import requires_rank
 from fish_bot.core.roles import check_assignable_role
-from fish_bot.database.models.cases import Case, CaseType
+from fish_bot.core.text import clip
+from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 
 if TYPE_CHECKING:
     from fish_bot.cogs.moderation.utils import RestrictionCache
@@ -102,7 +103,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
         Usage: `ban <user> [purge days 0-7] [reason] [--silent]`
         The member is told by DM before the ban unless --silent is given.
         """
-        guild = self._guild_of(ctx)
+        guild = self.require_guild(ctx)
         seconds = self._purge_seconds(purge_days)
         target = await self.prepare_action(ctx, user, ACTIONS[CaseType.BAN], reason)
         await self._refuse_if_banned(guild, user)
@@ -141,7 +142,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
         Usage: `tempban <user> <duration> [purge days 0-7] [reason] [--silent]`
         Durations: 30m, 2h, 7d, 1w2d, or a UTC date-time (2030-01-31T18:00).
         """
-        guild = self._guild_of(ctx)
+        guild = self.require_guild(ctx)
         seconds = self._purge_seconds(purge_days)
         target = await self.prepare_action(ctx, user, ACTIONS[CaseType.TEMPBAN], reason)
         await self._refuse_if_banned(guild, user)
@@ -169,7 +170,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
 
         Usage: `unban <user id> [reason]`
         """
-        guild = self._guild_of(ctx)
+        guild = self.require_guild(ctx)
         spec = ACTIONS[CaseType.UNBAN]
         target = await self.prepare_action(ctx, user, spec, reason)
         try:
@@ -292,7 +293,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
         """
         target = await self.prepare_action(ctx, member, ACTIONS[CaseType.UNTIMEOUT], reason)
         if not member.is_timed_out():
-            guild = self._guild_of(ctx)
+            guild = self.require_guild(ctx)
             with self.database_required():
                 closed = await self.lift_cases(guild.id, member.id, [CaseType.TIMEOUT])
             if closed:
@@ -327,7 +328,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
         Usage: `jail <member> [duration] [reason] [--silent]`
         A jailed member who leaves and joins again is jailed again.
         """
-        guild = self._guild_of(ctx)
+        guild = self.require_guild(ctx)
         target = await self.prepare_action(ctx, member, ACTIONS[CaseType.JAIL], reason)
         with self.database_required():
             role = await self.jail_role(guild)
@@ -337,7 +338,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
             raise ModerationError(f"⛔ <@{member.id}> is already jailed.")
         removed = [r for r in member.roles if not r.is_default() and r.is_assignable()]
         kept = [r for r in member.roles if not r.is_default() and not r.is_assignable()]
-        await self.execute_action(
+        result = await self.execute_action(
             ctx,
             target,
             action=lambda: member.edit(
@@ -346,14 +347,16 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
             expires_at=duration,
             extra={"roles": [r.id for r in removed]},
             details=expires_in_text(duration) if duration else "until unjailed",
-            on_commit=lambda case: self._announce_jail(guild, member, case),
         )
+        if result.case is not None and result.case.status == CaseStatus.ACTIVE.value:
+            await self._announce_jail(guild, member, result.case)
 
     async def _announce_jail(
         self, guild: discord.Guild, member: discord.Member, case: Case
     ) -> None:
         """Tell the member in the jail channel, when the server has one."""
-        channel_id = await self.db.guild_config.get_jail_channel_id(guild.id)
+        config = await self.guild_config(guild.id)
+        channel_id = config.jail_channel_id if config is not None else None
         channel = guild.get_channel(channel_id) if channel_id else None
         if not isinstance(channel, discord.abc.Messageable):
             return
@@ -362,7 +365,8 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
             text += f"\n**Reason:** {case.reason}"
         try:
             await channel.send(
-                text[:2000],
+                clip(text),
+                # The one ping of moderation: the jailed member, in the jail channel.
                 allowed_mentions=discord.AllowedMentions(
                     users=[member], everyone=False, roles=False
                 ),
@@ -381,10 +385,10 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
 
         Usage: `unjail <member> [reason] [--silent]`
         """
-        guild = self._guild_of(ctx)
+        guild = self.require_guild(ctx)
         target = await self.prepare_action(ctx, member, ACTIONS[CaseType.UNJAIL], reason)
         with self.database_required():
-            role_id = await self.db.guild_config.get_jail_role_id(guild.id)
+            role_id = await self.jail_role_id(guild.id)
             case = await self.db.case.get_active_restriction(guild.id, member.id, [CaseType.JAIL])
         role = guild.get_role(role_id) if role_id else None
         if case is None and (role is None or role not in member.roles):
@@ -422,7 +426,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
 
         Usage: `pollban <user> [duration] [reason] [--silent]`
         """
-        guild = self._guild_of(ctx)
+        guild = self.require_guild(ctx)
         target = await self.prepare_action(ctx, user, ACTIONS[CaseType.POLLBAN], reason)
         with self.database_required():
             banned = await self.db.case.is_user_under_restriction(
@@ -430,17 +434,8 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
             )
         if banned:
             raise ModerationError(f"⛔ <@{user.id}> is already banned from posting polls.")
-
-        async def committed(case: Case) -> None:
-            await self.pollbans.add(guild.id, user.id)
-
         await self.execute_action(
-            ctx,
-            target,
-            action=None,
-            expires_at=duration,
-            details=expires_in_text(duration),
-            on_commit=committed,
+            ctx, target, action=None, expires_at=duration, details=expires_in_text(duration)
         )
 
     @hybrid_command(name="pollunban")
@@ -454,7 +449,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
 
         Usage: `pollunban <user> [reason] [--silent]`
         """
-        guild = self._guild_of(ctx)
+        guild = self.require_guild(ctx)
         target = await self.prepare_action(ctx, user, ACTIONS[CaseType.POLLUNBAN], reason)
         with self.database_required():
             banned = await self.db.case.is_user_under_restriction(
@@ -462,13 +457,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
             )
         if not banned:
             raise ModerationError(f"⛔ <@{user.id}> is not banned from posting polls.")
-
-        async def committed(case: Case) -> None:
-            await self.pollbans.discard(guild.id, user.id)
-
-        await self.execute_action(
-            ctx, target, action=None, close_types=[CaseType.POLLBAN], on_commit=committed
-        )
+        await self.execute_action(ctx, target, action=None, close_types=[CaseType.POLLBAN])
 
     @hybrid_command(name="snippetban")
     @commands.guild_only()
@@ -488,7 +477,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
 
         Usage: `snippetban <user> [duration] [reason] [--silent]`
         """
-        guild = self._guild_of(ctx)
+        guild = self.require_guild(ctx)
         target = await self.prepare_action(ctx, user, ACTIONS[CaseType.SNIPPETBAN], reason)
         with self.database_required():
             banned = await self.db.case.is_user_under_restriction(
@@ -511,7 +500,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
 
         Usage: `snippetunban <user> [reason] [--silent]`
         """
-        guild = self._guild_of(ctx)
+        guild = self.require_guild(ctx)
         target = await self.prepare_action(ctx, user, ACTIONS[CaseType.SNIPPETUNBAN], reason)
         with self.database_required():
             banned = await self.db.case.is_user_under_restriction(
@@ -540,7 +529,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
 
         Usage: `purge <amount 1-500> [member]`
         """
-        guild = self._guild_of(ctx)
+        guild = self.require_guild(ctx)
         channel = ctx.channel
         if not isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
             raise ModerationError("⛔ Messages can only be purged in text channels and threads.")
@@ -589,7 +578,8 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
         if ctx.interaction is None:
             with contextlib.suppress(discord.HTTPException):
                 await ctx.message.delete()
-            await self.reply(ctx, text, delete_after=NOTICE_SECONDS)
+            notice = await self.reply(ctx, text)
+            await notice.delete(delay=NOTICE_SECONDS)
         else:
             await self.reply(ctx, text, ephemeral=True)
 
@@ -610,7 +600,7 @@ class ModerationCommandsMixin(ModerationUtilsMixin):
 
         Usage: `slowmode [delay|off] [channel]` (no delay: show the current one)
         """
-        guild = self._guild_of(ctx)
+        guild = self.require_guild(ctx)
         where = channel or ctx.channel
         if not isinstance(where, discord.TextChannel | discord.Thread):
             raise ModerationError("⛔ Slow mode exists only in text channels and threads.")

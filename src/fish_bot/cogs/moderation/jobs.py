@@ -23,7 +23,7 @@ from fish_bot.cogs.moderation.constants import (
     UNJAIL_JOB,
     UNTIMEOUT_JOB,
 )
-from fish_bot.cogs.moderation.utils import expiry_embed
+from fish_bot.cogs.moderation.modlog import expiry_embed
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ class ModerationJobs:
         member = guild.get_member(case.user_id)
         if member is None:
             return "The member is not in the server; they will not be jailed on return."
-        role_id = await self.cog.db.guild_config.get_jail_role_id(guild.id)
+        role_id = await self.cog.jail_role_id(guild.id)
         role = guild.get_role(role_id) if role_id else None
         stored = (case.extra or {}).get("roles", [])
         roles = self.cog.restored_roles(member, role, stored)

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 import discord
 
 from fish_bot.cogs.moderation.constants import NOTICE_SECONDS
-from fish_bot.cogs.moderation.utils import NO_PINGS, ModerationUtilsMixin
+from fish_bot.cogs.moderation.flow import ModerationUtilsMixin
 from fish_bot.core.decorators import cog_listener
+from fish_bot.core.roles import check_assignable_role
 from fish_bot.database.models.cases import CaseType
+from fish_bot.exceptions import UserFacingError
 
 if TYPE_CHECKING:
     from fish_bot.cogs.moderation.utils import RestrictionCache
@@ -25,19 +27,30 @@ class ModerationListenersMixin(ModerationUtilsMixin):
     @cog_listener("on_member_join")
     async def rejail_on_join(self, member: discord.Member) -> None:
         """A jailed member who left and came back gets the jail role again."""
-        if not self.is_ready or member.bot:
+        if member.bot:
             return
         guild = member.guild
         case = await self.db.case.get_active_restriction(guild.id, member.id, [CaseType.JAIL])
         if case is None:
             return
-        role_id = await self.db.guild_config.get_jail_role_id(guild.id)
+        role_id = await self.jail_role_id(guild.id)
         role = guild.get_role(role_id) if role_id else None
-        if role is None or not role.is_assignable():
+        if role is None:
             self.logger.warning(
-                "Jailed member %s rejoined guild %s but the jail role cannot be given",
+                "Jailed member %s rejoined guild %s but the server has no jail role any more",
                 member.id,
                 guild.id,
+            )
+            return
+        try:
+            # The same rule as when the role is set up: no managed, powerful or too-high role.
+            check_assignable_role(role, None, purpose="the jail role")
+        except UserFacingError as refusal:
+            self.logger.warning(
+                "Jailed member %s rejoined guild %s; the jail role is not given again: %s",
+                member.id,
+                guild.id,
+                refusal.message,
             )
             return
         try:
@@ -56,8 +69,6 @@ class ModerationListenersMixin(ModerationUtilsMixin):
         """
         if message.poll is None or message.guild is None or message.author.bot:
             return
-        if not self.is_ready:
-            return
         guild = message.guild
         if not await self.pollbans.contains(guild.id, message.author.id):
             return
@@ -74,7 +85,7 @@ class ModerationListenersMixin(ModerationUtilsMixin):
             f"**{discord.utils.escape_markdown(guild.name)}**."
         )
         try:
-            await message.author.send(text, allowed_mentions=NO_PINGS)
+            await message.author.send(text)
         except discord.HTTPException:
             # Closed DMs: say it briefly in the channel instead.
             with contextlib.suppress(discord.HTTPException):
