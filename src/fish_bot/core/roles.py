@@ -7,7 +7,8 @@ of the member who configures or uses it (the server owner excepted), and it must
 :data:`POWERFUL_PERMISSIONS`.
 
 :func:`suggested_rank` is the permission rank ``perm rank init`` gives a role from its
-permissions.
+permissions; :func:`role_rank_lines` and :func:`command_rank_lines` list a server's ranks (in
+``perm show``, ``perm rank list`` and ``config show``).
 """
 
 from __future__ import annotations
@@ -107,3 +108,20 @@ def suggested_rank(role: discord.Role) -> int | None:
     permissions = role.permissions
     ranks = [rank for name, rank in DEFAULT_RANK_RULES if getattr(permissions, name, False)]
     return max(ranks) if ranks else None
+
+
+def role_rank_lines(guild: discord.Guild, role_ranks: dict[int, int], limit: int = 25) -> str:
+    """``rank · @role`` lines, highest rank first."""
+    ordered = sorted(role_ranks.items(), key=lambda item: (-item[1], item[0]))
+    lines = []
+    for role_id, rank in ordered[:limit]:
+        gone = "" if guild.get_role(role_id) is not None else " (deleted role)"
+        lines.append(f"{rank} · <@&{role_id}>{gone}")
+    if len(ordered) > limit:
+        lines.append(f"… and {len(ordered) - limit} more")
+    return "\n".join(lines)
+
+
+def command_rank_lines(command_ranks: dict[str, int]) -> str:
+    """The commands whose rank a server changed, one line each (name, then rank), by name."""
+    return "\n".join(f"`{name}`: {rank}" for name, rank in sorted(command_ranks.items()))

@@ -38,7 +38,7 @@ from fish_bot.core.permissions import (
     requires_rank,
     subject_for,
 )
-from fish_bot.core.roles import suggested_rank
+from fish_bot.core.roles import command_rank_lines, role_rank_lines, suggested_rank
 from fish_bot.core.text import clip, field, plain
 from fish_bot.database.models.permissions import RuleTarget
 
@@ -432,25 +432,24 @@ class PermissionCommandsMixin(_MixinBase):
                 parts.append("not in " + _mentions(entry["deny_channels"], RuleTarget.CHANNEL))
             lines.append(f"`{name}`: " + "; ".join(parts))
         embed.add_field(name="Command rules", value=field("\n".join(lines) or "None"), inline=False)
-        embed.add_field(
-            name="Role ranks", value=field(self._perm_role_rank_lines(guild, rules)), inline=False
-        )
-        overrides = "\n".join(
-            f"`{name}`: {rank}" for name, rank in sorted(rules.command_ranks.items())
-        )
-        embed.add_field(
-            name="Command rank overrides", value=field(overrides or "None"), inline=False
-        )
+        self._perm_add_rank_fields(embed, guild, rules)
         return embed
 
     @staticmethod
-    def _perm_role_rank_lines(guild: discord.Guild, rules: GuildRules) -> str:
-        ordered = sorted(rules.role_ranks.items(), key=lambda item: (-item[1], item[0]))
-        lines = []
-        for role_id, rank in ordered:
-            gone = "" if guild.get_role(role_id) is not None else " (deleted role)"
-            lines.append(f"{rank} · <@&{role_id}>{gone}")
-        return "\n".join(lines) or "None: every member has rank 0 (the server owner has 10)."
+    def _perm_add_rank_fields(
+        embed: discord.Embed, guild: discord.Guild, rules: GuildRules
+    ) -> None:
+        """The "Role ranks" (highest first) and "Command rank overrides" fields."""
+        ranks = (
+            role_rank_lines(guild, rules.role_ranks)
+            or "None: every member has rank 0 (the server owner has 10)."
+        )
+        embed.add_field(name="Role ranks", value=field(ranks), inline=False)
+        embed.add_field(
+            name="Command rank overrides",
+            value=field(command_rank_lines(rules.command_ranks) or "None"),
+            inline=False,
+        )
 
     # --- ranks ---------------------------------------------------------------------------
 
@@ -486,15 +485,7 @@ class PermissionCommandsMixin(_MixinBase):
         embed = discord.Embed(
             title=f"Permission ranks in {guild.name}", color=discord.Color.blurple()
         )
-        embed.add_field(
-            name="Role ranks", value=field(self._perm_role_rank_lines(guild, rules)), inline=False
-        )
-        overrides = "\n".join(
-            f"`{name}`: {rank}" for name, rank in sorted(rules.command_ranks.items())
-        )
-        embed.add_field(
-            name="Command rank overrides", value=field(overrides or "None"), inline=False
-        )
+        self._perm_add_rank_fields(embed, guild, rules)
         await self.reply(ctx, embed=embed)
 
     @perm_rank.command(name="init")

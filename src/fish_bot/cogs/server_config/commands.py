@@ -36,12 +36,11 @@ from fish_bot.cogs.server_config.utils import (
     Clear,
     LogKindArg,
     RoleArg,
-    role_rank_lines,
     validate_prefix,
 )
 from fish_bot.core.decorators import hybrid_group
 from fish_bot.core.permissions import MAX_RANK, admin_override, alias_of, requires_rank
-from fish_bot.core.roles import check_assignable_role
+from fish_bot.core.roles import check_assignable_role, command_rank_lines, role_rank_lines
 from fish_bot.core.text import field
 from fish_bot.database.models.core import GuildConfig, LogKind
 from fish_bot.exceptions import UserFacingError
@@ -166,11 +165,10 @@ class ConfigCommandsMixin(_MixinBase):
             ),
             inline=False,
         )
-        overrides = "\n".join(
-            f"`{name}`: {rank}" for name, rank in sorted(rules.command_ranks.items())
-        )
         embed.add_field(
-            name="Command rank overrides", value=field(overrides or "None"), inline=False
+            name="Command rank overrides",
+            value=field(command_rank_lines(rules.command_ranks) or "None"),
+            inline=False,
         )
         await self.reply(ctx, embed=embed)
 

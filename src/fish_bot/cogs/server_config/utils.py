@@ -167,18 +167,3 @@ def validate_prefix(text: str) -> str:
             f"{PREFIX_MAX_LENGTH} characters."
         )
     return prefix
-
-
-# --- ranks -----------------------------------------------------------------------------------
-
-
-def role_rank_lines(guild: discord.Guild, role_ranks: dict[int, int], limit: int = 25) -> str:
-    """``rank · @role`` lines, highest rank first."""
-    ordered = sorted(role_ranks.items(), key=lambda item: (-item[1], item[0]))
-    lines = []
-    for role_id, rank in ordered[:limit]:
-        gone = "" if guild.get_role(role_id) is not None else " (deleted role)"
-        lines.append(f"{rank} · <@&{role_id}>{gone}")
-    if len(ordered) > limit:
-        lines.append(f"… and {len(ordered) - limit} more")
-    return "\n".join(lines)
