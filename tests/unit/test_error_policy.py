@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import exc as sa_exc
 
-from fish_bot.core import error_policy, errors
+from fish_bot.core import error_policy
 from fish_bot.core.base_cog import AppPermissionCheckFailure, PermissionCheckFailure
 from fish_bot.core.converters import ModuleName, parse_decimal, parse_snowflake
 from fish_bot.core.error_policy import (
@@ -244,11 +244,8 @@ def test_metrics_and_sentry_use_the_policy() -> None:
     assert set(SPAN_STATUS) <= set(error_policy.ERROR_CATEGORIES)
 
 
-def test_the_old_module_keeps_working() -> None:
-    assert errors.send_reply is error_policy.send_reply
-    assert errors.send_interaction is error_policy.send_interaction
-    assert errors.unwrap is error_policy.unwrap
-    assert errors.apology("abcd1234").endswith("(error id `abcd1234`). It has been logged.")
+def test_the_apology_names_the_error_id() -> None:
+    assert error_policy.apology("abcd1234").endswith("(error id `abcd1234`). It has been logged.")
 
 
 # --- converters ------------------------------------------------------------------------------
