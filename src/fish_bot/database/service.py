@@ -80,6 +80,10 @@ class QueryStats:
     errors: int = 0
     retries: int = 0
     by_statement: dict[str, int] = field(default_factory=dict)
+    #: Transactions begun, committed and rolled back (each is a round trip on its own).
+    transactions: int = 0
+    commits: int = 0
+    rollbacks: int = 0
 
 
 def _is_transient(error: BaseException) -> bool:
@@ -240,6 +244,18 @@ class DatabaseService:
             def _sqlite_begin(conn: sa.Connection) -> None:
                 immediate = conn.get_execution_options().get(_IMMEDIATE, False)
                 conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        @event.listens_for(sync_engine, "begin")
+        def _count_begin(_conn: sa.Connection) -> None:
+            stats.transactions += 1
+
+        @event.listens_for(sync_engine, "commit")
+        def _count_commit(_conn: sa.Connection) -> None:
+            stats.commits += 1
+
+        @event.listens_for(sync_engine, "rollback")
+        def _count_rollback(_conn: sa.Connection) -> None:
+            stats.rollbacks += 1
 
         @event.listens_for(sync_engine, "before_cursor_execute")
         def _before(
