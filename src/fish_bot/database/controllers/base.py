@@ -286,20 +286,27 @@ class BaseController(Generic[ModelT]):
         instance = self.model(**values)
         async with self._session(write=True, row=values) as session:
             session.add(instance)
-            await session.flush()
-            await session.refresh(instance)
+            await session.flush()  # INSERT ... RETURNING brings the generated key back
+            if sa.inspect(instance).expired_attributes:
+                # Columns the database filled in (server defaults): read them.
+                await session.refresh(instance)
         return instance
 
     async def update_by_id(self, pk: PrimaryKey, **values: Any) -> ModelT | None:
         """Change columns of one row; returns the row, or None when it does not exist."""
         self._check_columns(values)
+        if not values:
+            return await self.get_by_id(pk)
         async with self._session(write=True) as session:
-            instance = await session.get(self.model, self._pk_values(pk))
-            if instance is None:
-                return None
-            for key, value in values.items():
-                setattr(instance, key, value)
-            await session.flush()
+            # One statement: UPDATE ... RETURNING (the row as stored, or none).
+            statement = (
+                sa.update(self.model)
+                .where(self._pk_clause(pk))
+                .values(**values)
+                .returning(self.model)
+                .execution_options(populate_existing=True, synchronize_session=False)
+            )
+            instance: ModelT | None = (await session.execute(statement)).scalar_one_or_none()
             return instance
 
     async def update_where(self, filters: Filters, values: Mapping[str, Any]) -> int:
@@ -358,7 +365,16 @@ class BaseController(Generic[ModelT]):
         else:
             statement = statement.on_conflict_do_nothing(index_elements=conflict)
         async with self._session(write=True) as session:
-            await session.execute(statement)
+            # One statement: the row comes back with RETURNING (both databases support it).
+            returning = sa.select(self.model).from_statement(
+                statement.returning(*self.table.c)
+            )
+            found = (
+                await session.execute(returning.execution_options(populate_existing=True))
+            ).scalar_one_or_none()
+            if found is not None:
+                return found
+            # ON CONFLICT DO NOTHING returns no row when the row existed: read it.
             query = (
                 sa.select(self.model)
                 .where(*(self.table.c[name] == row[name] for name in conflict))
