@@ -48,20 +48,25 @@ class CaseController(BaseController[Case]):
         case_extra: Mapping[str, Any] | None = None,
     ) -> Case:
         """Record a case with the guild's next number (number and row in one transaction)."""
-        kind = CaseType(case_type)
+        values = {
+            "guild_id": guild_id,
+            "case_type": CaseType(case_type).value,
+            "user_id": case_user_id,
+            "moderator_id": case_moderator_id,
+            "reason": case_reason,
+            "expires_at": case_expires_at,
+            "status": CaseStatus(case_status).value,
+            "extra": dict(case_extra or {}),
+        }
+        if self.service.in_transaction():
+            # The caller's transaction makes number and row atomic: no SAVEPOINT round trips.
+            return await self._insert_numbered(values)
         async with self.service.transaction():
-            number = await self.guilds.next_case_number(guild_id)
-            return await self.create(
-                guild_id=guild_id,
-                case_number=number,
-                case_type=kind.value,
-                user_id=case_user_id,
-                moderator_id=case_moderator_id,
-                reason=case_reason,
-                expires_at=case_expires_at,
-                status=CaseStatus(case_status).value,
-                extra=dict(case_extra or {}),
-            )
+            return await self._insert_numbered(values)
+
+    async def _insert_numbered(self, values: dict[str, Any]) -> Case:
+        number = await self.guilds.next_case_number(values["guild_id"])
+        return await self.create(case_number=number, **values)
 
     async def get_case_by_number(self, guild_id: int, case_number: int) -> Case | None:
         return await self.find_one({"guild_id": guild_id, "case_number": case_number})
