@@ -222,6 +222,50 @@ async def test_stats_count_queries(db: DatabaseCoordinator) -> None:
     assert db.service.stats.queries >= before + 2
 
 
+async def test_a_one_statement_read_opens_no_transaction(db: DatabaseCoordinator) -> None:
+    await db.guild.create(id=1)
+    stats = db.service.stats
+    before = (stats.transactions, stats.commits)
+    assert (await db.guild.get_by_id(1)) is not None
+    assert await db.guild.count() == 1
+    assert await db.guild.exists({"id": 1})
+    assert (stats.transactions, stats.commits) == before
+    await db.guild.create(id=2)  # a write still is a transaction
+    assert (stats.transactions, stats.commits) == (before[0] + 1, before[1] + 1)
+
+
+async def test_reads_inside_a_transaction_join_it(db: DatabaseCoordinator) -> None:
+    async with db.transaction():
+        await db.guild.create(id=5)
+        assert (await db.guild.get_by_id(5)) is not None  # sees its own uncommitted row
+        assert await db.guild.count() == 1
+
+
+async def test_sqlite_reads_do_not_wait_for_a_writer(tmp_path: Path) -> None:
+    """A read runs while another connection holds SQLite's write lock (WAL readers never
+    queue behind a writer), and sees only what is committed."""
+    service = DatabaseService(f"sqlite+aiosqlite:///{(tmp_path / 'r.db').as_posix()}")
+    await service.connect()
+    try:
+        from fish_bot.database.migrations import upgrade
+
+        await upgrade(service)
+        db = DatabaseCoordinator(service)
+        await db.guild.create(id=1)
+        async with service.session(write=True) as writer:
+            await writer.execute(
+                sa.text(
+                    "INSERT INTO guild (id, joined_at, case_count) VALUES (2, CURRENT_TIMESTAMP, 0)"
+                )
+            )
+            # The writer holds the lock (BEGIN IMMEDIATE); a read answers at once.
+            found = await asyncio.wait_for(db.guild.find_all(), timeout=10)
+            assert [guild.id for guild in found] == [1]
+        assert await db.guild.count() == 2
+    finally:
+        await service.disconnect()
+
+
 # --- plain sessions ---------------------------------------------------------------------------
 
 

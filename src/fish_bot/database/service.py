@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
 _IMMEDIATE = "fishbot_sqlite_immediate"
+#: Execution option of a one-statement read: no BEGIN/COMMIT round trips around it.
+_READ_ONLY = "fishbot_read_only"
 
 
 AfterCommit = Callable[[], object]
@@ -242,20 +244,28 @@ class DatabaseService:
 
             @event.listens_for(sync_engine, "begin")
             def _sqlite_begin(conn: sa.Connection) -> None:
-                immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+                options = conn.get_execution_options()
+                if options.get(_READ_ONLY, False):
+                    return  # the driver runs the statement in autocommit mode: no BEGIN
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_IMMEDIATE) else "BEGIN")
+
+        def real(conn: sa.Connection) -> bool:
+            return not conn.get_execution_options().get(_READ_ONLY, False)
 
         @event.listens_for(sync_engine, "begin")
-        def _count_begin(_conn: sa.Connection) -> None:
-            stats.transactions += 1
+        def _count_begin(conn: sa.Connection) -> None:
+            if real(conn):
+                stats.transactions += 1
 
         @event.listens_for(sync_engine, "commit")
-        def _count_commit(_conn: sa.Connection) -> None:
-            stats.commits += 1
+        def _count_commit(conn: sa.Connection) -> None:
+            if real(conn):
+                stats.commits += 1
 
         @event.listens_for(sync_engine, "rollback")
-        def _count_rollback(_conn: sa.Connection) -> None:
-            stats.rollbacks += 1
+        def _count_rollback(conn: sa.Connection) -> None:
+            if real(conn):
+                stats.rollbacks += 1
 
         @event.listens_for(sync_engine, "before_cursor_execute")
         def _before(
@@ -354,15 +364,23 @@ class DatabaseService:
             except Exception:
                 log.exception("An after-commit callback failed (the commit stands)")
 
-    async def _open_session(self, *, write: bool) -> AsyncSession:
+    async def _open_session(self, *, write: bool, read_only: bool = False) -> AsyncSession:
         if self._sessionmaker is None:
             raise DatabaseUnavailable("the database is not connected (call connect() first)")
         maker = self._sessionmaker
+        options: dict[str, Any] | None = None
+        if write:
+            options = {_IMMEDIATE: True} if self.is_sqlite else None
+        elif read_only:
+            # SQLite: the listener leaves BEGIN out (the driver autocommits each statement);
+            # PostgreSQL: asyncpg runs it outside a transaction (no BEGIN, no COMMIT).
+            options = {_READ_ONLY: True}
+            if not self.is_sqlite:
+                options["isolation_level"] = "AUTOCOMMIT"
 
         async def open_one() -> AsyncSession:
             session = maker()
             try:
-                options = {_IMMEDIATE: True} if (write and self.is_sqlite) else None
                 await session.connection(execution_options=options)
             except BaseException:
                 await session.close()
@@ -373,17 +391,22 @@ class DatabaseService:
         return session
 
     @asynccontextmanager
-    async def session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+    async def session(
+        self, *, write: bool = False, read_only: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """A session: the ambient transaction's, or a new one that commits at the end.
 
         ``write=True`` marks a session that will write, so SQLite takes its write lock at the
-        start (no lock-upgrade failures between concurrent writers).
+        start (no lock-upgrade failures between concurrent writers). ``read_only=True`` marks
+        a session that runs ONE read statement: it runs outside a transaction (no BEGIN and
+        COMMIT round trips, never a lock); it must not write, nor rely on several statements
+        seeing the same snapshot. Inside a ``transaction()`` both flags are ignored.
         """
         ambient = self.current_session()
         if ambient is not None:
             yield ambient
             return
-        session = await self._open_session(write=write)
+        session = await self._open_session(write=write, read_only=read_only)
         try:
             yield session
             await session.commit()

@@ -101,14 +101,20 @@ class BaseController(Generic[ModelT]):
 
     @asynccontextmanager
     async def _session(
-        self, *, write: bool = False, row: Mapping[str, Any] | None = None
+        self,
+        *,
+        write: bool = False,
+        read_only: bool = False,
+        row: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[AsyncSession]:
         """A session with driver errors turned into domain errors.
 
-        ``row`` holds the values being written, so an integrity error can name the key.
+        ``read_only``: the block runs one read statement (no transaction round trips, see
+        :meth:`DatabaseService.session`). ``row`` holds the values being written, so an
+        integrity error can name the key.
         """
         try:
-            async with self.service.session(write=write) as session:
+            async with self.service.session(write=write, read_only=read_only) as session:
                 yield session
         except IntegrityError as error:
             raise self._integrity_error(error, row) from None
@@ -216,14 +222,14 @@ class BaseController(Generic[ModelT]):
         self, pk: PrimaryKey, *, options: Sequence[Any] | None = None
     ) -> ModelT | None:
         """The row with this primary key, or None."""
-        async with self._session() as session:
+        async with self._session(read_only=True) as session:
             return await session.get(self.model, self._pk_values(pk), options=options)
 
     async def find_one(
         self, filters: Filters = None, *, order_by: Any = None, options: Sequence[Any] | None = None
     ) -> ModelT | None:
         """The first row matching ``filters``, or None."""
-        async with self._session() as session:
+        async with self._session(read_only=True) as session:
             result = await session.execute(self._select(filters, order_by, 1, None, options))
             return result.scalars().first()
 
@@ -237,19 +243,19 @@ class BaseController(Generic[ModelT]):
         options: Sequence[Any] | None = None,
     ) -> list[ModelT]:
         """Every row matching ``filters``."""
-        async with self._session() as session:
+        async with self._session(read_only=True) as session:
             result = await session.execute(self._select(filters, order_by, limit, offset, options))
             return list(result.scalars().all())
 
     async def count(self, filters: Filters = None) -> int:
         """How many rows match ``filters``."""
-        async with self._session() as session:
+        async with self._session(read_only=True) as session:
             query = sa.select(sa.func.count()).select_from(self.table).where(*self._where(filters))
             return int((await session.execute(query)).scalar_one())
 
     async def exists(self, filters: Filters = None) -> bool:
         """Whether any row matches ``filters``."""
-        async with self._session() as session:
+        async with self._session(read_only=True) as session:
             query = sa.select(sa.exists().where(*self._where(filters)).select_from(self.table))
             return bool((await session.execute(query)).scalar())
 
