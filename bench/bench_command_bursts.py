@@ -237,7 +237,11 @@ async def bench_statements(settings: Settings) -> dict[str, dict[str, int]]:
         await bot.db.guild_config.set_log_channel(guild.id, "mod", mod_log.id)
         commands_ = {
             "ping": (members[0].id, "!ping", "!ping"),
-            "warn": (moderator.id, f"!warn {members[1].mention} a", f"!warn {members[2].mention} b"),
+            "warn": (
+                moderator.id,
+                f"!warn {members[1].mention} a",
+                f"!warn {members[2].mention} b",
+            ),
             "settings set": (
                 owner.id,
                 "!settings set Moderation dm_members false",

@@ -6,10 +6,11 @@ refused with a message naming the setting and the rule), then updates the cache 
 
 ``set``/``update``/``reset`` return an :class:`asyncio.Task` that completes when the value is
 stored (or a later value of the same setting is: writes waiting together are stored together,
-in one short transaction, the latest value of each setting winning). Awaiting it is optional: the spec's pattern ``self.set_setting("x", 1)`` works without
-``await`` (validation still happens at once and raises at once), and :meth:`flush` waits for
-every pending write at shutdown. When a write fails to persist, the cached value goes back to
-what it was, the failure is logged, and awaiting the task raises it.
+in one short transaction, the latest value of each setting winning). Awaiting it is optional:
+the spec's pattern ``self.set_setting("x", 1)`` works without ``await`` (validation still
+happens at once and raises at once), and :meth:`flush` waits for every pending write at
+shutdown. When a write fails to persist, the cached value goes back to the stored one, the
+failure is logged, and awaiting the task raises it.
 """
 
 from __future__ import annotations

@@ -372,9 +372,7 @@ class BaseController(Generic[ModelT]):
             statement = statement.on_conflict_do_nothing(index_elements=conflict)
         async with self._session(write=True) as session:
             # One statement: the row comes back with RETURNING (both databases support it).
-            returning = sa.select(self.model).from_statement(
-                statement.returning(*self.table.c)
-            )
+            returning = sa.select(self.model).from_statement(statement.returning(*self.table.c))
             found = (
                 await session.execute(returning.execution_options(populate_existing=True))
             ).scalar_one_or_none()
