@@ -10,7 +10,9 @@
   when no transaction is open, after the outermost ``transaction()`` commits otherwise; it is
   dropped when that transaction (or the SAVEPOINT it was registered in) rolls back.
 * SQLite is opened with WAL, foreign keys and a busy timeout, and write transactions start with
-  ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing.
+  ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing; this process's
+  writers queue on an asyncio lock first (in order, no busy-handler sleeps). One-statement
+  reads (``session(read_only=True)``) run outside any transaction.
 * Connecting is retried a bounded number of times with backoff on transient errors; then
   :class:`~fish_bot.exceptions.DatabaseUnavailable` is raised.
 """
@@ -144,6 +146,9 @@ class DatabaseService:
         self.stats = QueryStats()
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        #: SQLite allows one writer: this process's writers queue here, in order, instead of
+        #: polling in SQLite's busy handler (which sleeps up to 100 ms between attempts).
+        self._sqlite_writer = asyncio.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DatabaseService:
@@ -364,6 +369,29 @@ class DatabaseService:
             except Exception:
                 log.exception("An after-commit callback failed (the commit stands)")
 
+    @asynccontextmanager
+    async def _writer_turn(self, write: bool) -> AsyncIterator[None]:
+        """On SQLite, wait for this process's other write transactions to end first.
+
+        Bounded by the busy timeout: past it, go on and let SQLite's own lock decide (as
+        another process's writer would).
+        """
+        if not (write and self.is_sqlite):
+            yield
+            return
+        try:
+            await asyncio.wait_for(
+                self._sqlite_writer.acquire(), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+            )
+        except TimeoutError:
+            log.warning("A SQLite write waited over the busy timeout for this process's writers")
+            yield
+            return
+        try:
+            yield
+        finally:
+            self._sqlite_writer.release()
+
     async def _open_session(self, *, write: bool, read_only: bool = False) -> AsyncSession:
         if self._sessionmaker is None:
             raise DatabaseUnavailable("the database is not connected (call connect() first)")
@@ -406,15 +434,16 @@ class DatabaseService:
         if ambient is not None:
             yield ambient
             return
-        session = await self._open_session(write=write, read_only=read_only)
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-        finally:
-            await session.close()
+        async with self._writer_turn(write):
+            session = await self._open_session(write=write, read_only=read_only)
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                await session.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -437,18 +466,19 @@ class DatabaseService:
                 if committed:  # the SAVEPOINT is released: its callbacks wait for the outer one
                     current.after_commit[-1].extend(level)
             return
-        session = await self._open_session(write=True)
-        ambient = _Ambient(session=session, task=asyncio.current_task())
-        token = _ambient.set(ambient)
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-        finally:
-            _ambient.reset(token)
-            await session.close()
+        async with self._writer_turn(True):
+            session = await self._open_session(write=True)
+            ambient = _Ambient(session=session, task=asyncio.current_task())
+            token = _ambient.set(ambient)
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                _ambient.reset(token)
+                await session.close()
         await self._run_after_commit(ambient.after_commit[0])
 
     # --- health --------------------------------------------------------------------------
