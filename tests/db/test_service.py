@@ -96,6 +96,34 @@ async def test_sqlite_concurrent_read_modify_write_sessions_queue(tmp_path: Path
         await service.disconnect()
 
 
+async def test_sqlite_write_transactions_of_one_process_commit_in_arrival_order(
+    tmp_path: Path,
+) -> None:
+    """This process's writers queue in order (no busy-handler polling): each transaction
+    reads, yields to the others, and writes; none is lost and they commit first come,
+    first served."""
+    service = DatabaseService(f"sqlite+aiosqlite:///{(tmp_path / 'o.db').as_posix()}")
+    await service.connect()
+    try:
+        async with service.session(write=True) as session:
+            await session.execute(sa.text("CREATE TABLE log (n INTEGER NOT NULL)"))
+
+        async def append(n: int) -> None:
+            async with service.transaction() as session:
+                count = (await session.execute(sa.text("SELECT count(*) FROM log"))).scalar()
+                await asyncio.sleep(0)
+                await session.execute(sa.text("INSERT INTO log (n) VALUES (:n)"), {"n": count})
+                async with service.session(write=True) as same:  # joins, does not wait
+                    await same.execute(sa.text("SELECT 1"))
+
+        await asyncio.gather(*(append(n) for n in range(15)))
+        async with service.session() as session:
+            rows = (await session.execute(sa.text("SELECT n FROM log ORDER BY rowid"))).all()
+        assert [row[0] for row in rows] == list(range(15))
+    finally:
+        await service.disconnect()
+
+
 async def test_connect_is_idempotent_and_reconnect_keeps_data(tmp_path: Path) -> None:
     from fish_bot.database.migrations import upgrade
 
