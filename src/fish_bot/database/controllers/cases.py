@@ -213,6 +213,40 @@ class CaseController(BaseController[Case]):
             {"status": CaseStatus(status).value, "updated_at": discord.utils.utcnow()},
         )
 
+    async def close_active_cases(
+        self,
+        guild_id: int,
+        user_id: int,
+        case_types: Iterable[CaseType | str],
+        status: CaseStatus | str = CaseStatus.LIFTED,
+        *,
+        keep: int | None = None,
+    ) -> list[Case]:
+        """Close the user's active cases of these types (except the case ``keep``) and return
+        them as closed, in one statement (``UPDATE ... RETURNING``), oldest first."""
+        types = [CaseType(t).value for t in case_types]
+        if not types:
+            return []
+        table = self.table.c
+        filters = [
+            table.guild_id == guild_id,
+            table.user_id == user_id,
+            table.case_type.in_(types),
+            table.status == CaseStatus.ACTIVE.value,
+        ]
+        if keep is not None:
+            filters.append(table.id != keep)
+        statement = (
+            sa.update(Case)
+            .where(*filters)
+            .values(status=CaseStatus(status).value, updated_at=discord.utils.utcnow())
+            .returning(Case)
+            .execution_options(populate_existing=True, synchronize_session=False)
+        )
+        async with self._session(write=True) as session:
+            closed = list((await session.execute(statement)).scalars().all())
+        return sorted(closed, key=lambda case: case.case_number)
+
     async def close_cases(
         self, case_ids: Iterable[int], status: CaseStatus | str = CaseStatus.LIFTED
     ) -> int:
