@@ -17,6 +17,11 @@ behind the other commands of the burst. Per database and burst size (50, 100, 20
 
 It reports p50, p99 and max in milliseconds, and the errors (any reply with an error id, any
 "database is locked"). PostgreSQL runs in a database of its own, dropped afterwards.
+
+It also prints a deterministic table, independent of the machine's load: the SQL statements,
+transactions and round trips of ONE command of each kind (counted by the database service's
+``stats``, after a warm-up command of the same kind so the caches are as in steady state).
+``--statements`` prints only that table (a few seconds).
 """
 
 from __future__ import annotations
@@ -178,6 +183,82 @@ async def bench_fish(settings: Settings, size: int) -> dict[str, dict[str, float
     return results
 
 
+# --- statements per command (deterministic) -------------------------------------------------
+
+DATA_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE")
+
+
+def snapshot(bot: FishBot) -> dict[str, int]:
+    stats = bot.database.stats
+    counts = {verb: stats.by_statement.get(verb, 0) for verb in DATA_VERBS}
+    counts["other"] = stats.queries - sum(counts.values()) - stats.by_statement.get("BEGIN", 0)
+    counts["transactions"] = stats.transactions
+    counts["commits"] = stats.commits + stats.rollbacks
+    return counts
+
+
+async def count_one(
+    bot: FishBot, env: simcord.Env, channel_id: int, author_id: int, text: str
+) -> dict[str, int]:
+    """The statements one command runs (its queued background writes included)."""
+    await env.settle()
+    before = snapshot(bot)
+    env.backend.create_message(channel_id, author_id, text)
+    await env.settle()
+    await bot.config_manager.flush()
+    after = snapshot(bot)
+    diff = {key: after[key] - before[key] for key in after}
+    diff["statements"] = sum(diff[verb] for verb in DATA_VERBS) + diff["other"]
+    # A round trip per statement, per BEGIN and per COMMIT/ROLLBACK.
+    diff["round trips"] = diff["statements"] + diff["transactions"] + diff["commits"]
+    return diff
+
+
+async def bench_statements(settings: Settings) -> dict[str, dict[str, int]]:
+    bot = FishBot(settings)
+    env = simcord.Env(bot, shard_count=1)
+    await env.start()
+    results: dict[str, dict[str, int]] = {}
+    try:
+        owner = env.create_user("owner")
+        guild = env.create_guild(name="Bench", owner=owner)
+        mod_role = guild.create_role(
+            "Moderator",
+            permissions=discord.Permissions(
+                kick_members=True, ban_members=True, moderate_members=True, manage_messages=True
+            ),
+        )
+        general = guild.create_text_channel("general")
+        mod_log = guild.create_text_channel("mod-log")
+        moderator = guild.add_member(env.create_user("moderator"), roles=[mod_role])
+        members = [guild.add_member(env.create_user(f"user{i}")) for i in range(4)]
+        await env.settle()
+        await bot.permission_store.set_role_rank(guild.id, mod_role.id, MOD_RANK)
+        await bot.db.guild_config.set_log_channel(guild.id, "mod", mod_log.id)
+        commands_ = {
+            "ping": (members[0].id, "!ping", "!ping"),
+            "warn": (
+                moderator.id,
+                f"!warn {members[1].mention} a",
+                f"!warn {members[2].mention} b",
+            ),
+            "settings set": (
+                owner.id,
+                "!settings set Moderation dm_members false",
+                "!settings set Moderation dm_members true",
+            ),
+            "cases view": (moderator.id, "!cases view 1", "!cases view 2"),
+        }
+        for name, (author, warm, measured) in commands_.items():
+            await count_one(bot, env, general.id, author, warm)
+            results[name] = await count_one(bot, env, general.id, author, measured)
+        env.check_errors = False
+    finally:
+        await env.shutdown()
+        await bot.database.disconnect()
+    return results
+
+
 async def admin(statement: str) -> None:
     engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -187,20 +268,43 @@ async def admin(statement: str) -> None:
         await engine.dispose()
 
 
+async def fresh_settings(backend: str, folder: Path) -> tuple[Settings, str]:
+    """Settings for a bot on a database of its own (and that database's name on PostgreSQL)."""
+    url, database = "", ""
+    if backend == "postgresql":
+        database = f"fb_bench_{uuid.uuid4().hex[:10]}"
+        await admin(f'CREATE DATABASE "{database}"')
+        url = make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
+    settings = Settings(
+        data_dir=folder / f"{backend}-{uuid.uuid4().hex[:6]}",
+        prefix="!",
+        owner_ids=[OWNER_ID],
+        database_url=url,
+    )
+    return settings, database
+
+
+async def run_statements(backend: str, folder: Path) -> list[str]:
+    settings, database = await fresh_settings(backend, folder)
+    try:
+        counted = await bench_statements(settings)
+    finally:
+        if database:
+            await admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    rows = []
+    for name, row in counted.items():
+        verbs = " ".join(f"{verb[0]}{row[verb]}" for verb in DATA_VERBS if row[verb])
+        rows.append(
+            f"| {backend} | {name} | {row['statements']} ({verbs or '-'}, other {row['other']}) "
+            f"| {row['transactions']} | {row['round trips']} |"
+        )
+    return rows
+
+
 async def run_backend(backend: str, folder: Path) -> list[str]:
     rows: list[str] = []
     for size in SIZES:
-        url, database = "", ""
-        if backend == "postgresql":
-            database = f"fb_bench_{uuid.uuid4().hex[:10]}"
-            await admin(f'CREATE DATABASE "{database}"')
-            url = make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
-        settings = Settings(
-            data_dir=folder / f"{backend}-{size}",
-            prefix="!",
-            owner_ids=[OWNER_ID],
-            database_url=url,
-        )
+        settings, database = await fresh_settings(backend, folder)
         try:
             bare = await bench_bare(size)
             fish = await bench_fish(settings, size)
@@ -225,6 +329,17 @@ async def run_backend(backend: str, folder: Path) -> list[str]:
 async def main() -> None:
     logging.basicConfig(level=logging.CRITICAL)
     backends = ["sqlite", *(["postgresql"] if PG_URL else [])]
+    counted = [
+        "| database | command | SQL statements (S/I/U/D, other) | transactions | round trips |",
+        "|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        for backend in backends:
+            counted.extend(await run_statements(backend, Path(folder)))
+    print("\n".join(counted), flush=True)
+    if "--statements" in sys.argv[1:]:
+        return
+    print()
     lines = [
         "| database | burst | commands | p50 ms | p99 ms | max ms | errors | note |",
         "|---|---|---|---|---|---|---|---|",

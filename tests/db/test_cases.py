@@ -229,3 +229,37 @@ async def test_close_cases_closes_only_active_ones(db: DatabaseCoordinator) -> N
         for number, case in (await db.case.get_cases_by_numbers(GUILD, [1, 2, 3])).items()
     }
     assert statuses == {1: "lifted", 2: "pending", 3: "expired"}
+
+
+async def test_close_active_cases_closes_and_returns_them_in_one_statement(
+    db: DatabaseCoordinator,
+) -> None:
+    old = await add(db, CaseType.TEMPBAN)
+    ban = await add(db, CaseType.BAN)
+    await add(db, CaseType.TEMPBAN, case_status=CaseStatus.PENDING)
+    await add(db, CaseType.TEMPBAN, BOB)
+    await add(db, CaseType.WARN)
+    new = await add(db, CaseType.TEMPBAN)
+
+    before = db.service.stats.queries
+    closed = await db.case.close_active_cases(
+        GUILD, ALICE, [CaseType.TEMPBAN, CaseType.BAN], keep=new.id
+    )
+    assert db.service.stats.queries - before <= 2  # the UPDATE (and SQLite's BEGIN)
+    assert [(case.case_number, case.status) for case in closed] == [
+        (old.case_number, "lifted"),
+        (ban.case_number, "lifted"),
+    ]
+    statuses = {
+        number: case.status
+        for number, case in (await db.case.get_cases_by_numbers(GUILD, range(1, 7))).items()
+    }
+    assert statuses == {
+        1: "lifted",
+        2: "lifted",
+        3: "pending",
+        4: "active",
+        5: "active",
+        6: "active",
+    }
+    assert await db.case.close_active_cases(GUILD, ALICE, []) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from fish_bot.core.settings.manager import ConfigManager, parse_settings_config
@@ -145,3 +147,71 @@ def test_a_malformed_settings_config_names_cog_setting_and_rule(
         parse_settings_config(COG, config)
     for part in expected:
         assert part in str(refused.value)
+
+
+async def test_concurrent_sets_of_one_setting_store_the_last(db: DatabaseCoordinator) -> None:
+    manager = manager_for(db)
+    values = [60 + i for i in range(120)]
+    tasks = [manager.set(COG, "interval", value, 7) for value in values]
+    await asyncio.gather(*tasks)  # every write reports stored
+    assert manager.get(COG, "interval", 7) == values[-1]
+    assert (await reloaded(db)).get(COG, "interval", 7) == values[-1]
+
+
+async def test_concurrent_sets_of_many_settings_lose_nothing(db: DatabaseCoordinator) -> None:
+    manager = manager_for(db)
+    tasks = []
+    for guild_id in range(1, 41):
+        tasks.append(manager.set(COG, "interval", 100 + guild_id, guild_id))
+        tasks.append(manager.set(COG, "enabled", guild_id % 2 == 0, guild_id))
+        tasks.append(manager.update(COG, {"names": [f"n{guild_id}"], "delay": 2}, guild_id))
+    tasks.append(manager.reset(COG, "delay", 40))
+    await asyncio.gather(*tasks)
+    after = await reloaded(db)
+    for guild_id in range(1, 41):
+        assert after.get(COG, "interval", guild_id) == 100 + guild_id
+        assert after.get(COG, "enabled", guild_id) is (guild_id % 2 == 0)
+        assert after.get(COG, "names", guild_id) == [f"n{guild_id}"]
+    assert after.get(COG, "delay", 39) == 120
+    assert after.stored(COG, "delay", 40) == (False, None)
+
+
+async def test_a_set_made_while_a_write_is_in_flight_is_stored(
+    db: DatabaseCoordinator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = manager_for(db)
+    controller = type(db.cog_setting)
+    original = controller.set_value
+    late: list[asyncio.Task[None]] = []
+
+    async def slow(self: object, *args: object, **kwargs: object) -> None:
+        if not late:  # a newer value arrives while the first one is being written
+            late.append(manager.set(COG, "interval", 900))
+        await original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(controller, "set_value", slow)
+    await manager.set(COG, "interval", 600)
+    await late[0]
+    assert manager.get(COG, "interval") == 900
+    assert (await reloaded(db)).get(COG, "interval") == 900
+
+
+async def test_after_a_failed_batch_every_writer_is_told_and_the_next_set_is_stored(
+    db: DatabaseCoordinator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = manager_for(db)
+    await manager.set(COG, "interval", 600)
+    controller = type(db.cog_setting)
+    original = controller.set_value
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(controller, "set_value", broken)
+    tasks = [manager.set(COG, "interval", value) for value in (700, 800, 900)]
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(result, RuntimeError) for result in results)
+    assert manager.get(COG, "interval") == 600  # back to what is stored
+    monkeypatch.setattr(controller, "set_value", original)
+    await manager.set(COG, "interval", 1000)
+    assert (await reloaded(db)).get(COG, "interval") == 1000

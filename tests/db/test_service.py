@@ -96,6 +96,34 @@ async def test_sqlite_concurrent_read_modify_write_sessions_queue(tmp_path: Path
         await service.disconnect()
 
 
+async def test_sqlite_write_transactions_of_one_process_commit_in_arrival_order(
+    tmp_path: Path,
+) -> None:
+    """This process's writers queue in order (no busy-handler polling): each transaction
+    reads, yields to the others, and writes; none is lost and they commit first come,
+    first served."""
+    service = DatabaseService(f"sqlite+aiosqlite:///{(tmp_path / 'o.db').as_posix()}")
+    await service.connect()
+    try:
+        async with service.session(write=True) as session:
+            await session.execute(sa.text("CREATE TABLE log (n INTEGER NOT NULL)"))
+
+        async def append(n: int) -> None:
+            async with service.transaction() as session:
+                count = (await session.execute(sa.text("SELECT count(*) FROM log"))).scalar()
+                await asyncio.sleep(0)
+                await session.execute(sa.text("INSERT INTO log (n) VALUES (:n)"), {"n": count})
+                async with service.session(write=True) as same:  # joins, does not wait
+                    await same.execute(sa.text("SELECT 1"))
+
+        await asyncio.gather(*(append(n) for n in range(15)))
+        async with service.session() as session:
+            rows = (await session.execute(sa.text("SELECT n FROM log ORDER BY rowid"))).all()
+        assert [row[0] for row in rows] == list(range(15))
+    finally:
+        await service.disconnect()
+
+
 async def test_connect_is_idempotent_and_reconnect_keeps_data(tmp_path: Path) -> None:
     from fish_bot.database.migrations import upgrade
 
@@ -220,6 +248,50 @@ async def test_stats_count_queries(db: DatabaseCoordinator) -> None:
     await db.guild.create(id=1)
     await db.guild.get_by_id(1)
     assert db.service.stats.queries >= before + 2
+
+
+async def test_a_one_statement_read_opens_no_transaction(db: DatabaseCoordinator) -> None:
+    await db.guild.create(id=1)
+    stats = db.service.stats
+    before = (stats.transactions, stats.commits)
+    assert (await db.guild.get_by_id(1)) is not None
+    assert await db.guild.count() == 1
+    assert await db.guild.exists({"id": 1})
+    assert (stats.transactions, stats.commits) == before
+    await db.guild.create(id=2)  # a write still is a transaction
+    assert (stats.transactions, stats.commits) == (before[0] + 1, before[1] + 1)
+
+
+async def test_reads_inside_a_transaction_join_it(db: DatabaseCoordinator) -> None:
+    async with db.transaction():
+        await db.guild.create(id=5)
+        assert (await db.guild.get_by_id(5)) is not None  # sees its own uncommitted row
+        assert await db.guild.count() == 1
+
+
+async def test_sqlite_reads_do_not_wait_for_a_writer(tmp_path: Path) -> None:
+    """A read runs while another connection holds SQLite's write lock (WAL readers never
+    queue behind a writer), and sees only what is committed."""
+    service = DatabaseService(f"sqlite+aiosqlite:///{(tmp_path / 'r.db').as_posix()}")
+    await service.connect()
+    try:
+        from fish_bot.database.migrations import upgrade
+
+        await upgrade(service)
+        db = DatabaseCoordinator(service)
+        await db.guild.create(id=1)
+        async with service.session(write=True) as writer:
+            await writer.execute(
+                sa.text(
+                    "INSERT INTO guild (id, joined_at, case_count) VALUES (2, CURRENT_TIMESTAMP, 0)"
+                )
+            )
+            # The writer holds the lock (BEGIN IMMEDIATE); a read answers at once.
+            found = await asyncio.wait_for(db.guild.find_all(), timeout=10)
+            assert [guild.id for guild in found] == [1]
+        assert await db.guild.count() == 2
+    finally:
+        await service.disconnect()
 
 
 # --- plain sessions ---------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def database_down(env: simcord.Env) -> Iterator[None]:
     """The database is unreachable: every new session fails as after the service's retries."""
     service = fish(env).database
 
-    async def unreachable(*, write: bool) -> Any:
+    async def unreachable(**_options: Any) -> Any:
         raise DatabaseUnavailable("The database at test is unreachable after 4 attempts")
 
     service._open_session = unreachable  # type: ignore[method-assign]

@@ -10,7 +10,9 @@
   when no transaction is open, after the outermost ``transaction()`` commits otherwise; it is
   dropped when that transaction (or the SAVEPOINT it was registered in) rolls back.
 * SQLite is opened with WAL, foreign keys and a busy timeout, and write transactions start with
-  ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing.
+  ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing; this process's
+  writers queue on an asyncio lock first (in order, no busy-handler sleeps). One-statement
+  reads (``session(read_only=True)``) run outside any transaction.
 * Connecting is retried a bounded number of times with backoff on transient errors; then
   :class:`~fish_bot.exceptions.DatabaseUnavailable` is raised.
 """
@@ -49,6 +51,8 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
 _IMMEDIATE = "fishbot_sqlite_immediate"
+#: Execution option of a one-statement read: no BEGIN/COMMIT round trips around it.
+_READ_ONLY = "fishbot_read_only"
 
 
 AfterCommit = Callable[[], object]
@@ -80,6 +84,10 @@ class QueryStats:
     errors: int = 0
     retries: int = 0
     by_statement: dict[str, int] = field(default_factory=dict)
+    #: Transactions begun, committed and rolled back (each is a round trip on its own).
+    transactions: int = 0
+    commits: int = 0
+    rollbacks: int = 0
 
 
 def _is_transient(error: BaseException) -> bool:
@@ -138,6 +146,10 @@ class DatabaseService:
         self.stats = QueryStats()
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        #: SQLite allows one writer: this process's writers queue here, in order, instead of
+        #: polling in SQLite's busy handler (which sleeps up to 100 ms between attempts).
+        self._sqlite_writer = asyncio.Lock()
+        self._writer: asyncio.Task[Any] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DatabaseService:
@@ -238,8 +250,28 @@ class DatabaseService:
 
             @event.listens_for(sync_engine, "begin")
             def _sqlite_begin(conn: sa.Connection) -> None:
-                immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+                options = conn.get_execution_options()
+                if options.get(_READ_ONLY, False):
+                    return  # the driver runs the statement in autocommit mode: no BEGIN
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_IMMEDIATE) else "BEGIN")
+
+        def real(conn: sa.Connection) -> bool:
+            return not conn.get_execution_options().get(_READ_ONLY, False)
+
+        @event.listens_for(sync_engine, "begin")
+        def _count_begin(conn: sa.Connection) -> None:
+            if real(conn):
+                stats.transactions += 1
+
+        @event.listens_for(sync_engine, "commit")
+        def _count_commit(conn: sa.Connection) -> None:
+            if real(conn):
+                stats.commits += 1
+
+        @event.listens_for(sync_engine, "rollback")
+        def _count_rollback(conn: sa.Connection) -> None:
+            if real(conn):
+                stats.rollbacks += 1
 
         @event.listens_for(sync_engine, "before_cursor_execute")
         def _before(
@@ -338,15 +370,42 @@ class DatabaseService:
             except Exception:
                 log.exception("An after-commit callback failed (the commit stands)")
 
-    async def _open_session(self, *, write: bool) -> AsyncSession:
+    @asynccontextmanager
+    async def _writer_turn(self, write: bool) -> AsyncIterator[None]:
+        """On SQLite, wait for this process's other write transactions to end first.
+
+        A plain FIFO lock (no timer per waiter: cheap under a burst). A task that already
+        holds it and opens a second write session of its own goes on without it, to SQLite's
+        busy timeout, as before (it would otherwise wait for itself).
+        """
+        task = asyncio.current_task()
+        if not (write and self.is_sqlite) or (task is not None and task is self._writer):
+            yield
+            return
+        async with self._sqlite_writer:
+            self._writer = task
+            try:
+                yield
+            finally:
+                self._writer = None
+
+    async def _open_session(self, *, write: bool, read_only: bool = False) -> AsyncSession:
         if self._sessionmaker is None:
             raise DatabaseUnavailable("the database is not connected (call connect() first)")
         maker = self._sessionmaker
+        options: dict[str, Any] | None = None
+        if write:
+            options = {_IMMEDIATE: True} if self.is_sqlite else None
+        elif read_only:
+            # SQLite: the listener leaves BEGIN out (the driver autocommits each statement);
+            # PostgreSQL: asyncpg runs it outside a transaction (no BEGIN, no COMMIT).
+            options = {_READ_ONLY: True}
+            if not self.is_sqlite:
+                options["isolation_level"] = "AUTOCOMMIT"
 
         async def open_one() -> AsyncSession:
             session = maker()
             try:
-                options = {_IMMEDIATE: True} if (write and self.is_sqlite) else None
                 await session.connection(execution_options=options)
             except BaseException:
                 await session.close()
@@ -357,25 +416,31 @@ class DatabaseService:
         return session
 
     @asynccontextmanager
-    async def session(self, *, write: bool = False) -> AsyncIterator[AsyncSession]:
+    async def session(
+        self, *, write: bool = False, read_only: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """A session: the ambient transaction's, or a new one that commits at the end.
 
         ``write=True`` marks a session that will write, so SQLite takes its write lock at the
-        start (no lock-upgrade failures between concurrent writers).
+        start (no lock-upgrade failures between concurrent writers). ``read_only=True`` marks
+        a session that runs ONE read statement: it runs outside a transaction (no BEGIN and
+        COMMIT round trips, never a lock); it must not write, nor rely on several statements
+        seeing the same snapshot. Inside a ``transaction()`` both flags are ignored.
         """
         ambient = self.current_session()
         if ambient is not None:
             yield ambient
             return
-        session = await self._open_session(write=write)
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-        finally:
-            await session.close()
+        async with self._writer_turn(write):
+            session = await self._open_session(write=write, read_only=read_only)
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                await session.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -398,18 +463,19 @@ class DatabaseService:
                 if committed:  # the SAVEPOINT is released: its callbacks wait for the outer one
                     current.after_commit[-1].extend(level)
             return
-        session = await self._open_session(write=True)
-        ambient = _Ambient(session=session, task=asyncio.current_task())
-        token = _ambient.set(ambient)
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-        finally:
-            _ambient.reset(token)
-            await session.close()
+        async with self._writer_turn(True):
+            session = await self._open_session(write=True)
+            ambient = _Ambient(session=session, task=asyncio.current_task())
+            token = _ambient.set(ambient)
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                _ambient.reset(token)
+                await session.close()
         await self._run_after_commit(ambient.after_commit[0])
 
     # --- health --------------------------------------------------------------------------

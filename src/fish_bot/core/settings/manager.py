@@ -5,10 +5,12 @@ once at start-up, so reading a setting never does I/O. A write validates first (
 refused with a message naming the setting and the rule), then updates the cache and persists.
 
 ``set``/``update``/``reset`` return an :class:`asyncio.Task` that completes when the value is
-stored. Awaiting it is optional: the spec's pattern ``self.set_setting("x", 1)`` works without
-``await`` (validation still happens at once and raises at once), and :meth:`flush` waits for
-every pending write at shutdown. When a write fails to persist, the cached value goes back to
-what it was, the failure is logged, and awaiting the task raises it.
+stored (or a later value of the same setting is: writes waiting together are stored together,
+in one short transaction, the latest value of each setting winning). Awaiting it is optional:
+the spec's pattern ``self.set_setting("x", 1)`` works without ``await`` (validation still
+happens at once and raises at once), and :meth:`flush` waits for every pending write at
+shutdown. When a write fails to persist, the cached value goes back to the stored one, the
+failure is logged, and awaiting the task raises it.
 """
 
 from __future__ import annotations
@@ -113,6 +115,16 @@ class ConfigManager:
         self._display: dict[str, str] = {}
         self._write_lock = asyncio.Lock()
         self._pending: set[asyncio.Task[None]] = set()
+        # Write bookkeeping (see _persist): every change of a key bumps its generation.
+        self._generation: dict[_Key, int] = {}
+        #: Keys changed in the cache but not stored yet, with their latest generation.
+        self._dirty: dict[_Key, int] = {}
+        #: The stored value of each dirty key (``_MISSING``: none), for a rollback.
+        self._saved: dict[_Key, Any] = {}
+        #: The latest generation of each key known to be stored.
+        self._stored_generation: dict[_Key, int] = {}
+        #: The latest failed generation of a key and its error.
+        self._failed: dict[_Key, tuple[int, BaseException]] = {}
         self.loaded = False
 
     # --- start-up and registration -----------------------------------------------------
@@ -305,15 +317,27 @@ class ConfigManager:
         self, cog: str, values: dict[str, Any], guild_id: int | None, delete: Iterable[str]
     ) -> asyncio.Task[None]:
         scope = guild_id or GLOBAL_SCOPE
-        deleted = list(delete)
-        previous = {
-            name: self._values.get((cog, scope, name), _MISSING) for name in [*values, *deleted]
-        }
-        for name, value in values.items():
-            self._values[(cog, scope, name)] = copy.deepcopy(value)
-        for name in deleted:
-            self._values.pop((cog, scope, name), None)
-        return self._spawn(self._persist(cog, scope, values, deleted, previous))
+        changes = {name: copy.deepcopy(value) for name, value in values.items()}
+        changes.update({name: _MISSING for name in delete})
+        return self._spawn(self._persist(self._change(cog, scope, changes)))
+
+    def _change(self, cog: str, scope: int, changes: dict[str, Any]) -> dict[_Key, int]:
+        """Put values (``_MISSING``: removed) in the cache; returns each key's new generation."""
+        generations: dict[_Key, int] = {}
+        for name, value in changes.items():
+            key = (cog, scope, name)
+            if key not in self._dirty:
+                # The key is clean: its cached value is the stored one, kept for a rollback.
+                self._saved[key] = self._values.get(key, _MISSING)
+            if value is _MISSING:
+                self._values.pop(key, None)
+            else:
+                self._values[key] = value
+            generation = self._generation.get(key, 0) + 1
+            self._generation[key] = generation
+            self._dirty[key] = generation
+            generations[key] = generation
+        return generations
 
     def _spawn(self, coro: Any) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
@@ -326,39 +350,73 @@ class ConfigManager:
         if not task.cancelled() and task.exception() is not None:
             log.error("A settings write failed", exc_info=task.exception())
 
-    async def _persist(
-        self,
-        cog: str,
-        scope: int,
-        values: dict[str, Any],
-        deleted: list[str],
-        previous: dict[str, Any],
-    ) -> None:
-        try:
-            async with self._write_lock, self.db.transaction():
-                controller = self.db.cog_setting
-                for name, value in values.items():
-                    await controller.set_value(cog, name, value, scope)
-                for name in deleted:
-                    await controller.delete_value(cog, name, scope)
-        except BaseException:
-            for name, old in previous.items():
-                key = (cog, scope, name)
-                current = self._values.get(key, _MISSING)
-                expected = values.get(name, _MISSING) if name in values else _MISSING
-                if current == expected:  # nobody changed it since: put the old value back
-                    if old is _MISSING:
-                        self._values.pop(key, None)
-                    else:
-                        self._values[key] = old
-            raise
+    def _settled(self, generations: Mapping[_Key, int]) -> bool:
+        """Whether these generations are stored already (or a later write of each key is),
+        raising the error of the write that failed to store one of them."""
+        settled = True
+        for key, generation in generations.items():
+            if self._stored_generation.get(key, 0) >= generation:
+                continue
+            failed = self._failed.get(key)
+            if failed is not None and failed[0] >= generation:
+                raise failed[1]
+            settled = False
+        return settled
+
+    async def _persist(self, generations: dict[_Key, int]) -> None:
+        """Store the cache's changed values (this write's and every other one waiting).
+
+        Writes queue on one lock; the first to get it stores every key changed so far, in one
+        short transaction, with the values the cache holds *now* (the latest of each key). A
+        write whose keys were stored meanwhile (by that batch) is done without a statement, so
+        a burst of sets costs a few transactions, not one each, and the last value set is the
+        one stored. When the batch fails, each key still holding the value it tried goes back
+        to the stored value, and every write that batch covered raises the error.
+        """
+        async with self._write_lock:
+            if self._settled(generations):
+                return
+            batch = dict(self._dirty)
+            values = {key: self._values.get(key, _MISSING) for key in batch}
+            try:
+                async with self.db.transaction():
+                    controller = self.db.cog_setting
+                    for (cog, scope, name), value in values.items():
+                        if value is _MISSING:
+                            await controller.delete_value(cog, name, scope)
+                        else:
+                            await controller.set_value(cog, name, value, scope)
+            except BaseException as error:
+                for key, generation in batch.items():
+                    self._failed[key] = (generation, error)
+                    if self._generation.get(key) == generation:  # not changed since: roll back
+                        old = self._saved.pop(key, _MISSING)
+                        if old is _MISSING:
+                            self._values.pop(key, None)
+                        else:
+                            self._values[key] = old
+                        del self._dirty[key]
+                raise
+            for key, generation in batch.items():
+                self._stored_generation[key] = generation
+                self._failed.pop(key, None)
+                if self._dirty.get(key) == generation:
+                    del self._dirty[key]
+                    self._saved.pop(key, None)
+                else:  # changed again during the transaction: that value is stored next
+                    self._saved[key] = values[key]
 
     async def _persist_many(self, entries: list[tuple[str, int, str, Any]]) -> None:
         async with self._write_lock, self.db.transaction():
             for cog, guild_id, name, value in entries:
                 await self.db.cog_setting.set_value(cog, name, value, guild_id)
         for cog, guild_id, name, value in entries:
-            self._values[(cog, guild_id or GLOBAL_SCOPE, name)] = copy.deepcopy(value)
+            key = (cog, guild_id or GLOBAL_SCOPE, name)
+            self._values[key] = copy.deepcopy(value)
+            generation = self._generation.get(key, 0) + 1
+            self._generation[key] = self._stored_generation[key] = generation
+            self._dirty.pop(key, None)
+            self._saved.pop(key, None)
 
     async def flush(self) -> None:
         """Wait until every pending write is stored (errors are logged, not raised)."""

@@ -101,14 +101,20 @@ class BaseController(Generic[ModelT]):
 
     @asynccontextmanager
     async def _session(
-        self, *, write: bool = False, row: Mapping[str, Any] | None = None
+        self,
+        *,
+        write: bool = False,
+        read_only: bool = False,
+        row: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[AsyncSession]:
         """A session with driver errors turned into domain errors.
 
-        ``row`` holds the values being written, so an integrity error can name the key.
+        ``read_only``: the block runs one read statement (no transaction round trips, see
+        :meth:`DatabaseService.session`). ``row`` holds the values being written, so an
+        integrity error can name the key.
         """
         try:
-            async with self.service.session(write=write) as session:
+            async with self.service.session(write=write, read_only=read_only) as session:
                 yield session
         except IntegrityError as error:
             raise self._integrity_error(error, row) from None
@@ -216,14 +222,14 @@ class BaseController(Generic[ModelT]):
         self, pk: PrimaryKey, *, options: Sequence[Any] | None = None
     ) -> ModelT | None:
         """The row with this primary key, or None."""
-        async with self._session() as session:
+        async with self._session(read_only=True) as session:
             return await session.get(self.model, self._pk_values(pk), options=options)
 
     async def find_one(
         self, filters: Filters = None, *, order_by: Any = None, options: Sequence[Any] | None = None
     ) -> ModelT | None:
         """The first row matching ``filters``, or None."""
-        async with self._session() as session:
+        async with self._session(read_only=True) as session:
             result = await session.execute(self._select(filters, order_by, 1, None, options))
             return result.scalars().first()
 
@@ -237,19 +243,19 @@ class BaseController(Generic[ModelT]):
         options: Sequence[Any] | None = None,
     ) -> list[ModelT]:
         """Every row matching ``filters``."""
-        async with self._session() as session:
+        async with self._session(read_only=True) as session:
             result = await session.execute(self._select(filters, order_by, limit, offset, options))
             return list(result.scalars().all())
 
     async def count(self, filters: Filters = None) -> int:
         """How many rows match ``filters``."""
-        async with self._session() as session:
+        async with self._session(read_only=True) as session:
             query = sa.select(sa.func.count()).select_from(self.table).where(*self._where(filters))
             return int((await session.execute(query)).scalar_one())
 
     async def exists(self, filters: Filters = None) -> bool:
         """Whether any row matches ``filters``."""
-        async with self._session() as session:
+        async with self._session(read_only=True) as session:
             query = sa.select(sa.exists().where(*self._where(filters)).select_from(self.table))
             return bool((await session.execute(query)).scalar())
 
@@ -286,20 +292,27 @@ class BaseController(Generic[ModelT]):
         instance = self.model(**values)
         async with self._session(write=True, row=values) as session:
             session.add(instance)
-            await session.flush()
-            await session.refresh(instance)
+            await session.flush()  # INSERT ... RETURNING brings the generated key back
+            if sa.inspect(instance).expired_attributes:
+                # Columns the database filled in (server defaults): read them.
+                await session.refresh(instance)
         return instance
 
     async def update_by_id(self, pk: PrimaryKey, **values: Any) -> ModelT | None:
         """Change columns of one row; returns the row, or None when it does not exist."""
         self._check_columns(values)
+        if not values:
+            return await self.get_by_id(pk)
         async with self._session(write=True) as session:
-            instance = await session.get(self.model, self._pk_values(pk))
-            if instance is None:
-                return None
-            for key, value in values.items():
-                setattr(instance, key, value)
-            await session.flush()
+            # One statement: UPDATE ... RETURNING (the row as stored, or none).
+            statement = (
+                sa.update(self.model)
+                .where(self._pk_clause(pk))
+                .values(**values)
+                .returning(self.model)
+                .execution_options(populate_existing=True, synchronize_session=False)
+            )
+            instance: ModelT | None = (await session.execute(statement)).scalar_one_or_none()
             return instance
 
     async def update_where(self, filters: Filters, values: Mapping[str, Any]) -> int:
@@ -358,7 +371,14 @@ class BaseController(Generic[ModelT]):
         else:
             statement = statement.on_conflict_do_nothing(index_elements=conflict)
         async with self._session(write=True) as session:
-            await session.execute(statement)
+            # One statement: the row comes back with RETURNING (both databases support it).
+            returning = sa.select(self.model).from_statement(statement.returning(*self.table.c))
+            found = (
+                await session.execute(returning.execution_options(populate_existing=True))
+            ).scalar_one_or_none()
+            if found is not None:
+                return found
+            # ON CONFLICT DO NOTHING returns no row when the row existed: read it.
             query = (
                 sa.select(self.model)
                 .where(*(self.table.c[name] == row[name] for name in conflict))

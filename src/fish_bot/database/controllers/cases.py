@@ -48,20 +48,25 @@ class CaseController(BaseController[Case]):
         case_extra: Mapping[str, Any] | None = None,
     ) -> Case:
         """Record a case with the guild's next number (number and row in one transaction)."""
-        kind = CaseType(case_type)
+        values = {
+            "guild_id": guild_id,
+            "case_type": CaseType(case_type).value,
+            "user_id": case_user_id,
+            "moderator_id": case_moderator_id,
+            "reason": case_reason,
+            "expires_at": case_expires_at,
+            "status": CaseStatus(case_status).value,
+            "extra": dict(case_extra or {}),
+        }
+        if self.service.in_transaction():
+            # The caller's transaction makes number and row atomic: no SAVEPOINT round trips.
+            return await self._insert_numbered(values)
         async with self.service.transaction():
-            number = await self.guilds.next_case_number(guild_id)
-            return await self.create(
-                guild_id=guild_id,
-                case_number=number,
-                case_type=kind.value,
-                user_id=case_user_id,
-                moderator_id=case_moderator_id,
-                reason=case_reason,
-                expires_at=case_expires_at,
-                status=CaseStatus(case_status).value,
-                extra=dict(case_extra or {}),
-            )
+            return await self._insert_numbered(values)
+
+    async def _insert_numbered(self, values: dict[str, Any]) -> Case:
+        number = await self.guilds.next_case_number(values["guild_id"])
+        return await self.create(case_number=number, **values)
 
     async def get_case_by_number(self, guild_id: int, case_number: int) -> Case | None:
         return await self.find_one({"guild_id": guild_id, "case_number": case_number})
@@ -207,6 +212,40 @@ class CaseController(BaseController[Case]):
             ],
             {"status": CaseStatus(status).value, "updated_at": discord.utils.utcnow()},
         )
+
+    async def close_active_cases(
+        self,
+        guild_id: int,
+        user_id: int,
+        case_types: Iterable[CaseType | str],
+        status: CaseStatus | str = CaseStatus.LIFTED,
+        *,
+        keep: int | None = None,
+    ) -> list[Case]:
+        """Close the user's active cases of these types (except the case ``keep``) and return
+        them as closed, in one statement (``UPDATE ... RETURNING``), oldest first."""
+        types = [CaseType(t).value for t in case_types]
+        if not types:
+            return []
+        table = self.table.c
+        filters = [
+            table.guild_id == guild_id,
+            table.user_id == user_id,
+            table.case_type.in_(types),
+            table.status == CaseStatus.ACTIVE.value,
+        ]
+        if keep is not None:
+            filters.append(table.id != keep)
+        statement = (
+            sa.update(Case)
+            .where(*filters)
+            .values(status=CaseStatus(status).value, updated_at=discord.utils.utcnow())
+            .returning(Case)
+            .execution_options(populate_existing=True, synchronize_session=False)
+        )
+        async with self._session(write=True) as session:
+            closed = list((await session.execute(statement)).scalars().all())
+        return sorted(closed, key=lambda case: case.case_number)
 
     async def close_cases(
         self, case_ids: Iterable[int], status: CaseStatus | str = CaseStatus.LIFTED
