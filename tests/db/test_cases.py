@@ -217,20 +217,6 @@ async def test_a_pending_case_rolled_back_with_its_transaction(db: DatabaseCoord
     assert (await add(db, CaseType.BAN, case_status=CaseStatus.PENDING)).case_number == 1
 
 
-async def test_close_cases_closes_only_active_ones(db: DatabaseCoordinator) -> None:
-    active = await add(db, CaseType.TEMPBAN)
-    pending = await add(db, CaseType.TEMPBAN, case_status=CaseStatus.PENDING)
-    expired = await add(db, CaseType.TEMPBAN, case_status=CaseStatus.EXPIRED)
-
-    assert await db.case.close_cases([active.id, pending.id, expired.id]) == 1
-    assert await db.case.close_cases([]) == 0
-    statuses = {
-        number: case.status
-        for number, case in (await db.case.get_cases_by_numbers(GUILD, [1, 2, 3])).items()
-    }
-    assert statuses == {1: "lifted", 2: "pending", 3: "expired"}
-
-
 async def test_close_active_cases_closes_and_returns_them_in_one_statement(
     db: DatabaseCoordinator,
 ) -> None:

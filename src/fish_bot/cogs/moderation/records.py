@@ -203,13 +203,10 @@ class CaseRecordsMixin(ModLogMixin):
         close = [CaseType(kind) for kind in close_types]
         if not close:
             return
-        found = await self.db.case.get_cases_by_options(
-            guild_id, {"user_id": user_id, "case_type": close, "status": CaseStatus.ACTIVE}
-        )
-        closing = [c for c in found if c.id is not None and c.id != keep]
+        # One statement: UPDATE ... RETURNING the cases it closed.
+        closing = await self.db.case.close_active_cases(guild_id, user_id, close, keep=keep)
         if not closing:
             return
-        await self.db.case.close_cases([c.id for c in closing if c.id is not None])
         for closed in closing:
             await self._restriction_changed(closed, added=False)
         for kind in close:

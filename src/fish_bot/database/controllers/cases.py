@@ -247,19 +247,6 @@ class CaseController(BaseController[Case]):
             closed = list((await session.execute(statement)).scalars().all())
         return sorted(closed, key=lambda case: case.case_number)
 
-    async def close_cases(
-        self, case_ids: Iterable[int], status: CaseStatus | str = CaseStatus.LIFTED
-    ) -> int:
-        """Close these cases, those still active; returns how many."""
-        ids = list(case_ids)
-        if not ids:
-            return 0
-        table = self.table.c
-        return await self.update_where(
-            [table.id.in_(ids), table.status == CaseStatus.ACTIVE.value],
-            {"status": CaseStatus(status).value, "updated_at": discord.utils.utcnow()},
-        )
-
     # --- pending cases (recorded before their Discord action) ------------------------------
 
     async def pending_cases(self, guild_ids: Iterable[int] | None = None) -> list[Case]:
