@@ -124,6 +124,35 @@ async def test_sqlite_write_transactions_of_one_process_commit_in_arrival_order(
         await service.disconnect()
 
 
+async def test_a_sqlite_write_waiting_on_another_tasks_write_gives_up_instead_of_hanging(
+    tmp_path: Path,
+) -> None:
+    """A task that holds a write transaction and awaits another task's write would wait for
+    ever on the writer queue: the waiting write gives up after the busy timeout, as SQLite's
+    own lock would, and the first transaction still commits."""
+    service = DatabaseService(f"sqlite+aiosqlite:///{(tmp_path / 'w.db').as_posix()}")
+    service.writer_wait_seconds = 0.2
+    await service.connect()
+    try:
+        async with service.session(write=True) as session:
+            await session.execute(sa.text("CREATE TABLE log (n INTEGER NOT NULL)"))
+
+        async def other_write() -> None:
+            async with service.transaction() as session:
+                await session.execute(sa.text("INSERT INTO log (n) VALUES (2)"))
+
+        async with service.transaction() as session:
+            await session.execute(sa.text("INSERT INTO log (n) VALUES (1)"))
+            with pytest.raises(DatabaseUnavailable, match="stayed locked"):
+                await asyncio.create_task(other_write())
+        async with service.session() as session:
+            rows = (await session.execute(sa.text("SELECT n FROM log"))).all()
+        assert [row[0] for row in rows] == [1]
+        await other_write()  # the queue is free again
+    finally:
+        await service.disconnect()
+
+
 async def test_connect_is_idempotent_and_reconnect_keeps_data(tmp_path: Path) -> None:
     from fish_bot.database.migrations import upgrade
 

@@ -150,6 +150,9 @@ class DatabaseService:
         #: polling in SQLite's busy handler (which sleeps up to 100 ms between attempts).
         self._sqlite_writer = asyncio.Lock()
         self._writer: asyncio.Task[Any] | None = None
+        #: How long a SQLite writer waits for this process's other writers (SQLite's own
+        #: busy timeout); then DatabaseUnavailable.
+        self.writer_wait_seconds = SQLITE_BUSY_TIMEOUT_MS / 1000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DatabaseService:
@@ -374,20 +377,34 @@ class DatabaseService:
     async def _writer_turn(self, write: bool) -> AsyncIterator[None]:
         """On SQLite, wait for this process's other write transactions to end first.
 
-        A plain FIFO lock (no timer per waiter: cheap under a burst). A task that already
-        holds it and opens a second write session of its own goes on without it, to SQLite's
-        busy timeout, as before (it would otherwise wait for itself).
+        A FIFO lock: an uncontended writer takes it at once (no timer); a writer that has to
+        wait gives up after SQLite's own busy timeout with :class:`DatabaseUnavailable`, as
+        SQLite would have, so a write that waits on another task's write can never hang. A
+        task that already holds it and opens a second write session of its own goes on
+        without it, to SQLite's busy timeout, as before (it would otherwise wait for itself).
         """
         task = asyncio.current_task()
         if not (write and self.is_sqlite) or (task is not None and task is self._writer):
             yield
             return
-        async with self._sqlite_writer:
-            self._writer = task
+        lock = self._sqlite_writer
+        if lock.locked():
             try:
-                yield
-            finally:
-                self._writer = None
+                async with asyncio.timeout(self.writer_wait_seconds):
+                    await lock.acquire()
+            except TimeoutError:
+                raise DatabaseUnavailable(
+                    "the database stayed locked by another write for "
+                    f"{self.writer_wait_seconds:g} s"
+                ) from None
+        else:
+            await lock.acquire()
+        self._writer = task
+        try:
+            yield
+        finally:
+            self._writer = None
+            lock.release()
 
     async def _open_session(self, *, write: bool, read_only: bool = False) -> AsyncSession:
         if self._sessionmaker is None:
