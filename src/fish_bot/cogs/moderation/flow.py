@@ -229,29 +229,19 @@ class ModerationUtilsMixin(ReconcileMixin):
         done = spec.done.format(user=target.mention)
 
         # 1. The record first: nothing happens on Discord unless it is committed.
+        # A record-only action (warn, note...) is active at once; the others start pending.
+        record = self.record_case if action is None else self.record_pending
         with self.database_required():
-            if action is None:
-                case = await self.record_case(
-                    guild.id,
-                    user.id,
-                    ctx.author.id,
-                    spec.case_type,
-                    reason=target.reason,
-                    expires_at=expires_at,
-                    extra=extra,
-                    close_types=close_types,
-                )
-            else:
-                case = await self.record_pending(
-                    guild.id,
-                    user.id,
-                    ctx.author.id,
-                    spec.case_type,
-                    reason=target.reason,
-                    expires_at=expires_at,
-                    extra=extra,
-                    close_types=close_types,
-                )
+            case = await record(
+                guild.id,
+                user.id,
+                ctx.author.id,
+                spec.case_type,
+                reason=target.reason,
+                expires_at=expires_at,
+                extra=extra,
+                close_types=close_types,
+            )
 
         # 2. DM before a removal (the member cannot be reached afterwards).
         dm_sent: bool | None = None
