@@ -47,7 +47,7 @@ import discord.utils
 from sqlalchemy.engine import URL, make_url
 
 from fish_bot import __version__
-from fish_bot.core.data import _fsync_directory, _replace
+from fish_bot.core.files import _fsync_directory, _replace
 from fish_bot.core.text import clip
 from fish_bot.exceptions import FishBotError, UserFacingError
 from fish_bot.operations.lock import refuse_if_running

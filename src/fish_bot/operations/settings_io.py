@@ -61,8 +61,8 @@ import discord.utils
 import sqlalchemy as sa
 import yaml
 
-from fish_bot.core.data import atomic_write_text
 from fish_bot.core.durations import format_duration
+from fish_bot.core.files import atomic_write_text
 from fish_bot.core.text import clip
 from fish_bot.exceptions import FishBotError, SettingValidationError, UserFacingError
 
