@@ -15,16 +15,13 @@ import reprlib
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from fish_bot.core.files import atomic_write_text
 from fish_bot.core.text import clip
 from fish_bot.exceptions import FishBotError, UserFacingError
-
-if TYPE_CHECKING:
-    pass
 
 #: Limits on what a settings file may hold (an export is far below them).
 MAX_FILE_BYTES = 16 * 1024 * 1024
