@@ -316,21 +316,21 @@ def settings_export(
 ) -> None:
     """Write every cog setting (global and per guild) and permission rule to a file."""
     from fish_bot.database.coordinator import DatabaseCoordinator
-    from fish_bot.operations import settings_io
+    from fish_bot.operations import settings_catalog, settings_file, settings_io
 
     settings = settings_or_exit()
     try:
-        settings_io.file_format(file)
+        settings_file.file_format(file)
     except FishBotError as error:
         fail(str(error), 2)
 
     async def action(service: Any) -> tuple[dict[str, Any], list[str]]:
         await _ensure_schema(service, settings, for_import=False)
-        catalog = settings_io.declared_settings(settings)
+        catalog = settings_catalog.declared_settings(settings)
         document, warnings = await settings_io.export_settings(
             DatabaseCoordinator(service), catalog
         )
-        await settings_io.write_file(file, document)
+        await settings_file.write_file(file, document)
         return document, warnings
 
     document, warnings = run_async(lambda: _with_service(action))
@@ -364,15 +364,15 @@ def settings_import(
     stopped (it keeps settings in memory).
     """
     from fish_bot.database.coordinator import DatabaseCoordinator
-    from fish_bot.operations import settings_io
+    from fish_bot.operations import settings_catalog, settings_file, settings_io
     from fish_bot.operations.lock import refuse_if_running
 
     settings = settings_or_exit()
 
     async def prepare() -> settings_io.ImportPlan:
         refuse_if_running(settings.data_dir, "import settings")
-        document = await settings_io.read_file(file)
-        return settings_io.plan_import(document, settings_io.declared_settings(settings))
+        document = await settings_file.read_file(file)
+        return settings_io.plan_import(document, settings_catalog.declared_settings(settings))
 
     plan = run_async(prepare)
 

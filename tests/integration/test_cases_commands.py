@@ -15,7 +15,7 @@ import pytest
 import simcord
 from discord.ext import commands
 
-from fish_bot.cogs.moderation.cases_commands import CASES_VIEW_TIMEOUT
+from fish_bot.cogs.moderation.cases_display import CASES_VIEW_TIMEOUT
 from fish_bot.core.base_cog import PermissionCheckFailure
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 

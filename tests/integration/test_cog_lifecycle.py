@@ -24,7 +24,7 @@ from fish_bot.core.base_cog import BaseCog
 from fish_bot.core.decorators import cog_listener
 from fish_bot.core.views import component_prefix, make_custom_id
 from fish_bot.exceptions import SettingValidationError
-from fish_bot.operations import settings_io
+from fish_bot.operations import settings_catalog
 
 from .conftest import say
 
@@ -270,7 +270,7 @@ def test_declared_settings_are_read_from_the_class_without_a_bot(
         raise AssertionError("settings export must not build a bot")
 
     monkeypatch.setattr(FishBot, "__init__", no_bot)
-    catalog = settings_io.declared_settings(
+    catalog = settings_catalog.declared_settings(
         Settings(data_dir=tmp_path), ["fish_bot.cogs.example", "fish_bot.cogs.admin"]
     )
     assert not catalog.problems

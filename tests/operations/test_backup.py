@@ -16,6 +16,8 @@ import pytest
 from fish_bot.database.coordinator import DatabaseCoordinator
 from fish_bot.database.migrations import head_revision
 from fish_bot.operations import backup
+from fish_bot.operations.archive import read_manifest_sync
+from fish_bot.operations.dumps import SQLITE_HEADER
 from fish_bot.operations.lock import RunLock
 
 from .conftest import Instance, rows, run
@@ -54,7 +56,7 @@ def test_backup_and_restore_into_a_fresh_data_folder(
     result = source.cli("db", "backup", str(archive))
     assert result.exit_code == 0, result.output
     assert "1 cache-data files" in result.output
-    manifest = backup.read_manifest_sync(archive)
+    manifest = read_manifest_sync(archive)
     assert manifest.dialect == db_backend
     assert manifest.revision == head_revision()
     with tarfile.open(archive) as tar:
@@ -98,7 +100,7 @@ def test_restore_replaces_current_state_and_keeps_a_safety_copy(
     assert not (cogs / "other").exists()
     copies = list((instance.data_dir / "backups").glob("pre-restore-*.tar.gz"))
     assert len(copies) == 1
-    assert backup.read_manifest_sync(copies[0]).cog_files == 2
+    assert read_manifest_sync(copies[0]).cog_files == 2
 
 
 def test_sqlite_backup_is_consistent_while_another_connection_writes(
@@ -302,7 +304,7 @@ def test_restoring_an_older_revision_lets_the_bot_upgrade_again(
     assert instance.cli("db", "upgrade", "0003_permissions").exit_code == 0
     archive = tmp_path / "old.tar.gz"
     assert instance.cli("db", "backup", str(archive)).exit_code == 0
-    assert backup.read_manifest_sync(archive).revision == "0003_permissions"
+    assert read_manifest_sync(archive).revision == "0003_permissions"
     assert instance.cli("db", "upgrade").exit_code == 0
 
     result = instance.cli("db", "restore", str(archive), "--yes")
@@ -383,7 +385,7 @@ def refused_restore(instance: Instance, archive: Path) -> str:
 
 def test_the_manifest_records_the_unpacked_size(restorable: tuple[Instance, Path]) -> None:
     _instance, archive = restorable
-    manifest = backup.read_manifest_sync(archive)
+    manifest = read_manifest_sync(archive)
     with tarfile.open(archive) as tar:
         members = tar.getmembers()
     assert members[-1].name == backup.MANIFEST  # written last, with the exact figures
@@ -403,7 +405,7 @@ def test_a_manifest_that_is_not_utf8(restorable: tuple[Instance, Path], tmp_path
     ("content", "message"),
     [
         (b"<html>not a database</html>" * 100, "is not a SQLite database"),
-        (backup.SQLITE_HEADER + b"\x00" * 4000, "cannot be read by SQLite"),
+        (SQLITE_HEADER + b"\x00" * 4000, "cannot be read by SQLite"),
     ],
 )
 def test_a_database_member_that_is_not_sqlite(

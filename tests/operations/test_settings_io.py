@@ -13,11 +13,9 @@ import yaml
 
 from fish_bot.config import Settings
 from fish_bot.database.coordinator import DatabaseCoordinator
-from fish_bot.operations.settings_io import (
-    SettingsFileError,
-    declared_settings,
-    plan_import,
-)
+from fish_bot.operations.settings_catalog import declared_settings
+from fish_bot.operations.settings_file import SettingsFileError
+from fish_bot.operations.settings_io import plan_import
 
 from .conftest import Instance, rows, run
 
@@ -290,9 +288,9 @@ def test_a_file_that_is_not_utf8_is_refused_in_one_line(
 def test_a_file_over_the_size_limit_is_refused(
     make_instance: Callable[[str], Instance], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fish_bot.operations import settings_io
+    from fish_bot.operations import settings_file
 
-    monkeypatch.setattr(settings_io, "MAX_FILE_BYTES", 1024 * 1024)
+    monkeypatch.setattr(settings_file, "MAX_FILE_BYTES", 1024 * 1024)
     file = tmp_path / "huge.json"
     file.write_text(json.dumps({"settings": {"global": {"x": "y" * 1024 * 1024}}}))
     result = make_instance("one").cli("settings", "import", str(file))

@@ -18,7 +18,8 @@ import discord.utils
 import pytest
 
 from fish_bot.core import data as data_module
-from fish_bot.core.data import CogDataStore, atomic_write_text, read_json_or_quarantine
+from fish_bot.core.data import CogDataStore
+from fish_bot.core.files import atomic_write_text, read_json_or_quarantine
 
 LOGGER = logging.getLogger("tests.cache_data")
 

@@ -11,7 +11,7 @@ from discord.ext import commands
 from fish_bot.bot import BUILTIN_COGS, FishBot
 from fish_bot.config import Settings
 from fish_bot.database.models.base import metadata
-from fish_bot.operations.settings_io import declared_settings
+from fish_bot.operations.settings_catalog import declared_settings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PACKAGES = [*BUILTIN_COGS, "fish_bot.cogs.example"]
@@ -32,7 +32,7 @@ def walk(items: list[commands.Command]) -> Iterator[commands.Command]:
 def cogs(tmp_path_factory: pytest.TempPathFactory) -> list[commands.Cog]:
     import importlib
 
-    from fish_bot.operations.settings_io import _cog_classes
+    from fish_bot.operations.settings_catalog import _cog_classes
 
     bot = FishBot(Settings(data_dir=tmp_path_factory.mktemp("data")), cogs=[])
     found: list[commands.Cog] = []

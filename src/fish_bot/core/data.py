@@ -22,60 +22,39 @@
 * Waiting uses :func:`asyncio.sleep` and timestamps :func:`discord.utils.utcnow`, so SimCord's
   virtual clock drives the periodic saves in tests.
 
-The module-level helpers :func:`atomic_write_text`, :func:`read_json_or_quarantine`,
-:func:`quarantine_file` and :func:`to_json_text` are synchronous building blocks for other
-modules (settings import/export, backups); call them through :func:`asyncio.to_thread` from
-async code.
+The synchronous building blocks live apart: the atomic write, bounded reads and quarantine in
+:mod:`fish_bot.core.files` (also used by settings import/export and backups), the off-loop JSON
+copy in :mod:`fish_bot.core.snapshot`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import functools
-import json
 import logging
-import marshal
 import os
-import pickle
-import re
-import secrets
-import stat
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from datetime import time as dt_time
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-import discord.utils
-
-from fish_bot.exceptions import DataCorruptError
+from fish_bot.core.files import _read_json, atomic_write_text, remove_stale_temp_files
+from fish_bot.core.snapshot import _Leaf, _snapshot, _Split, _thaw, to_json_text
 
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
     "CogDataStore",
     "CorruptFile",
     "LoopStarter",
-    "atomic_write_text",
-    "quarantine_file",
-    "read_json_or_quarantine",
-    "remove_stale_temp_files",
-    "to_json_text",
 ]
 
 StrPath = str | os.PathLike[str]
 """A path given as text or as a path object."""
 
-_IS_WINDOWS = os.name == "nt"
-
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 """The default size limit of a cache file at load (``FISHBOT_CACHE_FILE_MAX_BYTES``)."""
-
-#: The temp files :func:`atomic_write_text` creates: ``.<name>.<12 hex digits>.tmp``.
-TEMP_FILE_PATTERN = re.compile(r"^\..+\.[0-9a-f]{12}\.tmp$")
 
 
 class CorruptFile(NamedTuple):
@@ -92,126 +71,7 @@ class CorruptFile(NamedTuple):
 # --- serialisation -------------------------------------------------------------------------
 
 
-def _json_default(value: object) -> Any:
-    """``json`` fallback: datetimes to ISO text, sets to sorted lists, anything else refused."""
-    if isinstance(value, datetime | date | dt_time):
-        return value.isoformat()
-    if isinstance(value, set | frozenset):
-        try:
-            return sorted(value)
-        except TypeError:  # mixed element types: still deterministic
-            return sorted(value, key=repr)
-    raise TypeError(f"a value of type {type(value).__name__} is not JSON-serialisable")
-
-
-def to_json_text(data: Any, *, what: str = "data") -> str:
-    """Serialise ``data`` as the JSON text written to data files.
-
-    Indented by 2, non-ASCII kept as is, newline-terminated. :class:`~datetime.datetime`,
-    :class:`~datetime.date` and :class:`~datetime.time` become ISO strings, sets sorted lists.
-    Any other value JSON cannot represent raises :class:`TypeError` naming ``what``.
-    """
-    try:
-        return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n"
-    except TypeError as exc:
-        raise TypeError(f"cannot save {what} as JSON: {exc}") from exc
-    except ValueError as exc:  # circular reference
-        raise ValueError(f"cannot save {what} as JSON: {exc}") from exc
-
-
-_CHUNK_BYTES = 1024 * 1024
-"""Snapshot pieces are about this size: rebuilding one holds the GIL only briefly."""
-_SPLIT_DEPTH = 32
-_BATCH_ITEMS = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class _Leaf:
-    """A piece of a snapshot: bytes of :mod:`marshal` or :mod:`pickle`."""
-
-    codec: str
-    blob: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One dict entry (or list element, ``key`` unused) whose value is split further."""
-
-    key: Any
-    node: _Leaf | _Split
-
-
-@dataclass(frozen=True, slots=True)
-class _Split:
-    """A dict or list cut into pieces, each rebuilt on its own in the worker thread."""
-
-    kind: type
-    parts: list[_Leaf | _Split | _Entry]
-
-
-def _freeze(value: Any, depth: int = 0) -> _Leaf | _Split:
-    """Copy ``value`` into bytes, cut into pieces of about :data:`_CHUNK_BYTES`.
-
-    :mod:`marshal` (plain dicts, lists, strings, numbers) is tried first, being the fastest;
-    :mod:`pickle` takes the rest (datetimes, subclasses). A large plain dict or list is cut
-    into slices, so that the worker thread rebuilds it piece by piece and the event loop gets
-    the GIL between pieces. Everything runs in C on the caller's thread without yielding, so
-    the snapshot is consistent. Raises when a value can be held by neither codec.
-    """
-    splittable = type(value) in (dict, list) and len(value) > 1 and depth < _SPLIT_DEPTH
-    try:
-        blob: bytes | None = marshal.dumps(value)
-    except ValueError:  # a type marshal does not know, or nested too deeply for it
-        blob = None
-    if blob is not None and (len(blob) <= _CHUNK_BYTES or not splittable):
-        return _Leaf("marshal", blob)
-    if not splittable:
-        return _Leaf("pickle", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    pieces = -(-len(blob) // _CHUNK_BYTES) if blob is not None else -(-len(value) // _BATCH_ITEMS)
-    size = max(1, -(-len(value) // max(2, pieces)))
-    items: list[Any] = list(value.items()) if type(value) is dict else list(value)
-    parts: list[_Leaf | _Split | _Entry] = []
-    for start in range(0, len(items), size):
-        batch = items[start : start + size]
-        if len(batch) == 1:
-            key, child = batch[0] if type(value) is dict else (None, batch[0])
-            parts.append(_Entry(key, _freeze(child, depth + 1)))
-        else:
-            parts.append(_freeze(dict(batch) if type(value) is dict else batch, depth + 1))
-    return _Split(type(value), parts)
-
-
-def _snapshot(data: Any) -> _Leaf | _Split | None:
-    """A consistent copy of ``data`` to serialise elsewhere; None when it cannot be copied."""
-    try:
-        return _freeze(data)
-    except Exception:  # unpicklable: serialise on the caller's thread instead
-        return None
-
-
-def _thaw(node: _Leaf | _Split | _Entry) -> Any:
-    """Rebuild a snapshot (worker thread): piece by piece, giving the GIL away between them."""
-    if isinstance(node, _Leaf):
-        if node.codec == "marshal":
-            return marshal.loads(node.blob)
-        return pickle.loads(node.blob)  # our own bytes, made a moment ago
-    if isinstance(node, _Entry):
-        return _thaw(node.node)
-    if node.kind is dict:
-        mapping: dict[Any, Any] = {}
-        for part in node.parts:
-            if isinstance(part, _Entry):
-                mapping[part.key] = _thaw(part.node)
-            else:
-                mapping.update(_thaw(part))
-        return mapping
-    sequence: list[Any] = []
-    for part in node.parts:
-        if isinstance(part, _Entry):
-            sequence.append(_thaw(part.node))
-        else:
-            sequence.extend(_thaw(part))
-    return sequence
+# --- worker-thread halves of a save -------------------------------------------------------
 
 
 def _write_snapshot(path: Path, snapshot: _Leaf | _Split, what: str) -> int:
@@ -221,249 +81,9 @@ def _write_snapshot(path: Path, snapshot: _Leaf | _Split, what: str) -> int:
     return len(text)
 
 
-# --- atomic writes -------------------------------------------------------------------------
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename in ``directory`` durable; a no-op where folders cannot be fsynced."""
-    if _IS_WINDOWS:
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _replace(source: Path, target: Path) -> None:
-    """``os.replace`` with a short retry on Windows, where a reader can briefly lock the file."""
-    attempts = 5 if _IS_WINDOWS else 1
-    for attempt in range(1, attempts + 1):
-        try:
-            os.replace(source, target)  # noqa: PTH105 - the atomic primitive, named on purpose
-            return
-        except PermissionError:
-            if attempt == attempts:
-                raise
-            time.sleep(0.05 * attempt)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` so that it is never torn.
-
-    Writes a temp file in the same folder, flushes and fsyncs it, replaces ``path`` with it and
-    fsyncs the folder (skipped where unsupported). Creates missing parent folders. On any
-    failure the temp file is removed and ``path`` keeps its previous content. Blocking: call
-    it through :func:`asyncio.to_thread` from async code.
-    """
-    path = Path(path)
-    directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True)
-    temp = directory / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    try:
-        # "x": never reuse an existing file; permissions follow the umask like a plain open().
-        with temp.open("x", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(OSError):  # keep the permissions of the file we replace
-            temp.chmod(stat.S_IMODE(path.stat().st_mode))
-        _replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    _fsync_directory(directory)
-
-
 def _write_text(path: Path, text: str) -> int:
     atomic_write_text(path, text)
     return len(text)
-
-
-# --- reading and quarantine ----------------------------------------------------------------
-
-
-def quarantine_file(path: Path) -> Path:
-    """Move ``path`` aside to ``<name>.corrupt-<UTC YYYYmmddTHHMMSSZ>`` and return the new path.
-
-    A ``-1``, ``-2``... suffix keeps the name unique. Raises :class:`DataCorruptError` if the
-    file cannot be moved (the caller must then not overwrite it). Blocking.
-    """
-    path = Path(path)
-    stamp = discord.utils.utcnow().strftime("%Y%m%dT%H%M%SZ")
-    base = f"{path.name}.corrupt-{stamp}"
-    candidate = path.with_name(base)
-    counter = 1
-    while candidate.exists():
-        candidate = path.with_name(f"{base}-{counter}")
-        counter += 1
-    try:
-        path.rename(candidate)
-    except OSError as exc:
-        raise DataCorruptError(
-            f"{path} is corrupt and could not be moved aside to {candidate}: {exc}"
-        ) from exc
-    _fsync_directory(path.parent)
-    return candidate
-
-
-def _json_kind(value: object) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    if value is None:
-        return "null"
-    return type(value).__name__
-
-
-def _shape_problem(data: object, default: object) -> str | None:
-    """Refuse a top-level type the caller cannot use (an array where an object is expected)."""
-    if isinstance(default, dict) and not isinstance(data, dict):
-        return f"expected a JSON object, found {_json_kind(data)}"
-    if isinstance(default, list) and not isinstance(data, list):
-        return f"expected a JSON array, found {_json_kind(data)}"
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class _ReadResult:
-    data: Any
-    quarantined: Path | None = None
-    error: str | None = None
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MiB"
-
-
-def _kind_problem(mode: int) -> str | None:
-    """Why a file of this mode cannot be a data file; None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "it is a directory, not a file"
-    if stat.S_ISFIFO(mode):
-        return "it is a named pipe (FIFO), not a file"
-    if stat.S_ISSOCK(mode):
-        return "it is a socket, not a file"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "it is a device, not a file"
-    return "it is not a regular file"
-
-
-def _size_problem(size: int, max_bytes: int | None) -> str | None:
-    if max_bytes is None or size <= max_bytes:
-        return None
-    return (
-        f"it is {_megabytes(size)}, over the size limit of {_megabytes(max_bytes)} "
-        "(FISHBOT_CACHE_FILE_MAX_BYTES)"
-    )
-
-
-def _read_bounded(path: Path, max_bytes: int | None) -> bytes | str:
-    """The bytes of ``path``, or why it is refused (not a regular file, too large). Blocking.
-
-    The kind is checked before opening (a directory cannot be opened on Windows) and again on
-    the open descriptor (the path may change meanwhile); the open never blocks, even on a FIFO.
-    Raises :class:`FileNotFoundError` when nothing is there.
-    """
-    problem = _kind_problem(path.stat().st_mode)
-    if problem is not None:
-        return problem
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    descriptor = os.open(path, flags)
-    with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        problem = _kind_problem(info.st_mode) or _size_problem(info.st_size, max_bytes)
-        if problem is not None:
-            return problem
-        raw = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
-    return _size_problem(len(raw), max_bytes) or raw
-
-
-def _read_json(
-    path: Path, fallback: Any, logger: logging.Logger, max_bytes: int | None = None
-) -> _ReadResult:
-    """Read ``path``; ``fallback`` (already a private copy) when missing or quarantined."""
-    try:
-        raw = _read_bounded(path, max_bytes)
-    except FileNotFoundError:
-        return _ReadResult(fallback)
-    problem: str | None
-    if isinstance(raw, str):
-        problem = raw
-    else:
-        try:
-            data = json.loads(raw)  # bytes: UTF-8 with or without BOM, UTF-16/32 detected
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            problem = f"{type(exc).__name__}: {exc}"
-        except RecursionError:
-            problem = "RecursionError: nesting too deep"
-        else:
-            problem = _shape_problem(data, fallback)
-            if problem is None:
-                return _ReadResult(data)
-    quarantined = quarantine_file(path)
-    logger.error(
-        "Data file %s could not be read (%s); moved it to %s and using the default instead",
-        path,
-        problem,
-        quarantined,
-    )
-    return _ReadResult(fallback, quarantined, problem)
-
-
-def remove_stale_temp_files(
-    directory: Path, older_than: float, keep_prefixes: tuple[str, ...] = ()
-) -> list[str]:
-    """Delete the ``.<name>.<hex>.tmp`` files of ``directory`` modified before ``older_than``.
-
-    They are left by atomic writes of a process that was killed mid-way (a live write removes
-    its own temp file). Names starting with one of ``keep_prefixes`` (files being written now)
-    are spared. Returns the names removed. Blocking.
-    """
-    removed: list[str] = []
-    try:
-        entries = list(os.scandir(directory))
-    except (FileNotFoundError, NotADirectoryError):
-        return removed
-    for entry in entries:
-        if not TEMP_FILE_PATTERN.match(entry.name) or entry.name.startswith(keep_prefixes):
-            continue
-        try:
-            info = entry.stat(follow_symlinks=False)
-            if not stat.S_ISREG(info.st_mode) or info.st_mtime >= older_than:
-                continue
-            Path(entry.path).unlink()
-        except OSError:
-            continue
-        removed.append(entry.name)
-    return removed
-
-
-def read_json_or_quarantine(
-    path: Path, default: Any, logger: logging.Logger, max_bytes: int | None = None
-) -> tuple[Any, Path | None]:
-    """Load JSON from ``path``, falling back to a deep copy of ``default``.
-
-    A missing file gives the default. A file that does not parse (or whose top level is not an
-    object/array when ``default`` is a dict/list), a file over ``max_bytes`` and anything that
-    is not a regular file (a directory, a FIFO) is moved aside with :func:`quarantine_file`,
-    logged at ERROR on ``logger`` with both paths, and gives the default. Returns
-    ``(data, quarantined_path_or_None)``. Other I/O errors (permissions...) propagate. Blocking.
-    """
-    result = _read_json(Path(path), copy.deepcopy(default), logger, max_bytes)
-    return result.data, result.quarantined
-
-
-# --- the per-cog store -----------------------------------------------------------------------
 
 
 @dataclass(slots=True)

@@ -28,7 +28,7 @@ from types import TracebackType
 import discord.utils
 from filelock import FileLock, Timeout
 
-from fish_bot.core.data import atomic_write_text
+from fish_bot.core.files import atomic_write_text
 from fish_bot.exceptions import FishBotError
 
 #: The note of who holds the lock.
