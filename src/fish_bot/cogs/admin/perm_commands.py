@@ -31,13 +31,8 @@ from fish_bot.core.authority import (
 )
 from fish_bot.core.base_cog import BaseCog, command_meta
 from fish_bot.core.decorators import hybrid_group
-from fish_bot.core.permissions import (
-    MAX_RANK,
-    admin_override,
-    cog_of,
-    requires_rank,
-    subject_for,
-)
+from fish_bot.core.permission_subjects import cog_of, subject_for
+from fish_bot.core.permissions import MAX_RANK, admin_override, requires_rank
 from fish_bot.core.roles import command_rank_lines, role_rank_lines, suggested_rank
 from fish_bot.core.text import clip, field, plain
 from fish_bot.database.models.permissions import RuleTarget
