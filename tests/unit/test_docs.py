@@ -45,7 +45,8 @@ def test_every_core_command_is_documented_with_help() -> None:
     text = (DOCS / "commands.md").read_text(encoding="utf-8")
     roots = [
         value
-        for value in vars(CommandsMixin).values()
+        for mixin in CommandsMixin.__mro__
+        for value in vars(mixin).values()
         if isinstance(value, commands.Command) and value.parent is None
     ]
     names = [command.qualified_name for command in _walk(roots)]

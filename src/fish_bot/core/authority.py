@@ -26,7 +26,7 @@ import discord
 from discord.ext import commands
 
 from fish_bot.core.permission_store import parse_rank
-from fish_bot.core.permissions import (
+from fish_bot.core.permission_subjects import (
     bypasses_permissions,
     cog_of,
     manages_server,

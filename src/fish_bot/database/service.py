@@ -31,9 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -41,18 +39,21 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from fish_bot.database.engine import (
+    IMMEDIATE,
+    READ_ONLY,
+    SQLITE_BUSY_TIMEOUT_MS,
+    QueryStats,
+    install_listeners,
+    is_transient,
+    short_error,
+)
 from fish_bot.exceptions import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from fish_bot.config import Settings
 
 log = logging.getLogger(__name__)
-
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-#: Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
-_IMMEDIATE = "fishbot_sqlite_immediate"
-#: Execution option of a one-statement read: no BEGIN/COMMIT round trips around it.
-_READ_ONLY = "fishbot_read_only"
 
 
 AfterCommit = Callable[[], object]
@@ -73,50 +74,6 @@ class _Ambient:
 _ambient: contextvars.ContextVar[_Ambient | None] = contextvars.ContextVar(
     "fishbot_ambient_transaction", default=None
 )
-
-
-@dataclass
-class QueryStats:
-    """Counters kept for health and metrics."""
-
-    queries: int = 0
-    total_seconds: float = 0.0
-    errors: int = 0
-    retries: int = 0
-    by_statement: dict[str, int] = field(default_factory=dict)
-    #: Transactions begun, committed and rolled back (each is a round trip on its own).
-    transactions: int = 0
-    commits: int = 0
-    rollbacks: int = 0
-
-
-def _is_transient(error: BaseException) -> bool:
-    """Whether a connection-level error is worth retrying."""
-    if isinstance(error, (ConnectionError, TimeoutError, OSError)):
-        return True
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    if isinstance(error, InterfaceError):
-        return True
-    if isinstance(error, OperationalError):
-        text = str(error.orig).lower() if error.orig is not None else str(error).lower()
-        transient = (
-            "connection",
-            "could not connect",
-            "timeout",
-            "too many clients",
-            "the database system is starting up",
-            "server closed",
-            "unable to open database",
-            "database is locked",
-        )
-        return any(word in text for word in transient)
-    name = type(error).__name__
-    return name in {
-        "CannotConnectNowError",
-        "TooManyConnectionsError",
-        "ConnectionDoesNotExistError",
-    }
 
 
 class DatabaseService:
@@ -215,7 +172,7 @@ class DatabaseService:
             else:
                 kwargs[key] = value
         engine = create_async_engine(url, **kwargs)
-        self._install_listeners(engine)
+        install_listeners(engine, self.stats, sqlite=self.is_sqlite)
         self._engine = engine
         self._sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         try:
@@ -234,69 +191,6 @@ class DatabaseService:
             self._engine = None
             self._sessionmaker = None
 
-    def _install_listeners(self, engine: AsyncEngine) -> None:
-        sync_engine = engine.sync_engine
-        stats = self.stats
-
-        if self.is_sqlite:
-
-            @event.listens_for(sync_engine, "connect")
-            def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-                # Let SQLAlchemy (not the driver) decide when transactions begin.
-                dbapi_connection.isolation_level = None
-                cursor = dbapi_connection.cursor()
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA foreign_keys=ON")
-                cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-                cursor.execute("PRAGMA synchronous=NORMAL")
-                cursor.close()
-
-            @event.listens_for(sync_engine, "begin")
-            def _sqlite_begin(conn: sa.Connection) -> None:
-                options = conn.get_execution_options()
-                if options.get(_READ_ONLY, False):
-                    return  # the driver runs the statement in autocommit mode: no BEGIN
-                conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_IMMEDIATE) else "BEGIN")
-
-        def real(conn: sa.Connection) -> bool:
-            return not conn.get_execution_options().get(_READ_ONLY, False)
-
-        @event.listens_for(sync_engine, "begin")
-        def _count_begin(conn: sa.Connection) -> None:
-            if real(conn):
-                stats.transactions += 1
-
-        @event.listens_for(sync_engine, "commit")
-        def _count_commit(conn: sa.Connection) -> None:
-            if real(conn):
-                stats.commits += 1
-
-        @event.listens_for(sync_engine, "rollback")
-        def _count_rollback(conn: sa.Connection) -> None:
-            if real(conn):
-                stats.rollbacks += 1
-
-        @event.listens_for(sync_engine, "before_cursor_execute")
-        def _before(
-            conn: Any, _cursor: Any, _stmt: Any, _params: Any, context: Any, _many: Any
-        ) -> None:
-            conn.info.setdefault("fishbot_query_start", []).append(time.perf_counter())
-
-        @event.listens_for(sync_engine, "after_cursor_execute")
-        def _after(
-            conn: Any, _cursor: Any, stmt: str, _params: Any, _context: Any, _many: Any
-        ) -> None:
-            starts = conn.info.get("fishbot_query_start")
-            if starts:
-                stats.total_seconds += time.perf_counter() - starts.pop()
-            stats.queries += 1
-            verb = stmt.lstrip().split(None, 1)[0].upper() if stmt.strip() else "?"
-            stats.by_statement[verb] = stats.by_statement.get(verb, 0) + 1
-
-        @event.listens_for(sync_engine, "handle_error")
-        def _error(_context: Any) -> None:
-            stats.errors += 1
-
     async def _ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
@@ -308,12 +202,12 @@ class DatabaseService:
             try:
                 return await operation()
             except Exception as error:
-                if not _is_transient(error):
+                if not is_transient(error):
                     raise
                 if attempt == attempts:
                     raise DatabaseUnavailable(
                         f"The database at {self.safe_url()} is unreachable after {attempts} "
-                        f"attempts ({what}): {_short(error)}"
+                        f"attempts ({what}): {short_error(error)}"
                     ) from error
                 self.stats.retries += 1
                 delay = self.retry_backoff * 2 ** (attempt - 1)
@@ -323,7 +217,7 @@ class DatabaseService:
                     attempt,
                     attempts,
                     delay,
-                    _short(error),
+                    short_error(error),
                 )
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -412,11 +306,11 @@ class DatabaseService:
         maker = self._sessionmaker
         options: dict[str, Any] | None = None
         if write:
-            options = {_IMMEDIATE: True} if self.is_sqlite else None
+            options = {IMMEDIATE: True} if self.is_sqlite else None
         elif read_only:
             # SQLite: the listener leaves BEGIN out (the driver autocommits each statement);
             # PostgreSQL: asyncpg runs it outside a transaction (no BEGIN, no COMMIT).
-            options = {_READ_ONLY: True}
+            options = {READ_ONLY: True}
             if not self.is_sqlite:
                 options["isolation_level"] = "AUTOCOMMIT"
 
@@ -507,7 +401,7 @@ class DatabaseService:
         try:
             await asyncio.wait_for(self._ping(), timeout=5)
         except Exception as error:
-            status.update(ok=False, error=_short(error))
+            status.update(ok=False, error=short_error(error))
         else:
             status.update(ok=True, latency_ms=round((time.perf_counter() - started) * 1000, 2))
         status["pool"] = self.pool_status()
@@ -535,11 +429,3 @@ class DatabaseService:
                 except Exception:  # pragma: no cover - pool without that counter
                     result[key] = 0
         return result
-
-
-def _short(error: BaseException) -> str:
-    """A one-line description of an error, without SQL or parameters."""
-    orig = getattr(error, "orig", None)
-    text = str(orig) if orig is not None else str(error)
-    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
-    return f"{type(orig or error).__name__}: {first}"[:300]

@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from fish_bot.core.durations import format_duration
 from fish_bot.core.text import FIELD_VALUE_LIMIT, clip, plain
+from fish_bot.exceptions import UserFacingError
 
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
@@ -25,6 +26,18 @@ COG_PACKAGE_ROOT = "fish_bot.cogs"
 CORE_EXTENSION = "fish_bot.cogs.admin"
 
 PAGE_LIMIT = 3900  # one page of an embed description, with room for a footer
+
+#: Rank needed by the settings commands and by cog pause/resume.
+SETTINGS_RANK = 8
+
+STATE_ICONS = {"Ready": "🟢", "Paused": "⏸️", "Error": "🔴", "Starting": "🟡"}
+
+#: How much of a typed module or package name a reply quotes.
+NAME_SHOWN = 100
+
+
+def no_module(name: str) -> UserFacingError:
+    return UserFacingError(f"No loaded module is called `{plain(name, 50)}`.")
 
 
 # --- names -----------------------------------------------------------------------------------

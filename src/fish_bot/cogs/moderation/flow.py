@@ -53,7 +53,7 @@ from fish_bot.cogs.moderation.utils import (
     timestamp,
 )
 from fish_bot.core.error_policy import report
-from fish_bot.core.permissions import bypasses_permissions
+from fish_bot.core.permission_subjects import bypasses_permissions
 from fish_bot.core.text import clip
 from fish_bot.database.models.cases import CaseType
 

@@ -19,7 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from fish_bot.cogs.admin.perm_commands import (
+from fish_bot.cogs.admin.perm_args import (
     CommandConverter,
     command_autocomplete,
     rank_autocomplete,
