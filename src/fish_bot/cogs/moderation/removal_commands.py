@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -51,6 +52,35 @@ class RemovalCommandsMixin(ModerationUtilsMixin):
             )
         return days * 86400
 
+    async def _ban(
+        self,
+        ctx: Ctx,
+        user: discord.User,
+        kind: CaseType,
+        purge_days: int | None,
+        reason: str | None,
+        *,
+        until: datetime | None = None,
+    ) -> None:
+        """Ban (until ``until``, for a tempban): the one flow of ``ban`` and ``tempban``."""
+        guild = self.require_guild(ctx)
+        seconds = self._purge_seconds(purge_days)
+        target = await self.prepare_action(ctx, user, ACTIONS[kind], reason)
+        await self._refuse_if_banned(guild, user)
+        await self.execute_action(
+            ctx,
+            target,
+            action=lambda: guild.ban(
+                user,
+                reason=audit_reason(ctx.author, target.reason),
+                delete_message_seconds=seconds,
+            ),
+            expires_at=until,
+            # Not banned now, so open ban cases are stale (unbanned by hand): close them.
+            close_types=[CaseType.BAN, CaseType.TEMPBAN],
+            details=until_text(until) if until is not None else "",
+        )
+
     @hybrid_command(name="ban")
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["ban"])
@@ -72,21 +102,7 @@ class RemovalCommandsMixin(ModerationUtilsMixin):
         Usage: `ban <user> [purge days 0-7] [reason] [--silent]`
         The member is told by DM before the ban unless --silent is given.
         """
-        guild = self.require_guild(ctx)
-        seconds = self._purge_seconds(purge_days)
-        target = await self.prepare_action(ctx, user, ACTIONS[CaseType.BAN], reason)
-        await self._refuse_if_banned(guild, user)
-        await self.execute_action(
-            ctx,
-            target,
-            action=lambda: guild.ban(
-                user,
-                reason=audit_reason(ctx.author, target.reason),
-                delete_message_seconds=seconds,
-            ),
-            # Not banned now, so open ban cases are stale (unbanned by hand): close them.
-            close_types=[CaseType.BAN, CaseType.TEMPBAN],
-        )
+        await self._ban(ctx, user, CaseType.BAN, purge_days, reason)
 
     @hybrid_command(name="tempban")
     @commands.guild_only()
@@ -111,22 +127,7 @@ class RemovalCommandsMixin(ModerationUtilsMixin):
         Usage: `tempban <user> <duration> [purge days 0-7] [reason] [--silent]`
         Durations: 30m, 2h, 7d, 1w2d, or a UTC date-time (2030-01-31T18:00).
         """
-        guild = self.require_guild(ctx)
-        seconds = self._purge_seconds(purge_days)
-        target = await self.prepare_action(ctx, user, ACTIONS[CaseType.TEMPBAN], reason)
-        await self._refuse_if_banned(guild, user)
-        await self.execute_action(
-            ctx,
-            target,
-            action=lambda: guild.ban(
-                user,
-                reason=audit_reason(ctx.author, target.reason),
-                delete_message_seconds=seconds,
-            ),
-            expires_at=duration,
-            close_types=[CaseType.BAN, CaseType.TEMPBAN],
-            details=until_text(duration),
-        )
+        await self._ban(ctx, user, CaseType.TEMPBAN, purge_days, reason, until=duration)
 
     @hybrid_command(name="unban")
     @commands.guild_only()

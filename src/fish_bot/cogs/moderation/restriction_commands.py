@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -30,6 +31,10 @@ from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 
 if TYPE_CHECKING:
     pass
+
+
+#: The restriction each lifting action ends.
+LIFTS = {CaseType.POLLUNBAN: CaseType.POLLBAN, CaseType.SNIPPETUNBAN: CaseType.SNIPPETBAN}
 
 
 class RestrictionCommandsMixin(ModerationUtilsMixin):
@@ -205,6 +210,39 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
 
     # --- poll and snippet bans ---------------------------------------------------------------
 
+    async def _restrict(
+        self,
+        ctx: Ctx,
+        user: discord.User,
+        kind: CaseType,
+        duration: datetime | None,
+        reason: str | None,
+        what: str,
+    ) -> None:
+        """A record-only restriction (poll ban, snippet ban), unless one is already active."""
+        guild = self.require_guild(ctx)
+        target = await self.prepare_action(ctx, user, ACTIONS[kind], reason)
+        with self.database_required():
+            banned = await self.db.case.is_user_under_restriction(guild.id, user.id, kind)
+        if banned:
+            raise ModerationError(f"⛔ <@{user.id}> is already banned from {what}.")
+        await self.execute_action(
+            ctx, target, action=None, expires_at=duration, details=expires_in_text(duration)
+        )
+
+    async def _unrestrict(
+        self, ctx: Ctx, user: discord.User, lift: CaseType, reason: str | None, what: str
+    ) -> None:
+        """Lift the restriction that ``lift`` (POLLUNBAN, SNIPPETUNBAN) undoes, if active."""
+        kind = LIFTS[lift]
+        guild = self.require_guild(ctx)
+        target = await self.prepare_action(ctx, user, ACTIONS[lift], reason)
+        with self.database_required():
+            banned = await self.db.case.is_user_under_restriction(guild.id, user.id, kind)
+        if not banned:
+            raise ModerationError(f"⛔ <@{user.id}> is not banned from {what}.")
+        await self.execute_action(ctx, target, action=None, close_types=[kind])
+
     @hybrid_command(name="pollban")
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["pollban"])
@@ -225,17 +263,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
 
         Usage: `pollban <user> [duration] [reason] [--silent]`
         """
-        guild = self.require_guild(ctx)
-        target = await self.prepare_action(ctx, user, ACTIONS[CaseType.POLLBAN], reason)
-        with self.database_required():
-            banned = await self.db.case.is_user_under_restriction(
-                guild.id, user.id, CaseType.POLLBAN
-            )
-        if banned:
-            raise ModerationError(f"⛔ <@{user.id}> is already banned from posting polls.")
-        await self.execute_action(
-            ctx, target, action=None, expires_at=duration, details=expires_in_text(duration)
-        )
+        await self._restrict(ctx, user, CaseType.POLLBAN, duration, reason, "posting polls")
 
     @hybrid_command(name="pollunban")
     @commands.guild_only()
@@ -248,15 +276,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
 
         Usage: `pollunban <user> [reason] [--silent]`
         """
-        guild = self.require_guild(ctx)
-        target = await self.prepare_action(ctx, user, ACTIONS[CaseType.POLLUNBAN], reason)
-        with self.database_required():
-            banned = await self.db.case.is_user_under_restriction(
-                guild.id, user.id, CaseType.POLLBAN
-            )
-        if not banned:
-            raise ModerationError(f"⛔ <@{user.id}> is not banned from posting polls.")
-        await self.execute_action(ctx, target, action=None, close_types=[CaseType.POLLBAN])
+        await self._unrestrict(ctx, user, CaseType.POLLUNBAN, reason, "posting polls")
 
     @hybrid_command(name="snippetban")
     @commands.guild_only()
@@ -278,17 +298,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
 
         Usage: `snippetban <user> [duration] [reason] [--silent]`
         """
-        guild = self.require_guild(ctx)
-        target = await self.prepare_action(ctx, user, ACTIONS[CaseType.SNIPPETBAN], reason)
-        with self.database_required():
-            banned = await self.db.case.is_user_under_restriction(
-                guild.id, user.id, CaseType.SNIPPETBAN
-            )
-        if banned:
-            raise ModerationError(f"⛔ <@{user.id}> is already banned from snippets.")
-        await self.execute_action(
-            ctx, target, action=None, expires_at=duration, details=expires_in_text(duration)
-        )
+        await self._restrict(ctx, user, CaseType.SNIPPETBAN, duration, reason, "snippets")
 
     @hybrid_command(name="snippetunban")
     @commands.guild_only()
@@ -301,12 +311,4 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
 
         Usage: `snippetunban <user> [reason] [--silent]`
         """
-        guild = self.require_guild(ctx)
-        target = await self.prepare_action(ctx, user, ACTIONS[CaseType.SNIPPETUNBAN], reason)
-        with self.database_required():
-            banned = await self.db.case.is_user_under_restriction(
-                guild.id, user.id, CaseType.SNIPPETBAN
-            )
-        if not banned:
-            raise ModerationError(f"⛔ <@{user.id}> is not banned from snippets.")
-        await self.execute_action(ctx, target, action=None, close_types=[CaseType.SNIPPETBAN])
+        await self._unrestrict(ctx, user, CaseType.SNIPPETUNBAN, reason, "snippets")
