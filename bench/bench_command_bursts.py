@@ -124,6 +124,27 @@ async def bench_bare(size: int) -> dict[str, float]:
         await env.shutdown()
 
 
+async def seed_guild(env: simcord.Env, bot: FishBot, size: int) -> tuple[Any, Any, Any, list[Any]]:
+    """A guild with an owner, a rank-5 moderator, a mod log and ``size`` members:
+    ``(owner, #general, moderator, members)``."""
+    owner = env.create_user("owner")
+    guild = env.create_guild(name="Bench", owner=owner)
+    mod_role = guild.create_role(
+        "Moderator",
+        permissions=discord.Permissions(
+            kick_members=True, ban_members=True, moderate_members=True, manage_messages=True
+        ),
+    )
+    general = guild.create_text_channel("general")
+    mod_log = guild.create_text_channel("mod-log")
+    moderator = guild.add_member(env.create_user("moderator"), roles=[mod_role])
+    members = [guild.add_member(env.create_user(f"user{i}")) for i in range(size)]
+    await env.settle()
+    await bot.permission_store.set_role_rank(guild.id, mod_role.id, MOD_RANK)
+    await bot.db.guild_config.set_log_channel(guild.id, "mod", mod_log.id)
+    return owner, general, moderator, members
+
+
 async def bench_fish(settings: Settings, size: int) -> dict[str, dict[str, float]]:
     bot = FishBot(settings)
     clock = Clock()
@@ -134,21 +155,7 @@ async def bench_fish(settings: Settings, size: int) -> dict[str, dict[str, float
     await env.start()
     results: dict[str, dict[str, float]] = {}
     try:
-        owner = env.create_user("owner")
-        guild = env.create_guild(name="Bench", owner=owner)
-        mod_role = guild.create_role(
-            "Moderator",
-            permissions=discord.Permissions(
-                kick_members=True, ban_members=True, moderate_members=True, manage_messages=True
-            ),
-        )
-        general = guild.create_text_channel("general")
-        mod_log = guild.create_text_channel("mod-log")
-        moderator = guild.add_member(env.create_user("moderator"), roles=[mod_role])
-        members = [guild.add_member(env.create_user(f"user{i}")) for i in range(size)]
-        await env.settle()
-        await bot.permission_store.set_role_rank(guild.id, mod_role.id, MOD_RANK)
-        await bot.db.guild_config.set_log_channel(guild.id, "mod", mod_log.id)
+        owner, general, moderator, members = await seed_guild(env, bot, size)
 
         results["ping"] = await burst(env, clock, general.id, [(members[0].id, "!ping")] * size)
         results["warn"] = await burst(
@@ -220,21 +227,7 @@ async def bench_statements(settings: Settings) -> dict[str, dict[str, int]]:
     await env.start()
     results: dict[str, dict[str, int]] = {}
     try:
-        owner = env.create_user("owner")
-        guild = env.create_guild(name="Bench", owner=owner)
-        mod_role = guild.create_role(
-            "Moderator",
-            permissions=discord.Permissions(
-                kick_members=True, ban_members=True, moderate_members=True, manage_messages=True
-            ),
-        )
-        general = guild.create_text_channel("general")
-        mod_log = guild.create_text_channel("mod-log")
-        moderator = guild.add_member(env.create_user("moderator"), roles=[mod_role])
-        members = [guild.add_member(env.create_user(f"user{i}")) for i in range(4)]
-        await env.settle()
-        await bot.permission_store.set_role_rank(guild.id, mod_role.id, MOD_RANK)
-        await bot.db.guild_config.set_log_channel(guild.id, "mod", mod_log.id)
+        owner, general, moderator, members = await seed_guild(env, bot, 4)
         commands_ = {
             "ping": (members[0].id, "!ping", "!ping"),
             "warn": (
