@@ -342,6 +342,15 @@ class DatabaseService:
         if ambient is not None:
             yield ambient
             return
+        async with self._own_session(write=write, read_only=read_only) as session:
+            yield session
+
+    @asynccontextmanager
+    async def _own_session(
+        self, *, write: bool, read_only: bool = False
+    ) -> AsyncIterator[AsyncSession]:
+        """A session of its own (in the writer queue when it writes): committed when the block
+        ends cleanly, rolled back when it raises, closed either way."""
         async with self._writer_turn(write):
             session = await self._open_session(write=write, read_only=read_only)
             try:
@@ -374,19 +383,13 @@ class DatabaseService:
                 if committed:  # the SAVEPOINT is released: its callbacks wait for the outer one
                     current.after_commit[-1].extend(level)
             return
-        async with self._writer_turn(True):
-            session = await self._open_session(write=True)
+        async with self._own_session(write=True) as session:
             ambient = _Ambient(session=session, task=asyncio.current_task())
             token = _ambient.set(ambient)
             try:
                 yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
             finally:
                 _ambient.reset(token)
-                await session.close()
         await self._run_after_commit(ambient.after_commit[0])
 
     # --- health --------------------------------------------------------------------------
