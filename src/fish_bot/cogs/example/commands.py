@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import discord
 from discord import app_commands
@@ -16,8 +16,9 @@ from fish_bot.cogs.example.constants import (
     REMINDER_JOB,
 )
 from fish_bot.cogs.example.views import ShowView, counter_text, counter_view
+from fish_bot.core.converters import Duration
 from fish_bot.core.decorators import hybrid_group
-from fish_bot.core.durations import DurationError, format_duration, parse_duration
+from fish_bot.core.durations import format_duration
 from fish_bot.core.permissions import admin_override, dm_allowed, requires_rank
 from fish_bot.core.views import GuildId, component
 from fish_bot.exceptions import UserFacingError
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
     _MixinBase = BaseCog
 else:
     _MixinBase = object
+
+
+class ReminderDelay(Duration):
+    """The delay of ``example remind``: the duration words before the reminder's text."""
+
+    example = "2h water the plants"
 
 
 class CommandsMixin(_MixinBase):
@@ -127,14 +134,22 @@ class CommandsMixin(_MixinBase):
 
     @example_group.command(name="remind")
     @commands.guild_only()
-    @app_commands.describe(delay="When: 10m, 2h, 1d12h ...", text="What to remind you of")
-    async def remind_command(self, ctx: commands.Context[Any], delay: str, *, text: str) -> None:
-        """Remind you of something later (the reminder survives restarts)."""
+    @app_commands.describe(
+        delay="When: 10m, 2 hours, 1d12h ... (with a unit)", text="What to remind you of"
+    )
+    async def remind_command(
+        self,
+        ctx: commands.Context[Any],
+        delay: Annotated[int, ReminderDelay],
+        *,
+        text: str,
+    ) -> None:
+        """Remind you of something later (the reminder survives restarts).
+
+        Usage: `example remind <delay> <text>`, e.g. `example remind 2 hours water the plants`
+        """
         guild = self.require_guild(ctx)
-        try:
-            seconds = parse_duration(delay)
-        except DurationError as error:
-            raise UserFacingError(f"❌ {error}") from None
+        seconds = delay
         longest = self.get_setting("max_reminder_delay", 86400, guild.id)
         if not 1 <= seconds <= longest:
             raise UserFacingError(

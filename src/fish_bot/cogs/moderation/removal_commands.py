@@ -125,7 +125,7 @@ class RemovalCommandsMixin(ModerationUtilsMixin):
         """Ban a member for a while; the ban is lifted on time, even across restarts.
 
         Usage: `tempban <user> <duration> [purge days 0-7] [reason] [--silent]`
-        Durations: 30m, 2h, 7d, 1w2d, or a UTC date-time (2030-01-31T18:00).
+        Durations: 30m, 2h, 5 days, 1h30m, 1 week 2 days, or a UTC date-time (2030-01-31T18:00).
         """
         await self._ban(ctx, user, CaseType.TEMPBAN, purge_days, reason, until=duration)
 

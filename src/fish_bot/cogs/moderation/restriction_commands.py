@@ -9,7 +9,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from fish_bot.cogs.moderation.command_args import DURATION_HELP, REASON_HELP, Ctx, When
+from fish_bot.cogs.moderation.command_args import (
+    DURATION_HELP,
+    REASON_HELP,
+    Ctx,
+    MaybeWhen,
+    When,
+)
 from fish_bot.cogs.moderation.constants import (
     ACTIONS,
     DEFAULT_RANKS,
@@ -56,7 +62,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         """Time a member out with Discord's native timeout (at most 28 days).
 
         Usage: `timeout <member> <duration> [reason] [--silent]`
-        Durations: 30m, 2h, 7d, 1w2d, or a UTC date-time (2030-01-31T18:00).
+        Durations: 30m, 2h, 5 days, 1h30m, 1 week 2 days, or a UTC date-time (2030-01-31T18:00).
         """
         target = await self.prepare_action(ctx, member, ACTIONS[CaseType.TIMEOUT], reason)
         if duration - discord.utils.utcnow() > MAX_TIMEOUT:
@@ -121,7 +127,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         self,
         ctx: Ctx,
         member: discord.Member,
-        duration: When | None = None,
+        duration: MaybeWhen = None,
         *,
         reason: str | None = None,
     ) -> None:
@@ -255,7 +261,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         self,
         ctx: Ctx,
         user: discord.User,
-        duration: When | None = None,
+        duration: MaybeWhen = None,
         *,
         reason: str | None = None,
     ) -> None:
@@ -290,7 +296,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         self,
         ctx: Ctx,
         user: discord.User,
-        duration: When | None = None,
+        duration: MaybeWhen = None,
         *,
         reason: str | None = None,
     ) -> None:

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
-from discord.ext import commands
 
 from fish_bot.cogs.moderation.constants import (
     AUDIT_REASON_LENGTH,
@@ -27,7 +26,7 @@ from fish_bot.cogs.moderation.constants import (
     SILENT_FLAGS,
     ActionSpec,
 )
-from fish_bot.core.durations import format_duration, parse_moment
+from fish_bot.core.durations import format_duration
 from fish_bot.core.guild_cache import GuildCache
 from fish_bot.core.text import clip
 from fish_bot.database.models.cases import Case, CaseType
@@ -70,16 +69,6 @@ def split_reason(text: str | None) -> tuple[str | None, bool]:
             f"❌ The reason is too long ({len(cleaned)} characters; at most {MAX_REASON_LENGTH})."
         )
     return cleaned or None, silent
-
-
-class FutureTime(commands.Converter[datetime]):
-    """A duration (``30m``, ``2h``, ``7d``, ``1w2d``) or a UTC date-time, as a future moment."""
-
-    async def convert(self, ctx: commands.Context[Any], argument: str) -> datetime:
-        try:
-            return parse_moment(argument, discord.utils.utcnow())
-        except ValueError as error:
-            raise commands.BadArgument(str(error)) from None
 
 
 def permission_label(name: str) -> str:
