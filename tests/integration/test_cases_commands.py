@@ -220,7 +220,8 @@ async def test_view_found_and_not_found(env: simcord.Env, cases_world: World) ->
     fields = fields_of(embed)
     assert embed.title == "🔨 Case #2 · Ban"
     assert fields["User"] == f"<@{world.member.id}> (member, `{world.member.id}`)"
-    assert fields["Moderator"] == f"<@{world.moderator.id}>"
+    # Names next to the mentions: readable where a client shows the raw mention.
+    assert fields["Moderator"] == f"<@{world.moderator.id}> (moderator, `{world.moderator.id}`)"
     assert fields["Status"] == "Active"
     assert fields["Reason"] == "Raiding <@&1> @everyone"
 
@@ -371,7 +372,7 @@ async def test_modify_reason_and_status_edits_the_mod_log_message(
     assert logged_embed.title == "🔨 Case #1 · Ban"
     assert logged["Reason"] == "Evading a ban @everyone"
     assert "Status" not in logged  # the mod log shows a status once it is not active
-    assert logged["Last edited"].startswith(f"by <@{world.moderator.id}>")
+    assert logged["Last edited"].startswith(f"by <@{world.moderator.id}> (moderator, ")
     assert logged_embed.footer.text == "The member was told by DM."
 
     result = await world.moderator.slash(

@@ -36,7 +36,7 @@ from fish_bot.sandbox.render import (
     modal_fields,
 )
 from fish_bot.sandbox.runner import Sandbox
-from fish_bot.sandbox.world import PEOPLE, ROLES
+from fish_bot.sandbox.world import PEOPLE, ROLES, SandboxWorld
 
 #: How many of the newest messages ``/click`` searches for the button.
 CLICK_SEARCH_DEPTH = 50
@@ -168,6 +168,30 @@ class Outcome:
     acknowledged: bool = True
 
 
+def client_mentions(world: SandboxWorld, text: str) -> str:
+    """Write mentions as the Discord client does: ``@bob`` -> ``<@id>``, ``#general`` ->
+    ``<#id>``, and (a sandbox convention) ``@&Moderator`` -> ``<@&id>``.
+
+    Names that are not the world's stay as typed; text already holding ``<@id>`` is unchanged,
+    so converting twice is harmless.
+    """
+
+    def mention(match: re.Match[str]) -> str:
+        name = match[2]
+        try:
+            return world.role(name).mention if match[1] else world.person(name).mention
+        except KeyError:
+            return match[0]
+
+    def channel(match: re.Match[str]) -> str:
+        try:
+            return world.channel(match[1]).mention
+        except KeyError:
+            return match[0]
+
+    return _CHANNEL_NAME.sub(channel, _MENTION.sub(mention, text))
+
+
 def describe_error(error: BaseException) -> str:
     """A SimCord refusal, in one sentence."""
     if isinstance(error, simcord.BackendError):
@@ -247,28 +271,8 @@ class Driver:
         return found
 
     def mentions(self, text: str) -> str:
-        """Write mentions as the Discord client does: ``@bob`` -> ``<@id>``, ``#general`` ->
-        ``<#id>``, and (a sandbox convention) ``@&Moderator`` -> ``<@&id>``."""
-
-        def mention(match: re.Match[str]) -> str:
-            name = match[2]
-            if match[1]:
-                try:
-                    return self.world.role(name).mention
-                except KeyError:
-                    return match[0]
-            try:
-                return self.world.person(name).mention
-            except KeyError:
-                return match[0]
-
-        def channel(match: re.Match[str]) -> str:
-            try:
-                return self.world.channel(match[1]).mention
-            except KeyError:
-                return match[0]
-
-        return _CHANNEL_NAME.sub(channel, _MENTION.sub(mention, text))
+        """Write mentions as the Discord client does (:func:`client_mentions`)."""
+        return client_mentions(self.world, text)
 
     def pending_changes(self) -> list[Change]:
         """Messages that changed since the last action (background work: reminders, ...)."""

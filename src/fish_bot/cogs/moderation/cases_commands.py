@@ -15,8 +15,9 @@ How a case looks (labels, embeds, the list's pager) is in
 :mod:`fish_bot.cogs.moderation.cases_arguments`.
 
 Every list is read one page at a time (``paginate_cases``: a count and one page of rows); users
-and moderators are shown as mentions, so no member is fetched per case. Reasons are user text:
-no reply pings (the bot's default ``AllowedMentions.none()``, through ``BaseCog.reply``).
+and moderators are shown as mentions with their cached names, so no member is fetched per case.
+Reasons are user text: no reply pings (the bot's default ``AllowedMentions.none()``, through
+``BaseCog.reply``).
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class CasesCommandsMixin(_MixinBase):
         """Send the first page of a case list, with buttons when there is more than one."""
         guild = self.require_guild(ctx)
         page = await self.db.case.paginate_cases(guild.id, options, page=1, per_page=CASES_PER_PAGE)
-        embed = cases_page_embed(title, page, header)
+        embed = cases_page_embed(title, page, header, self.bot.get_user)
         if page.pages <= 1:
             await self.reply(ctx, embed=embed)
             return
@@ -132,7 +133,7 @@ class CasesCommandsMixin(_MixinBase):
         """Show one case: user, moderator, type, status, dates and reason."""
         guild = self.require_guild(ctx)
         case = await self._cases_get(guild.id, number)
-        embed = case_detail_embed(case, user=self.bot.get_user(case.user_id))
+        embed = case_detail_embed(case, lookup=self.bot.get_user)
         await self.reply(ctx, embed=embed)
 
     # --- search --------------------------------------------------------------------------
@@ -242,7 +243,7 @@ class CasesCommandsMixin(_MixinBase):
             updated, summary = result
             log_note = await self._cases_edit_log_message(guild, updated)
         text = f"✏️ Case #{number} updated: {', '.join(summary)}. {log_note}"
-        embed = case_detail_embed(updated, user=self.bot.get_user(updated.user_id))
+        embed = case_detail_embed(updated, lookup=self.bot.get_user)
         await self.reply(ctx, text, embed=embed)
 
     async def _cases_apply_changes(
@@ -320,9 +321,7 @@ class CasesCommandsMixin(_MixinBase):
             return "Its moderation-log message is not mine, so I can't update it."
         # The same embed the mod log posted, with the footer (how the member was told) kept.
         note = message.embeds[0].footer.text if message.embeds else None
-        embed = case_detail_embed(
-            case, user=self.bot.get_user(case.user_id), note=note, show_status=False
-        )
+        embed = case_detail_embed(case, note=note, show_status=False, lookup=self.bot.get_user)
         try:
             await message.edit(embed=embed)
         except discord.HTTPException:

@@ -92,8 +92,21 @@ def until_text(moment: datetime) -> str:
     return f"until {timestamp(moment)} ({format_duration(seconds)})"
 
 
-def user_label(user: discord.abc.User | None, user_id: int) -> str:
-    """``<@id> (`name`, `id`)``: readable even when the user is not cached."""
+#: Finds a user in the bot's cache, without a request (``bot.get_user``).
+UserLookup = Callable[[int], "discord.abc.User | None"]
+
+
+def user_label(
+    user: discord.abc.User | None, user_id: int, lookup: UserLookup | None = None
+) -> str:
+    """``<@id> (name, `id`)``: the mention and, next to it, the name as text.
+
+    Embeds show the name even where a client does not turn the mention into one (an uncached
+    member, a notification, the sandbox's browser preview). ``lookup`` finds the user in the
+    bot's cache when ``user`` is not given; a user nobody knows is ``<@id> (`id`)``.
+    """
+    if user is None and lookup is not None:
+        user = lookup(user_id)
     if user is None:
         return f"<@{user_id}> (`{user_id}`)"
     name = discord.utils.escape_markdown(str(user))
