@@ -395,7 +395,7 @@ async def test_reminder_delays_are_checked(env: simcord.Env, world: Any) -> None
     reply = await say(world.member, world.general, "!example remind soon dinner")
     assert "give a duration first, e.g. `!example remind 2h water the plants`" in reply.content
     reply = await say(world.member, world.general, "!example remind 10 dinner")
-    assert "'10 dinner' is not a duration: 'dinner' is not a unit of time" in reply.content
+    assert "'10' has no unit ('dinner' is not a unit of time" in reply.content
     reply = await say(world.member, world.general, "!example remind 3d dinner")
     assert reply.content == "❌ The delay must be between 1s and 1d."
     # A time.hours setting: a bare number typed in a command needs its unit.

@@ -156,6 +156,12 @@ def test_the_demo_script_prints_the_transcript(data_dir: Path) -> None:
     assert "  Fish Bot in #mod-log:\n    | **⚠️ Case #1 · Warning**" in transcript
     assert "a DM to bob" not in transcript  # dm_members was switched off
     assert "`warn` needs permission rank 2; your rank is 0." in transcript
+    # The slash refusal is an answer only alice sees, printed all the same.
+    assert "  Fish Bot (only alice sees this): ⛔ `warn` needs permission rank 2" in transcript
+    # A bare number is refused; "10 minutes" is ten minutes and "too loud" the reason.
+    assert "'10' has no unit ('too' is not a unit of time" in transcript
+    assert "Timed out @bob (Case #2) until" in transcript and "(10m)" in transcript
+    assert "(no reply)" not in transcript
     assert "Spamming links in #general" in transcript.split("moderator in #mod-log: !cases")[1]
     assert "Sandbox stopped; its state is saved in" in result.stderr
     assert (data_dir / "sandbox" / "fish_bot.db").is_file()

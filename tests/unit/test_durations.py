@@ -349,8 +349,9 @@ def test_split_duration_takes_the_longest_leading_duration(
     [
         ("spamming 5d", "missing", "give a duration first"),
         ("", "missing", "give a duration first"),
-        ("5 parsecs", "unknown_unit", "'parsecs' is not a unit of time"),
-        ("5 spamming", "unknown_unit", "'spamming' is not a unit of time"),
+        ("5 parsecs", "unknown_unit", r"'5' has no unit \('parsecs' is not a unit of time"),
+        ("10 too loud", "unknown_unit", r"'10' has no unit \('too' is not a unit of time"),
+        ("3 months x", "unknown_unit", "months and years have no fixed length"),
         ("5", "no_unit", "has no unit"),
         ("5 --silent", "no_unit", "has no unit"),
         ("-5m rude", "negative", "cannot be negative"),

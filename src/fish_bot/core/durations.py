@@ -332,7 +332,7 @@ def leading_duration(words: Sequence[str], parse: Callable[[str], T]) -> tuple[T
 
     Raises :class:`DurationError`: ``problem="missing"`` when the first word does not start
     like a duration (``"spamming"``), else the error of what the words meant: a bare number
-    followed by a word is read as the number and its (unknown) unit (``"5 parsecs"``).
+    followed by a word that is not a unit has no unit (``"5 parsecs"``, ``"10 too loud"``).
     """
     if not words or not looks_like_duration(words[0]):
         raise DurationError(
@@ -347,16 +347,21 @@ def leading_duration(words: Sequence[str], parse: Callable[[str], T]) -> tuple[T
         except ValueError as error:
             first_error = error
     assert first_error is not None
-    if (
-        _BARE_NUMBER.fullmatch(words[0].strip())
-        and len(words) > 1
-        and words[1].isalpha()
-        and words[1].lower() not in _UNIT_NAMES
-    ):
-        try:
-            parse(f"{words[0]} {words[1]}")
-        except ValueError as error:
-            first_error = error
+    number = words[0].strip()
+    if _BARE_NUMBER.fullmatch(number) and len(words) > 1 and words[1].isalpha():
+        unit = words[1].lower()
+        if unit in _VAGUE_UNITS:
+            try:
+                parse(f"{number} {unit}")
+            except ValueError as error:
+                first_error = error  # months and years: say why they are refused
+        elif unit not in _UNIT_NAMES:
+            raise DurationError(
+                f"{_shown(number)} has no unit ({_shown(words[1])} is not a unit of time; use "
+                f"s, m, h, d or w): write {number}m, {number}h, {number}d or {number} days, "
+                f"{DURATION_EXAMPLE}",
+                problem="unknown_unit",
+            )
     if isinstance(first_error, DurationError):
         raise first_error
     raise DurationError(str(first_error)) from None
