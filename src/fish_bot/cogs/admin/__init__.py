@@ -12,4 +12,3 @@ if TYPE_CHECKING:
 
 async def setup(bot: FishBot) -> None:
     await bot.add_cog(Core(bot))
-

@@ -34,7 +34,8 @@ OPTION_TEXT_LIMIT = 100
 
 def command_line(command: AnyCommand, prefix: str, *, subcommands: int = 0) -> str:
     """One line of a list: ``!cases search`` — its summary."""
-    more = f" (+{subcommands} subcommands)" if subcommands else ""
+    noun = "subcommand" if subcommands == 1 else "subcommands"
+    more = f" (+{subcommands} {noun})" if subcommands else ""
     return f"`{prefix}{command.qualified_name}` — {short_help(command)}{more}"
 
 
