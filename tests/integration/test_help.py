@@ -14,7 +14,7 @@ import simcord
 from discord.ext import commands
 from simcord.results import to_discord_message
 
-from fish_bot.bot import BUILTIN_COGS, FishBot
+from fish_bot.bot import BUILTIN_COGS
 from fish_bot.cogs.help.utils import modules
 from fish_bot.cogs.help.views import module_menu
 from fish_bot.core.base_cog import BaseCog
@@ -24,6 +24,7 @@ from fish_bot.core.views import RoutedView
 from fish_bot.exceptions import UserFacingError
 
 from .conftest import World, replies, say
+from .moderation_helpers import fish
 
 COGS = [*BUILTIN_COGS, "fish_bot.cogs.example"]
 
@@ -31,12 +32,6 @@ COGS = [*BUILTIN_COGS, "fish_bot.cogs.example"]
 @pytest.fixture
 def bot_cogs() -> Sequence[str]:
     return COGS
-
-
-def fish(env: simcord.Env) -> FishBot:
-    bot = env.bot
-    assert isinstance(bot, FishBot)
-    return bot
 
 
 @pytest.fixture
@@ -162,6 +157,10 @@ async def test_help_of_a_command_shows_usage_arguments_who_and_examples(
     ]
     moderator = embed_of(await say(ranked.moderator, ranked.general, "!help kick"))
     assert "✅ You can use it here." in field_of(moderator, "Who may use it")
+    # The name may be written with the prefix, a slash, in any case, with extra spaces.
+    for query in ("!kick", "/kick", "KICK", "  kick  "):
+        again = embed_of(await say(ranked.member, ranked.general, f"!help {query}"))
+        assert again.title == "!kick", query
 
 
 async def test_who_may_use_follows_the_servers_rank_and_rules(
