@@ -180,6 +180,9 @@ async def test_who_may_use_follows_the_servers_rank_and_rules(
 async def test_a_subcommand_is_titled_with_its_full_name(env: simcord.Env, ranked: World) -> None:
     embed = embed_of(await say(ranked.moderator, ranked.general, "!help cases search"))
     assert embed.title == "!cases search"
+    assert field_of(embed, "Usage").startswith(
+        "`!cases search [user:] [moderator:] [type:] [status:] [since:] [until:]`"
+    )
     arguments = field_of(embed, "Arguments")
     assert "`user:` (optional) — Cases about this user" in arguments
     assert "`since:` (optional)" in arguments

@@ -240,8 +240,21 @@ def arguments(command: AnyCommand) -> list[Argument]:
 
 
 def usage(command: AnyCommand, prefix: str) -> str:
-    """``!cases search [user] ...``: the command written with the server's prefix."""
-    return f"{prefix}{command.qualified_name} {command.signature}".strip()
+    """``!kick <member> [reason]``: the command written with the server's prefix; a flag
+    converter's flags are written one by one (``!cases search [user:] [since:] ...``)."""
+    params = command.clean_params.values()
+    if not any(_flag_converter(parameter.converter) for parameter in params):
+        return f"{prefix}{command.qualified_name} {command.signature}".strip()
+    parts = [f"{prefix}{command.qualified_name}"]
+    for name, parameter in command.clean_params.items():
+        flags = _flag_converter(parameter.converter)
+        if flags is None:
+            shown = parameter.displayed_name or name
+            parts.append(f"<{shown}>" if parameter.required else f"[{shown}]")
+            continue
+        for flag in flags.get_flags().values():
+            parts.append(f"<{flag.name}:>" if flag.required else f"[{flag.name}:]")
+    return " ".join(parts)
 
 
 def examples(command: AnyCommand, prefix: str) -> list[str]:
