@@ -155,6 +155,7 @@ async def test_help_of_a_command_shows_usage_arguments_who_and_examples(
         "`!kick @bob spamming`",
         "`!kick @bob spamming --silent`",
     ]
+    assert str(embed.footer.text).startswith("Moderation module · !help <command>")
     moderator = embed_of(await say(ranked.moderator, ranked.general, "!help kick"))
     assert "✅ You can use it here." in field_of(moderator, "Who may use it")
     # The name may be written with the prefix, a slash, in any case, with extra spaces.

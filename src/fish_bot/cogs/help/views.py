@@ -138,7 +138,8 @@ def command_embed(
         embed.add_field(
             name="Examples", value=field("\n".join(f"`{line}`" for line in examples)), inline=False
         )
-    embed.set_footer(text=footer(prefix))
+    module = command.cog.qualified_name if command.cog is not None else None
+    embed.set_footer(text=f"{module} module · {footer(prefix)}" if module else footer(prefix))
     return fit_embed(embed)
 
 
