@@ -92,6 +92,19 @@ async def test_a_member_sees_fewer_commands_than_a_moderator(
     assert "`!sync`" in owner and "`!cog`" in owner and "`!config`" in owner
 
 
+async def test_the_overview_is_about_this_channel(env: simcord.Env, ranked: World) -> None:
+    command = f"!settings set moderation restricted_channels {ranked.general.mention}"
+    await say(ranked.admin, ranked.general, command)
+    here = text_of(embed_of(await say(ranked.moderator, ranked.general, "!help")))
+    elsewhere = text_of(embed_of(await say(ranked.moderator, ranked.bot_commands, "!help")))
+    assert "`!ban`" not in here and "Moderation" not in here
+    assert "`!ban`" in elsewhere
+    page = embed_of(await say(ranked.moderator, ranked.general, "!help ban"))
+    assert "⛔ You can't use it here: Moderation commands are not allowed in this channel." in (
+        field_of(page, "Who may use it")
+    )
+
+
 async def test_the_overview_has_one_line_per_command_and_fits(
     env: simcord.Env, ranked: World
 ) -> None:
