@@ -37,6 +37,7 @@ BUILTIN_COGS: tuple[str, ...] = (
     "fish_bot.cogs.admin",
     "fish_bot.cogs.server_config",
     "fish_bot.cogs.moderation",
+    "fish_bot.cogs.help",
 )
 
 #: Entry-point group through which installed packages offer cogs.
@@ -76,6 +77,8 @@ class FishBot(commands.AutoShardedBot):
         # Fish Bot has no voice features: don't warn that the voice libraries are missing.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
+        # No help until the help cog (fish_bot.cogs.help) routes ``send_help`` to its pages.
+        options.setdefault("help_command", None)
         super().__init__(
             command_prefix=_command_prefix,
             intents=intents or default_intents(),

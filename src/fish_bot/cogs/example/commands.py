@@ -17,7 +17,7 @@ from fish_bot.cogs.example.constants import (
 )
 from fish_bot.cogs.example.views import ShowView, counter_text, counter_view
 from fish_bot.core.converters import Duration
-from fish_bot.core.decorators import hybrid_group
+from fish_bot.core.decorators import examples, hybrid_group
 from fish_bot.core.durations import format_duration
 from fish_bot.core.permissions import admin_override, dm_allowed, requires_rank
 from fish_bot.core.views import GuildId, component
@@ -48,6 +48,7 @@ class CommandsMixin(_MixinBase):
         def ticks(self) -> int: ...
 
     @hybrid_group(name="example", invoke_without_command=True)
+    @examples("example")
     async def example_group(self, ctx: commands.Context[Any]) -> None:
         """Commands of the example module (a counter, a button, reminders)."""
         if ctx.invoked_subcommand is None:
@@ -55,6 +56,7 @@ class CommandsMixin(_MixinBase):
 
     @example_group.command(name="count")
     @commands.guild_only()
+    @examples("example count")
     async def count_command(self, ctx: commands.Context[Any]) -> None:
         """Add `count_step` to this server's counter."""
         guild = self.require_guild(ctx)
@@ -66,6 +68,7 @@ class CommandsMixin(_MixinBase):
 
     @example_group.command(name="show")
     @commands.guild_only()
+    @examples("example show")
     async def show_command(self, ctx: commands.Context[Any]) -> None:
         """Show this server's numbers, with a refresh button."""
         guild_id = self.require_guild(ctx).id
@@ -92,6 +95,7 @@ class CommandsMixin(_MixinBase):
     @commands.guild_only()
     @admin_override()
     @requires_rank(5)
+    @examples("example reset")
     async def reset_command(self, ctx: commands.Context[Any]) -> None:
         """Set this server's counter back to zero (rank 5; server owner and admins always)."""
         guild = self.require_guild(ctx)
@@ -101,6 +105,7 @@ class CommandsMixin(_MixinBase):
 
     @example_group.command(name="about")
     @dm_allowed()
+    @examples("example about")
     async def about_command(self, ctx: commands.Context[Any]) -> None:
         """What this module is (works in direct messages too)."""
         await self.reply(
@@ -111,6 +116,7 @@ class CommandsMixin(_MixinBase):
 
     @example_group.command(name="button")
     @commands.guild_only()
+    @examples("example button")
     async def button_command(self, ctx: commands.Context[Any]) -> None:
         """Post a counter button that anyone here can press (it keeps working after restarts)."""
         guild = self.require_guild(ctx)
@@ -137,6 +143,7 @@ class CommandsMixin(_MixinBase):
     @app_commands.describe(
         delay="When: 10m, 2 hours, 1d12h ... (with a unit)", text="What to remind you of"
     )
+    @examples("example remind 10m stretch your legs", "example remind 2 hours check the oven")
     async def remind_command(
         self,
         ctx: commands.Context[Any],

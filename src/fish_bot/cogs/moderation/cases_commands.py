@@ -45,7 +45,7 @@ from fish_bot.cogs.moderation.cases_display import (
 )
 from fish_bot.cogs.moderation.constants import DEFAULT_RANKS, MAX_REASON_LENGTH
 from fish_bot.cogs.moderation.utils import timestamp
-from fish_bot.core.decorators import hybrid_group
+from fish_bot.core.decorators import examples, hybrid_group
 from fish_bot.core.permissions import requires_rank
 from fish_bot.database.controllers.cases import RESTRICTIONS
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
@@ -117,6 +117,7 @@ class CasesCommandsMixin(_MixinBase):
     @hybrid_group(name="cases", fallback="list", invoke_without_command=True)
     @commands.guild_only()
     @requires_rank(CASES_RANK)
+    @examples("cases", "cases list")
     async def cases_group(self, ctx: commands.Context[Any]) -> None:
         """List this server's moderation cases, newest first (10 per page).
 
@@ -129,6 +130,7 @@ class CasesCommandsMixin(_MixinBase):
 
     @cases_group.command(name="view")
     @app_commands.describe(number="The case number, e.g. 12")
+    @examples("cases view 12")
     async def cases_view(self, ctx: commands.Context[Any], number: CaseNumberArg) -> None:
         """Show one case: user, moderator, type, status, dates and reason."""
         guild = self.require_guild(ctx)
@@ -139,6 +141,7 @@ class CasesCommandsMixin(_MixinBase):
     # --- search --------------------------------------------------------------------------
 
     @cases_group.command(name="search")
+    @examples("cases search user:@bob", "cases search type:ban,tempban status:active since:7d")
     async def cases_search(self, ctx: commands.Context[Any], *, flags: CaseSearchFlags) -> None:
         """Find cases by user, moderator, type, status and time.
 
@@ -176,6 +179,7 @@ class CasesCommandsMixin(_MixinBase):
 
     @cases_group.command(name="history")
     @app_commands.describe(user="The member or user (a user who left works too, by id)")
+    @examples("cases history @bob")
     async def cases_history(self, ctx: commands.Context[Any], user: discord.User) -> None:
         """Show every case of one user, newest first, and what is in force now."""
         guild = self.require_guild(ctx)
@@ -205,6 +209,7 @@ class CasesCommandsMixin(_MixinBase):
     @cases_group.command(name="modify")
     @requires_rank(CASES_MODIFY_RANK)
     @app_commands.describe(number="The case number, e.g. 12")
+    @examples("cases modify 12 reason:spamming links", "cases modify 12 status:voided")
     async def cases_modify(
         self, ctx: commands.Context[Any], number: CaseNumberArg, *, flags: CaseModifyFlags
     ) -> None:

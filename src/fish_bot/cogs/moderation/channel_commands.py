@@ -24,7 +24,7 @@ from fish_bot.cogs.moderation.utils import (
     audit_reason,
 )
 from fish_bot.core.converters import Duration
-from fish_bot.core.decorators import hybrid_command
+from fish_bot.core.decorators import examples, hybrid_command
 from fish_bot.core.durations import format_duration
 from fish_bot.core.permissions import requires_rank
 
@@ -58,6 +58,7 @@ class ChannelCommandsMixin(ModerationUtilsMixin):
         amount=f"How many messages to delete (1-{PURGE_MAX})",
         member="Only delete this member's messages",
     )
+    @examples("purge 20", "purge 50 @bob")
     async def purge_command(
         self,
         ctx: Ctx,
@@ -129,6 +130,7 @@ class ChannelCommandsMixin(ModerationUtilsMixin):
         delay="Time between messages: 5s, 1m, 5 minutes, 2h (at most 6h); off to disable",
         channel="The channel (default: this one)",
     )
+    @examples("slowmode", "slowmode 10s", "slowmode off #general")
     async def slowmode_command(
         self,
         ctx: Ctx,

@@ -29,7 +29,7 @@ from fish_bot.cogs.moderation.utils import (
     timestamp,
     until_text,
 )
-from fish_bot.core.decorators import hybrid_command
+from fish_bot.core.decorators import examples, hybrid_command
 from fish_bot.core.permissions import requires_rank
 from fish_bot.core.roles import check_assignable_role
 from fish_bot.core.text import clip
@@ -56,6 +56,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         duration=DURATION_HELP + " (at most 28d)",
         reason=REASON_HELP,
     )
+    @examples("timeout @bob 1h spamming", "timeout @bob 30m --silent")
     async def timeout_command(
         self, ctx: Ctx, member: discord.Member, duration: When, *, reason: str | None = None
     ) -> None:
@@ -90,6 +91,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["untimeout"])
     @app_commands.describe(member="The member", reason=REASON_HELP)
+    @examples("untimeout @bob")
     async def untimeout_command(
         self, ctx: Ctx, member: discord.Member, *, reason: str | None = None
     ) -> None:
@@ -123,6 +125,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         duration=DURATION_HELP + " (empty: until unjailed)",
         reason=REASON_HELP,
     )
+    @examples("jail @bob 2h cool down", "jail @bob")
     async def jail_command(
         self,
         ctx: Ctx,
@@ -186,6 +189,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["unjail"])
     @app_commands.describe(member="The member to release", reason=REASON_HELP)
+    @examples("unjail @bob")
     async def unjail_command(
         self, ctx: Ctx, member: discord.Member, *, reason: str | None = None
     ) -> None:
@@ -257,6 +261,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         duration=DURATION_HELP + " (empty: permanent)",
         reason=REASON_HELP,
     )
+    @examples("pollban @bob 7d poll spam")
     async def pollban_command(
         self,
         ctx: Ctx,
@@ -275,6 +280,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["pollunban"])
     @app_commands.describe(user="The member or user (id)", reason=REASON_HELP)
+    @examples("pollunban @bob")
     async def pollunban_command(
         self, ctx: Ctx, user: discord.User, *, reason: str | None = None
     ) -> None:
@@ -292,6 +298,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         duration=DURATION_HELP + " (empty: permanent)",
         reason=REASON_HELP,
     )
+    @examples("snippetban @bob 30d snippet abuse")
     async def snippetban_command(
         self,
         ctx: Ctx,
@@ -310,6 +317,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["snippetunban"])
     @app_commands.describe(user="The member or user (id)", reason=REASON_HELP)
+    @examples("snippetunban @bob")
     async def snippetunban_command(
         self, ctx: Ctx, user: discord.User, *, reason: str | None = None
     ) -> None:
