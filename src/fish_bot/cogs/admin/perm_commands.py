@@ -40,7 +40,7 @@ from fish_bot.core.authority import (
 from fish_bot.core.base_cog import BaseCog, command_meta
 from fish_bot.core.decorators import hybrid_group
 from fish_bot.core.permission_subjects import cog_of, subject_for
-from fish_bot.core.permissions import MAX_RANK, admin_override, requires_rank
+from fish_bot.core.permissions import MAX_RANK, RankRequirement, admin_override, requires_rank
 from fish_bot.core.roles import command_rank_lines, role_rank_lines, suggested_rank
 from fish_bot.core.text import field
 from fish_bot.database.models.permissions import RuleTarget
@@ -48,8 +48,8 @@ from fish_bot.database.models.permissions import RuleTarget
 if TYPE_CHECKING:
     from fish_bot.core.permission_store import GuildRules
 
-#: The rank the `perm` commands need by default.
-PERM_COMMANDS_RANK = 8
+#: The rank the `perm` commands need by default; on a server without ranks, Manage Server.
+PERM_COMMANDS_RANK = RankRequirement(8, "manage_guild")
 
 #: Human names of the rules PermissionManager.evaluate reports.
 RULE_LABELS: dict[str, str] = {

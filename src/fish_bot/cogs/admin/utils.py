@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from fish_bot.core.durations import format_duration
+from fish_bot.core.permissions import RankRequirement
 from fish_bot.core.text import FIELD_VALUE_LIMIT, clip, plain
 from fish_bot.exceptions import UserFacingError
 
@@ -27,8 +28,9 @@ CORE_EXTENSION = "fish_bot.cogs.admin"
 
 PAGE_LIMIT = 3900  # one page of an embed description, with room for a footer
 
-#: Rank needed by the settings commands and by cog pause/resume.
-SETTINGS_RANK = 8
+#: Rank needed by the settings commands and by cog pause/resume; on a server without ranks,
+#: Manage Server.
+SETTINGS_RANK = RankRequirement(8, "manage_guild")
 
 STATE_ICONS = {"Ready": "🟢", "Paused": "⏸️", "Error": "🔴", "Starting": "🟡"}
 

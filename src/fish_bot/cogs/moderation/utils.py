@@ -82,11 +82,6 @@ class FutureTime(commands.Converter[datetime]):
             raise commands.BadArgument(str(error)) from None
 
 
-def permission_label(name: str) -> str:
-    """``ban_members`` -> ``Ban Members``."""
-    return name.replace("_", " ").title().replace("Guild", "Server")
-
-
 def audit_reason(moderator: discord.abc.User, reason: str | None) -> str:
     """The reason shown in the server's audit log."""
     return clip(f"{moderator} ({moderator.id}): {reason or 'no reason given'}", AUDIT_REASON_LENGTH)
