@@ -28,6 +28,7 @@ from fish_bot.cogs.admin.perm_args import (
     rank_autocomplete,
     target_autocomplete,
 )
+from fish_bot.cogs.admin.utils import rank_source_line
 from fish_bot.core.authority import (
     check_role_ranks_authority,
     clear_rules_as,
@@ -67,6 +68,7 @@ RULE_LABELS: dict[str, str] = {
     "command_allowed_roles": "5 · command rule: allowed roles",
     "command_allowed_role": "5 · command rule: allowed role",
     "rank": "6 · permission rank",
+    "discord_permission": "6 · Discord permission (no ranks configured)",
     "default": "no rule restricts it",
 }
 
@@ -177,6 +179,7 @@ class PermissionCommandsMixin(_MixinBase):
         have = await permissions.member_rank(who) if isinstance(who, discord.Member) else 0
         source = "declared" if override is None else f"server override; declared {declared}"
         lines.append(f"**Rank:** needs {needed} ({source}); {who.mention} has {have}.")
+        lines.append(await rank_source_line(self.bot, guild, who, target_command, needed))
         effective = await permissions.effective_rules(guild.id, subject)
         if effective.any():
             rules = effective.rules
