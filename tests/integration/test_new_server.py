@@ -257,9 +257,7 @@ async def test_the_welcome_is_skipped_when_turned_off(env: simcord.Env) -> None:
     assert not bot_messages(lobby)
 
 
-async def test_a_server_turns_the_welcome_off_with_settings(
-    env: simcord.Env, world: World
-) -> None:
+async def test_a_server_turns_the_welcome_off_with_settings(env: simcord.Env, world: World) -> None:
     reply = await say(world.owner, world.general, "!settings set ServerConfig welcome_message off")
     assert "welcome_message" in reply.content, reply.content
     assert fish(env).config_manager.get("server_config", "welcome_message", world.guild.id) is False
