@@ -63,7 +63,8 @@ def welcome_embed(bot_name: str, prefix: str) -> discord.Embed:
         name="Who may moderate",
         value=(
             "Until you set up permission ranks, Discord permissions decide: Kick Members for "
-            "`kick`, Ban Members for `ban`, Timeout Members for `timeout` and `warn`, Manage "
+            "`kick`, Ban Members for `ban`, Moderate Members (Timeout Members) for `timeout` "
+            "and `warn`, Manage "
             f"Server for `config`. `{prefix}config ranks init` gives your roles ranks from "
             f"their permissions; `{prefix}perm explain <command>` says who may run what."
         ),
