@@ -23,6 +23,7 @@ from fish_bot.core.permission_store import PermissionStore
 from fish_bot.core.permissions import PermissionManager
 from fish_bot.core.scheduler import JobScheduler
 from fish_bot.core.settings.manager import ConfigManager
+from fish_bot.core.slash_visibility import apply_slash_visibility
 from fish_bot.core.views import RoutedComponent
 from fish_bot.database.coordinator import DatabaseCoordinator
 from fish_bot.database.models.core import GuildConfig
@@ -236,8 +237,14 @@ class FishBot(commands.AutoShardedBot):
 
     # --- application commands --------------------------------------------------------------
 
+    def prepare_app_commands(self) -> None:
+        """Derive who sees each slash command (``default_member_permissions``, guild-only) from
+        the permission declarations (:mod:`fish_bot.core.slash_visibility`)."""
+        apply_slash_visibility(self, self.tree)
+
     def app_commands_hash(self) -> str:
-        """A hash of the global application command definitions."""
+        """A hash of the global application command definitions (as they will be synced)."""
+        self.prepare_app_commands()
         payload = sorted(
             (command.to_dict(self.tree) for command in self.tree.get_commands()),
             key=lambda item: (item.get("type", 1), item["name"]),
@@ -252,6 +259,7 @@ class FishBot(commands.AutoShardedBot):
         Returns how many commands were synced, or None when nothing needed syncing.
         """
         if guild is not None:
+            self.prepare_app_commands()
             return len(await self.tree.sync(guild=guild))
         digest = self.app_commands_hash()
         stored = self.config_manager.stored(BOT_STATE_COG, APP_COMMANDS_HASH_KEY)[1]

@@ -19,7 +19,7 @@ from fish_bot.cogs.moderation.cases_display import CASES_VIEW_TIMEOUT
 from fish_bot.core.base_cog import PermissionCheckFailure
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 
-from .conftest import World
+from .conftest import World, show_slash_commands
 from .moderation_helpers import fish, moderation
 
 
@@ -33,6 +33,8 @@ async def cases_world(env: simcord.Env, world: World) -> World:
     helper = world.guild.create_role("Helper")
     await store.set_role_rank(world.guild.id, helper.id, 2)
     world.member2 = world.guild.add_member(env.create_user("helper"), roles=[helper])
+    # The server uses ranks: it shows the slash commands to every rank (Integrations).
+    show_slash_commands(env, world.guild)
     return world
 
 

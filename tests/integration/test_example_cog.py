@@ -104,6 +104,12 @@ async def test_show_and_its_refresh_button(env: simcord.Env, world: Any) -> None
 async def test_reset_needs_rank_five(env: simcord.Env, world: Any) -> None:
     await say(world.member, world.general, "!example count")
     refused = await say(world.member, world.general, "!example reset")
+    # No ranks are configured here: the Discord permission it names (Manage Server) decides.
+    assert refused.content.startswith("⛔ `example reset` needs the **Manage Server** permission")
+    env.errors  # noqa: B018 - acknowledge the refusal the bot reported
+    # Once the server uses ranks, rank 5 decides.
+    await env.bot.permission_store.set_role_rank(world.guild.id, world.member_role.id, 0)
+    refused = await say(world.member, world.general, "!example reset")
     assert refused.content == "⛔ `example reset` needs permission rank 5; your rank is 0."
     env.errors  # noqa: B018 - acknowledge the refusal the bot reported
     done = await say(world.admin, world.general, "!example reset")  # admin_override

@@ -25,7 +25,7 @@ from fish_bot.core.base_cog import PermissionCheckFailure
 from fish_bot.database.models.cases import CaseStatus, CaseType
 from fish_bot.database.models.scheduler import JobStatus
 
-from .conftest import World
+from .conftest import World, show_slash_commands
 from .moderation_helpers import (
     assert_refused,
     cases,
@@ -730,6 +730,9 @@ async def test_the_moderator_needs_the_rank(env: simcord.Env, mw: World) -> None
     assert reply == "⛔ `warn` needs permission rank 2; your rank is 0."
     simcord.assert_error(env, PermissionCheckFailure, contains="needs permission rank 2")
 
+    # The member's menu has no /ban; shown to everyone (Integrations), ranks decide.
+    assert "ban" not in mw.member.available_commands(mw.general)
+    show_slash_commands(env, mw.guild)
     result = await mw.member.slash(mw.general, "ban", user=mw.member2)
     assert result.response is not None
     assert result.response.content == "⛔ `ban` needs permission rank 4; your rank is 0."

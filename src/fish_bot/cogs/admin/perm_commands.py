@@ -28,6 +28,7 @@ from fish_bot.cogs.admin.perm_args import (
     rank_autocomplete,
     target_autocomplete,
 )
+from fish_bot.cogs.admin.utils import rank_source_line
 from fish_bot.core.authority import (
     check_role_ranks_authority,
     clear_rules_as,
@@ -40,7 +41,7 @@ from fish_bot.core.authority import (
 from fish_bot.core.base_cog import BaseCog, command_meta
 from fish_bot.core.decorators import examples, hybrid_group
 from fish_bot.core.permission_subjects import cog_of, subject_for
-from fish_bot.core.permissions import MAX_RANK, admin_override, requires_rank
+from fish_bot.core.permissions import MAX_RANK, RankRequirement, admin_override, requires_rank
 from fish_bot.core.roles import command_rank_lines, role_rank_lines, suggested_rank
 from fish_bot.core.text import field
 from fish_bot.database.models.permissions import RuleTarget
@@ -48,8 +49,8 @@ from fish_bot.database.models.permissions import RuleTarget
 if TYPE_CHECKING:
     from fish_bot.core.permission_store import GuildRules
 
-#: The rank the `perm` commands need by default.
-PERM_COMMANDS_RANK = 8
+#: The rank the `perm` commands need by default; on a server without ranks, Manage Server.
+PERM_COMMANDS_RANK = RankRequirement(8, "manage_guild")
 
 #: Human names of the rules PermissionManager.evaluate reports.
 RULE_LABELS: dict[str, str] = {
@@ -67,6 +68,7 @@ RULE_LABELS: dict[str, str] = {
     "command_allowed_roles": "5 · command rule: allowed roles",
     "command_allowed_role": "5 · command rule: allowed role",
     "rank": "6 · permission rank",
+    "discord_permission": "6 · Discord permission (no ranks configured)",
     "default": "no rule restricts it",
 }
 
@@ -179,6 +181,7 @@ class PermissionCommandsMixin(_MixinBase):
         have = await permissions.member_rank(who) if isinstance(who, discord.Member) else 0
         source = "declared" if override is None else f"server override; declared {declared}"
         lines.append(f"**Rank:** needs {needed} ({source}); {who.mention} has {have}.")
+        lines.append(await rank_source_line(self.bot, guild, who, target_command, needed))
         effective = await permissions.effective_rules(guild.id, subject)
         if effective.any():
             rules = effective.rules

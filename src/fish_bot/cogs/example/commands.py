@@ -94,7 +94,7 @@ class CommandsMixin(_MixinBase):
     @example_group.command(name="reset")
     @commands.guild_only()
     @admin_override()
-    @requires_rank(5)
+    @requires_rank(5, "manage_guild")
     @examples("example reset")
     async def reset_command(self, ctx: commands.Context[Any]) -> None:
         """Set this server's counter back to zero (rank 5; server owner and admins always)."""

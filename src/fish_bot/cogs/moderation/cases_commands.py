@@ -46,7 +46,7 @@ from fish_bot.cogs.moderation.cases_display import (
 from fish_bot.cogs.moderation.constants import DEFAULT_RANKS, MAX_REASON_LENGTH
 from fish_bot.cogs.moderation.utils import timestamp
 from fish_bot.core.decorators import examples, hybrid_group
-from fish_bot.core.permissions import requires_rank
+from fish_bot.core.permissions import RankRequirement, requires_rank
 from fish_bot.database.controllers.cases import RESTRICTIONS
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 from fish_bot.database.models.core import LogKind
@@ -61,8 +61,8 @@ else:
     _MixinBase = object
 
 #: The rank the `cases` commands need by default; `cases modify` needs more.
-CASES_RANK: int = DEFAULT_RANKS.get("cases", 2)
-CASES_MODIFY_RANK: int = DEFAULT_RANKS.get("cases modify", 4)
+CASES_RANK: RankRequirement = DEFAULT_RANKS["cases"]
+CASES_MODIFY_RANK: RankRequirement = DEFAULT_RANKS["cases modify"]
 
 #: How many edits of a case are remembered in ``Case.extra["edits"]``.
 MAX_REMEMBERED_EDITS = 20

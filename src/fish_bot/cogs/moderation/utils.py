@@ -71,9 +71,6 @@ def split_reason(text: str | None) -> tuple[str | None, bool]:
     return cleaned or None, silent
 
 
-def permission_label(name: str) -> str:
-    """``ban_members`` -> ``Ban Members``."""
-    return name.replace("_", " ").title().replace("Guild", "Server")
 
 
 def audit_reason(moderator: discord.abc.User, reason: str | None) -> str:
