@@ -26,7 +26,7 @@ from typer.core import TyperGroup
 
 from fish_bot import __version__
 from fish_bot.config import Settings, load_settings
-from fish_bot.exceptions import ConfigurationError, FishBotError
+from fish_bot.exceptions import ConfigurationError, DatabaseUnavailable, FishBotError
 
 T = TypeVar("T")
 
@@ -165,9 +165,11 @@ def run_async(factory: Callable[[], Coroutine[Any, Any, T]], url: str | None = N
         return asyncio.run(factory())
     except ConfigurationError as error:
         fail(str(error), 2)
-    except FishBotError as error:
+    except DatabaseUnavailable as error:
         described = describe_database_error(error, url or _configured_url())
         fail(described or str(error), 1)
+    except FishBotError as error:
+        fail(str(error), 1)
     except Exception as error:
         described = describe_database_error(error, url or _configured_url())
         if described is None:

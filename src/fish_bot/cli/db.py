@@ -200,11 +200,11 @@ def db_copy(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from fish_bot.operations import db_copy as copier
+    from fish_bot.operations.db_copy import check_target_url, copy_database
 
     settings = settings_or_exit()
     try:
-        target_url = copier.check_target_url(to)
+        target_url = check_target_url(to)
     except FishBotError as error:
         fail(str(error), 2)
 
@@ -223,7 +223,7 @@ def db_copy(
             progress.update(bars[table], completed=done if total else 1)
 
         report = run_async(
-            lambda: copier.copy_database(settings, target_url, force=force, progress=on_progress),
+            lambda: copy_database(settings, target_url, force=force, progress=on_progress),
             url=None,
         )
     out.print(

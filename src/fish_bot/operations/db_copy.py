@@ -197,7 +197,7 @@ async def copy_database(
     target_url: str,
     *,
     force: bool = False,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int | None = None,
     progress: Progress | None = None,
 ) -> CopyReport:
     """Copy every table of the configured database into ``target_url`` (see the module)."""
@@ -220,7 +220,10 @@ async def copy_database(
         try:
             await _prepare_target(target_service, target, force=force)
             counts = await _copy_all(
-                source_service, target_service, batch_rows=batch_rows, progress=progress
+                source_service,
+                target_service,
+                batch_rows=batch_rows or BATCH_ROWS,
+                progress=progress,
             )
         finally:
             await target_service.disconnect()
