@@ -57,10 +57,17 @@ def _first_line(error: BaseException) -> str:
 def describe_database_error(error: BaseException, url: str | URL | None = None) -> str | None:
     """One line saying what is wrong with the database and how to fix it; None: not a
     database or connection error."""
+    found = database_problem(error, url)
+    return None if found is None else f"{found[0]}: {found[1]}"
+
+
+def database_problem(error: BaseException, url: str | URL | None = None) -> tuple[str, str] | None:
+    """``(what is wrong, what to do)`` for a database or connection error, else None."""
     parsed = _url(url)
     where = _where(parsed)
     chain = list(_chain(error))
     names = {type(link).__name__ for link in chain}
+    check = "check FISHBOT_DATABASE_URL and that the server runs"
     for link in chain:
         text = _first_line(link)
         missing = _NO_DATABASE.search(text)
@@ -70,52 +77,52 @@ def describe_database_error(error: BaseException, url: str | URL | None = None) 
             host = parsed.host if parsed is not None and parsed.host else "localhost"
             port = (parsed.port if parsed is not None else None) or 5432
             return (
-                f"database `{name}` does not exist on {host}:{port}: create it with "
-                f"`createdb -h {host} -p {port} -U {user} {name}` "
-                f'(or CREATE DATABASE "{name}"; in psql)'
+                f"database `{name}` does not exist on {host}:{port}",
+                f"create it with `createdb -h {host} -p {port} -U {user} {name}` "
+                f'(or CREATE DATABASE "{name}"; in psql)',
             )
         role = _NO_ROLE.search(text)
         if role:
             return (
-                f"the database user `{role.group(1)}` does not exist on {where}: check the "
-                "user name in FISHBOT_DATABASE_URL"
+                f"the database user `{role.group(1)}` does not exist on {where}",
+                "check the user name in FISHBOT_DATABASE_URL",
             )
         if "password authentication failed" in text or type(link).__name__ in (
             "InvalidPasswordError",
         ):
-            return f"{where} refused the password: check the password in FISHBOT_DATABASE_URL"
+            return (
+                f"{where} refused the password",
+                "check the password in FISHBOT_DATABASE_URL",
+            )
     for link in chain:
         if isinstance(link, socket.gaierror):
             host = parsed.host if parsed is not None and parsed.host else "the host"
             return (
-                f"cannot find the database host `{host}` (name not known): check the host in "
-                "FISHBOT_DATABASE_URL"
+                f"cannot find the database host `{host}` (name not known)",
+                "check the host in FISHBOT_DATABASE_URL",
             )
         if isinstance(link, ConnectionRefusedError) or (
             isinstance(link, OSError) and link.errno == errno.ECONNREFUSED
         ):
-            return (
-                f"the database server at {where} is unreachable (connection refused): check "
-                "FISHBOT_DATABASE_URL and that the server runs"
-            )
+            return (f"the database server at {where} is unreachable (connection refused)", check)
         if isinstance(link, TimeoutError):
-            return (
-                f"the database server at {where} is unreachable (timed out): check "
-                "FISHBOT_DATABASE_URL and that the server runs"
-            )
+            return (f"the database server at {where} is unreachable (timed out)", check)
     if "unable to open database file" in " ".join(_first_line(link) for link in chain):
         path = parsed.database if parsed is not None else None
         named = f" {path}" if path else ""
         return (
-            f"SQLite cannot open the database file{named}: check that its folder exists "
-            "and is writable (FISHBOT_DATA_DIR, FISHBOT_DATABASE_URL)"
+            f"SQLite cannot open the database file{named}",
+            "check that its folder exists and is writable (FISHBOT_DATA_DIR, FISHBOT_DATABASE_URL)",
         )
     if isinstance(error, DatabaseUnavailable):
-        return f"{_first_line(error)}: check FISHBOT_DATABASE_URL and that the server runs"
+        return (_first_line(error), check)
     sqlalchemy_error = next(
         (link for link in chain if type(link).__module__.startswith("sqlalchemy")), None
     )
     if sqlalchemy_error is not None or names & {"OperationalError", "InterfaceError"}:
         driver = chain[-1]
-        return f"the database at {where} failed: {type(driver).__name__}: {_first_line(driver)}"
+        return (
+            f"the database at {where} failed: {type(driver).__name__}: {_first_line(driver)}",
+            "check FISHBOT_DATABASE_URL",
+        )
     return None
