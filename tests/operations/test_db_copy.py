@@ -9,10 +9,8 @@ this file. SQLite -> SQLite always runs; SQLite -> PostgreSQL and PostgreSQL -> 
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,30 +22,12 @@ from fish_bot.database import migrations
 from fish_bot.database.service import DatabaseService
 from fish_bot.operations import db_copy
 
-from .conftest import PG_URL, Instance, _admin, run
+from .conftest import PG_URL, Instance, run
 
 ROWS_PER_TABLE = 3
 PAIRS = [("sqlite", "sqlite")]
 if PG_URL:
     PAIRS += [("sqlite", "postgresql"), ("postgresql", "sqlite")]
-
-
-@pytest.fixture
-def new_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
-    """URLs of new, empty databases: a SQLite file, or a PostgreSQL database of this test."""
-    created: list[str] = []
-
-    def factory(backend: str) -> str:
-        if backend == "sqlite":
-            return f"sqlite+aiosqlite:///{(tmp_path / f'{uuid.uuid4().hex[:8]}.db').as_posix()}"
-        name = f"fb_copy_{uuid.uuid4().hex[:12]}"
-        run(lambda: _admin(f'CREATE DATABASE "{name}"'))
-        created.append(name)
-        return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-
-    yield factory
-    for name in created:
-        run(lambda name=name: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 # --- rows made from the metadata ----------------------------------------------------------------

@@ -96,10 +96,10 @@ class ImportPlan:
     def counts(self) -> dict[str, int]:
         return {
             "settings": len(self.settings),
-            "guild configurations": len(self.guild_configs),
             "rules": len(self.rules),
             "role ranks": len(self.role_ranks),
             "command ranks": len(self.command_ranks),
+            "guild configurations": len(self.guild_configs),
         }
 
 
