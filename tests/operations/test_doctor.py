@@ -55,7 +55,7 @@ def test_missing_token_is_a_failure(make_instance: Callable[[str], Instance]) ->
     assert result.exit_code == 1
     token = row(result.output, "Discord token")
     assert "✗" in token and "No Discord token" in token
-    assert "1 check(s) failed." in result.output
+    assert "error: 1 check(s) failed: see the table above." in result.stderr
     assert "✓" in row(result.output, "Database")  # the other checks still ran
 
 

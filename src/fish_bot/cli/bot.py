@@ -68,8 +68,7 @@ def doctor() -> None:
     out.print(table)
     failed = [check for check in checks if not check.ok]
     if failed:
-        err.print(f"[bold red]{len(failed)} check(s) failed.[/]", highlight=False)
-        raise typer.Exit(1)
+        fail(f"{len(failed)} check(s) failed: see the table above.", 1)
     out.print("[green]Everything that could be checked offline looks fine.[/]", highlight=False)
 
 
