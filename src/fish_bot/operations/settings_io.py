@@ -1,4 +1,4 @@
-"""``fish-bot settings export|import``: every cog setting and every permission rule in a file.
+"""``fish-bot settings export|import``: cog settings, guild configuration and permission rules.
 
 The file (YAML for ``.yaml``/``.yml``, JSON for ``.json``) looks like this::
 
