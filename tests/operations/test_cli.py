@@ -215,3 +215,36 @@ def test_a_production_install_needs_no_simcord() -> None:
     command = [sys.executable, "-c", code]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_readme_lists_every_command() -> None:
+    from pathlib import Path
+
+    from typer.main import get_command
+
+    from fish_bot.cli import app
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    group: Any = get_command(app)
+    for name, command in group.commands.items():
+        for sub in getattr(command, "commands", {None: None}):
+            line = f"fish-bot {name}" + (f" {sub}" if sub else "")
+            assert line in readme, f"README's command list misses `{line}`"
+
+
+@pytest.mark.postgres
+def test_an_unknown_database_user_is_one_line(
+    make_instance: Callable[[str], Instance], db_backend: str
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    instance = make_instance("bot")
+    url = make_url(instance.database_url).set(username="fb_nobody", password="hunter2")
+    instance.database_url = url.render_as_string(hide_password=False)
+    result = instance.cli("db", "current")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: the database user `fb_nobody` does not exist on {url.host}:{url.port or 5432}: "
+        "check the user name in FISHBOT_DATABASE_URL"
+    ]
+    assert "hunter2" not in result.output

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -282,3 +283,18 @@ def test_a_missing_target_database_is_one_line_with_the_fix(
         f"{host}:{port}: create it with `createdb -h {host} -p {port}"
     )
     assert 'CREATE DATABASE "fb_no_such_database"' in lines[0]
+
+
+def test_copy_refuses_while_the_bot_runs(
+    make_instance: Callable[[str], Instance], new_database: Callable[[str], str]
+) -> None:
+    from fish_bot.operations.lock import RunLock
+
+    source_url, target_url = new_database("sqlite"), new_database("sqlite")
+    run(lambda: fill(source_url))
+    instance = source_instance(make_instance, source_url)
+    with RunLock(instance.data_dir):
+        result = instance.cli("db", "copy", "--to", target_url)
+    assert result.exit_code == 1
+    assert "stop it before you copy the database" in " ".join(result.output.split())
+    assert not Path(make_url(target_url).database or "").exists()
