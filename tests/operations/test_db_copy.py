@@ -298,3 +298,19 @@ def test_copy_refuses_while_the_bot_runs(
     assert result.exit_code == 1
     assert "stop it before you copy the database" in " ".join(result.output.split())
     assert not Path(make_url(target_url).database or "").exists()
+
+
+def test_a_model_without_a_migration_is_named(
+    make_instance: Callable[[str], Instance], new_database: Callable[[str], str]
+) -> None:
+    source_url, target_url = new_database("sqlite"), new_database("sqlite")
+    run(lambda: fill(source_url))
+    extra = sa.Table(
+        "fb_unmigrated", SQLModel.metadata, sa.Column("id", sa.Integer, primary_key=True)
+    )
+    try:
+        result = source_instance(make_instance, source_url).cli("db", "copy", "--to", target_url)
+    finally:
+        SQLModel.metadata.remove(extra)
+    assert result.exit_code == 1
+    assert "the source database has no table fb_unmigrated" in " ".join(result.output.split())

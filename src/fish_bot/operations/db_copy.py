@@ -105,6 +105,13 @@ async def _count(connection: AsyncConnection, table: sa.Table) -> int:
     return int(await connection.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
 
 
+async def _missing_tables(service: DatabaseService) -> list[str]:
+    """Tables of the models that the database does not have."""
+    async with service.engine.connect() as connection:
+        present = set(await connection.run_sync(lambda sync: sa.inspect(sync).get_table_names()))
+    return [table.name for table in tables() if table.name not in present]
+
+
 async def _check_source(service: DatabaseService, url: URL) -> None:
     from fish_bot.database import migrations
 
@@ -116,6 +123,12 @@ async def _check_source(service: DatabaseService, url: URL) -> None:
         raise CopyError(
             f"the source database is at revision {current}, not {head}: run "
             "`fish-bot db upgrade` first"
+        )
+    missing = await _missing_tables(service)
+    if missing:
+        raise CopyError(
+            f"the source database has no table {', '.join(missing)} although it is at {head}: "
+            "a model without a migration?"
         )
 
 
@@ -131,6 +144,12 @@ async def _prepare_target(service: DatabaseService, url: URL, *, force: bool) ->
             "(a newer Fish Bot wrote it)"
         )
     await migrations.upgrade(service)
+    missing = await _missing_tables(service)
+    if missing:
+        raise CopyError(
+            f"the target database has no table {', '.join(missing)} after the migrations: "
+            "a model without a migration?"
+        )
     if force:
         return
     async with service.engine.connect() as connection:
