@@ -26,6 +26,7 @@ from fish_bot.cogs.help.constants import SUGGESTION_CUTOFF, SUGGESTIONS
 from fish_bot.core.base_cog import BaseCog, command_meta
 from fish_bot.core.decorators import command_examples
 from fish_bot.core.permission_subjects import Decision, cog_of, subject_for
+from fish_bot.core.text import permission_label
 
 if TYPE_CHECKING:
     from fish_bot.bot import FishBot
@@ -282,7 +283,13 @@ async def who_may_use(viewer: Viewer, command: AnyCommand) -> list[str]:
         needed = declared
     else:
         needed = await bot.permissions.command_rank(guild.id, target)
-    if needed > 0:
+    if needed > 0 and guild is not None and not await bot.permissions.uses_ranks(guild.id):
+        permission = permission_label(bot.permissions.discord_permission(target))
+        lines.append(
+            f"Members with the **{permission}** permission (no permission ranks are configured "
+            f"here; with ranks, rank {needed} or higher)."
+        )
+    elif needed > 0:
         changed = f" (this server's setting; {declared} by default)" if needed != declared else ""
         lines.append(f"Permission rank {needed} or higher{changed}.")
     elif not lines:
