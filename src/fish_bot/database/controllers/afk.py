@@ -116,17 +116,20 @@ class AfkController(BaseController[AFK]):
                 update_columns=list(_UPDATED_ON_SET),
             )
 
-    async def remove_afk(self, member_id: int, *, guild_id: int) -> AFK | None:
+    async def remove_afk(
+        self, member_id: int, *, guild_id: int, until: datetime | None = None
+    ) -> AFK | None:
         """End the member's AFK; returns the state that was removed (None: they were not AFK).
 
-        One ``DELETE ... RETURNING``: when two callers end the same AFK at once (the member's
-        message and the expiry), exactly one of them gets the row.
+        ``until``: only an AFK that ends at exactly that time (an expiry job of an AFK that was
+        changed since removes nothing). One ``DELETE ... RETURNING``: when two callers end the
+        same AFK at once (the member's message and the expiry), exactly one gets the row.
         """
-        statement = (
-            sa.delete(self.table)
-            .where(self.table.c.guild_id == guild_id, self.table.c.member_id == member_id)
-            .returning(*self.table.c)
-        )
+        table = self.table.c
+        conditions = [table.guild_id == guild_id, table.member_id == member_id]
+        if until is not None:
+            conditions.append(table.until == until)
+        statement = sa.delete(self.table).where(*conditions).returning(*self.table.c)
         async with self._session(write=True) as session:
             found = (await session.execute(statement)).mappings().first()
         return AFK(**dict(found)) if found is not None else None

@@ -31,9 +31,7 @@ class AFK(SQLModel, table=True):
             autoincrement=False,
         )
     )
-    member_id: int = Field(
-        sa_column=sa.Column(Snowflake, primary_key=True, autoincrement=False)
-    )
+    member_id: int = Field(sa_column=sa.Column(Snowflake, primary_key=True, autoincrement=False))
     #: What the member said (None: no reason given); at most 100 characters.
     reason: str | None = Field(
         default=None, sa_column=sa.Column(sa.String(AFK_REASON_LIMIT), nullable=True)
