@@ -88,7 +88,7 @@ class ListenersMixin(_MixinBase):
     async def _is_afk_command(self, message: discord.Message) -> bool:
         """Whether the message runs one of this cog's commands (read only when it matters)."""
         bot = self.bot
-        if not isinstance(bot, commands.Bot):
+        if not isinstance(bot, commands.bot.BotBase):
             return False
         ctx = await bot.get_context(message)
         return ctx.command is not None and ctx.command.cog is self
