@@ -205,13 +205,25 @@ class Afk(CommandsMixin, ListenersMixin, BaseCog):
         if removed is None:
             return None
         self.notices.forget(member_id)
-        if member is None:
-            guild = self.bot.get_guild(guild_id)
-            member = guild.get_member(member_id) if guild is not None else None
         given = removed.afk_nickname
+        if member is None and given is not None:
+            member = await self._find_member(guild_id, member_id)
         if member is not None and given is not None and member.nick == given:
             await self._rename(member, removed.nickname_before, "Back from AFK")
         return removed
+
+    async def _find_member(self, guild_id: int, member_id: int) -> discord.Member | None:
+        """The member from the cache, or asked of Discord (a cache not filled yet)."""
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return None
+        member = guild.get_member(member_id)
+        if member is not None:
+            return member
+        try:
+            return await guild.fetch_member(member_id)
+        except discord.HTTPException:  # left the server, or Discord refused
+            return None
 
     # --- the expiry job ----------------------------------------------------------------------
 
