@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from fish_bot.cogs.afk.constants import EMBED_COLOUR, LIST_LIMIT, MODERATOR_RANK
+from fish_bot.cogs.afk.flow import AfkFlowMixin, Nickname
 from fish_bot.cogs.afk.utils import (
     AfkError,
     check_reason,
@@ -23,15 +24,7 @@ from fish_bot.core.permissions import requires_rank
 from fish_bot.core.text import DESCRIPTION_LIMIT
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
-    from fish_bot.cogs.afk.cog import Started
-    from fish_bot.core.base_cog import BaseCog
-    from fish_bot.database.models.afk import AFK
-
-    _MixinBase = BaseCog
-else:
-    _MixinBase = object
+    from fish_bot.cogs.afk.flow import Started
 
 Ctx = commands.Context[Any]
 
@@ -47,8 +40,6 @@ def _member(ctx: Ctx) -> discord.Member:
 
 def _started_text(started: Started, what: str) -> str:
     """The answer to `afk` and `permafk`: what the AFK is now, and what became of the name."""
-    from fish_bot.cogs.afk.cog import Nickname
-
     row = started.row
     if started.created:
         text = f"💤 {what}: {reason_text(row.reason)}."
@@ -65,28 +56,8 @@ def _started_text(started: Started, what: str) -> str:
     return text
 
 
-class CommandsMixin(_MixinBase):
+class CommandsMixin(AfkFlowMixin):
     """afk, afk list, afk clear, permafk."""
-
-    if TYPE_CHECKING:  # provided by the Afk class
-
-        async def start_afk(
-            self,
-            member: discord.Member,
-            reason: str | None,
-            *,
-            duration: timedelta | None = None,
-            permanent: bool | None = None,
-        ) -> Started: ...
-
-        async def end_afk(
-            self,
-            guild_id: int,
-            member_id: int,
-            *,
-            member: discord.Member | None = None,
-            until: datetime | None = None,
-        ) -> AFK | None: ...
 
     @hybrid_group(name="afk", fallback="set", invoke_without_command=True)
     @commands.guild_only()

@@ -14,22 +14,15 @@ import discord
 from discord.ext import commands
 
 from fish_bot.cogs.afk.constants import WELCOME_SECONDS
-from fish_bot.cogs.afk.utils import AfkMark, notice_line
+from fish_bot.cogs.afk.flow import AfkFlowMixin
+from fish_bot.cogs.afk.utils import notice_line
 from fish_bot.core.decorators import cog_listener
 from fish_bot.core.durations import format_duration
 from fish_bot.core.text import CONTENT_LIMIT, clip
 from fish_bot.exceptions import DatabaseUnavailable
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
-    from fish_bot.cogs.afk.utils import AfkCache, NoticeLimiter
-    from fish_bot.core.base_cog import BaseCog
-    from fish_bot.database.models.afk import AFK
-
-    _MixinBase = BaseCog
-else:
-    _MixinBase = object
+    from fish_bot.cogs.afk.utils import AfkMark
 
 
 def concerned(message: discord.Message) -> set[int]:
@@ -44,21 +37,8 @@ def concerned(message: discord.Message) -> set[int]:
     return ids
 
 
-class ListenersMixin(_MixinBase):
+class ListenersMixin(AfkFlowMixin):
     """The member's next message ends their AFK; a mention of an AFK member is answered."""
-
-    if TYPE_CHECKING:  # provided by the Afk class
-        afk_members: AfkCache
-        notices: NoticeLimiter
-
-        async def end_afk(
-            self,
-            guild_id: int,
-            member_id: int,
-            *,
-            member: discord.Member | None = None,
-            until: datetime | None = None,
-        ) -> AFK | None: ...
 
     @cog_listener("on_message")
     async def afk_on_message(self, message: discord.Message) -> None:
