@@ -259,6 +259,10 @@ async def test_permafk_refuses_a_long_reason(env: simcord.Env, aw: World) -> Non
     reply = await say(aw.member, aw.general, "!permafk " + "p" * 120)
     assert reply.content == "❌ An AFK reason is at most 100 characters; yours has 120."
     simcord.assert_error(env, UserFacingError)
+    result = await aw.member.slash(aw.general, "permafk", reason="q" * 101)
+    assert result.response is not None
+    assert result.response.content == "❌ An AFK reason is at most 100 characters; yours has 101."
+    simcord.assert_error(env, Exception, contains="at most 100")
     assert await afk_state(env, aw, aw.member) is None
 
 
@@ -294,6 +298,14 @@ async def test_afk_list_and_clear_need_the_moderator_rank(env: simcord.Env, aw: 
     assert reply.content == "⛔ `afk list` needs permission rank 2; your rank is 0."
     simcord.assert_error(env, PermissionCheckFailure)
 
+    result = await aw.member.slash(aw.general, "afk list")
+    assert result.response is not None
+    assert result.response.content == "⛔ `afk list` needs permission rank 2; your rank is 0."
+    simcord.assert_error(env, Exception, contains="needs permission rank 2")
+
+    reply = await say(aw.member, aw.general, f"!afk clear {aw.member2.mention}")
+    assert reply.content == "⛔ `afk clear` needs permission rank 2; your rank is 0."
+    simcord.assert_error(env, PermissionCheckFailure)
     result = await aw.member.slash(aw.general, "afk clear", member=aw.member2)
     assert result.response is not None
     assert result.response.content == "⛔ `afk clear` needs permission rank 2; your rank is 0."

@@ -274,7 +274,9 @@ async def test_a_timed_afk_ends_on_time(env: simcord.Env, aw: World) -> None:
     assert stats.queries == before  # no longer AFK in memory either
 
 
-async def test_a_changed_afk_is_not_ended_by_its_old_job(env: simcord.Env, aw: World) -> None:
+async def test_a_changed_afk_is_not_ended_by_its_old_job(
+    db_backend: str, env: simcord.Env, aw: World
+) -> None:
     await say(aw.member, aw.general, "!afk 2h lunch")
     [old] = await afk_jobs(env)
     await env.advance_time(60)
@@ -299,8 +301,9 @@ async def test_a_changed_afk_is_not_ended_by_its_old_job(env: simcord.Env, aw: W
 
 
 async def test_a_restart_keeps_afk_states_and_their_expiry(
-    env: simcord.Env, aw: World, make_bot: Callable[..., FishBot]
+    db_backend: str, env: simcord.Env, aw: World, make_bot: Callable[..., FishBot]
 ) -> None:
+    """On both databases (the expiry matches its AFK by the stored end time)."""
     await say(aw.member, aw.general, "!afk 2h lunch")
     await say(aw.member2, aw.general, "!permafk on holiday")
     await say(aw.moderator, aw.general, "!afk until I write")
