@@ -36,7 +36,7 @@ class Nickname(enum.Enum):
 
 @dataclass(frozen=True)
 class Started:
-    """What :meth:`Afk.start_afk` did."""
+    """What :meth:`AfkFlowMixin.start_afk` did."""
 
     row: AFK
     #: False: the member was AFK already and only the reason (duration, kind) changed.
