@@ -350,3 +350,17 @@ async def test_the_command_messages_themselves_do_not_end_the_afk(
     await say(aw.moderator, aw.general, "!afk list")
     assert await afk_state(env, aw, aw.moderator) is not None
     assert not any("Welcome back" in m.content for m in bot_messages(aw.general)[len(before) :])
+
+
+async def test_status_shows_the_afk_members_and_pending_expiries(
+    env: simcord.Env, aw: World
+) -> None:
+    await say(aw.member, aw.general, "!afk 2h lunch")
+    await say(aw.member2, aw.general, "!permafk away")
+
+    reply = await say(aw.owner, aw.general, "!status afk")
+
+    fields = {field.name: field.value for field in reply.embeds[0].fields}
+    assert fields["State"] == "Ready"
+    assert fields["AFK members in memory"] == "2"
+    assert fields["Pending AFK expiries"] == "1"
