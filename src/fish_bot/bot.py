@@ -39,6 +39,7 @@ BUILTIN_COGS: tuple[str, ...] = (
     "fish_bot.cogs.server_config",
     "fish_bot.cogs.moderation",
     "fish_bot.cogs.help",
+    "fish_bot.cogs.afk",
 )
 
 #: Entry-point group through which installed packages offer cogs.

@@ -28,6 +28,7 @@ from fish_bot.database.controllers import (
     GuildConfigController,
     GuildController,
 )
+from fish_bot.database.controllers.afk import AfkController
 from fish_bot.database.controllers.cases import CaseController
 from fish_bot.database.controllers.permissions import PermissionController
 from fish_bot.database.controllers.scheduler import ScheduledJobController
@@ -46,6 +47,7 @@ def _builtin_factories() -> dict[str, ControllerFactory]:
         "scheduled_job": lambda hub: ScheduledJobController(hub.service),
         "permissions": lambda hub: PermissionController(hub.service, guilds=hub.guild),
         "case": lambda hub: CaseController(hub.service, guilds=hub.guild),
+        "afk": lambda hub: AfkController(hub.service, guilds=hub.guild),
     }
 
 
@@ -109,6 +111,10 @@ class DatabaseCoordinator:
     @property
     def case(self) -> CaseController:
         return self.get("case", CaseController)
+
+    @property
+    def afk(self) -> AfkController:
+        return self.get("afk", AfkController)
 
     @property
     def guild(self) -> GuildController:
