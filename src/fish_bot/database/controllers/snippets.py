@@ -25,7 +25,7 @@ import discord
 import sqlalchemy as sa
 
 from fish_bot.core.text import plain
-from fish_bot.database.controllers.base import BaseController
+from fish_bot.database.controllers.base import BaseController, ChangeNotifier
 from fish_bot.database.controllers.core import GuildController
 from fish_bot.database.models.snippets import (
     SNIPPET_CONTENT_LENGTH,
@@ -76,7 +76,7 @@ def _exists(name: str) -> SnippetError:
     return SnippetError(f"❌ A snippet named `{name}` already exists here.")
 
 
-class SnippetController(BaseController[Snippet]):
+class SnippetController(ChangeNotifier, BaseController[Snippet]):
     """Snippets and aliases of every guild."""
 
     def __init__(self, service: DatabaseService, guilds: GuildController | None = None) -> None:
@@ -84,27 +84,6 @@ class SnippetController(BaseController[Snippet]):
         #: The hub's guild controller (``db.guild``), for the guild row a snippet refers to.
         self.guilds = guilds if guilds is not None else GuildController(service)
         self._listeners: list[Callable[[int | None], None]] = []
-
-    # --- change listeners --------------------------------------------------------------------
-
-    def add_change_listener(self, listener: Callable[[int | None], None]) -> None:
-        """Call ``listener(guild_id)`` after every write (``None``: any guild may have changed)."""
-        if listener not in self._listeners:
-            self._listeners.append(listener)
-
-    def remove_change_listener(self, listener: Callable[[int | None], None]) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
-    def _notify(self, guild_id: int | None) -> None:
-        for listener in list(self._listeners):
-            listener(guild_id)
-
-    async def _changed(self, guild_id: int | None) -> None:
-        self._notify(guild_id)
-        if self.service.in_transaction():
-            # Readers of other tasks may cache the old rows until the commit: tell them again.
-            await self.service.after_commit(lambda: self._notify(guild_id))
 
     # --- reads ---------------------------------------------------------------------------------
 
