@@ -65,6 +65,10 @@ class BrowseCommandsMixin(_MixinBase):
     @app_commands.describe(name=NAME_HELP)
     async def snippet_group(self, ctx: Ctx, name: str | None = None) -> None:
         """Post a saved snippet: `snippet rules` (or `s rules`); without a name, this help."""
+        if name is None and ctx.interaction is not None:
+            raise SnippetError(
+                "❌ Give the name of a snippet: `/snippet show rules` (`/snippet list` lists them)."
+            )
         if name is None:
             await ctx.send_help(ctx.command)
             return
