@@ -288,3 +288,25 @@ async def test_unload_writes_the_buffered_uses(env: simcord.Env, sw: World) -> N
     await fish(env).unload_extension("fish_bot.cogs.snippets")
     assert await stored_uses(env, sw, "rules") == 2
     assert fish(env).unknown_command_hooks == []
+
+
+# --- concurrency ---------------------------------------------------------------------------
+
+
+async def test_twenty_simultaneous_creates_of_one_name_give_one_snippet(
+    env: simcord.Env, world: World, db_backend: str
+) -> None:
+    members = [world.guild.add_member(env.create_user(f"racer{i}")) for i in range(20)]
+    await env.settle()
+    last = world.general.last_message
+    after = last.id if last is not None else 0
+    for i, member in enumerate(members):  # all arrive before the bot handles one
+        env.backend.create_message(world.general.id, member.id, f"!s create Race text {i}")
+    await env.settle()
+    answers = [m.content for m in world.general.history() if m.author.bot and m.id > after]
+    assert len(answers) == 20
+    assert answers.count("✅ Created the snippet `race`.") == 1
+    assert answers.count("❌ A snippet named `race` already exists here.") == 19
+    env.errors  # noqa: B018  (the 19 refusals, acknowledged)
+    rows = await fish(env).db.snippet.get_all_snippets_by_guild_id(world.guild.id)
+    assert [row.name for row in rows] == ["race"]
