@@ -323,3 +323,20 @@ async def test_slash_autocompletes_names(env: simcord.Env, sw: World) -> None:
     choices = await sw.member.autocomplete(sw.general, "snippet edit", "name", "faq")
     assert [c["value"] for c in choices] == ["faq-rules"]
     assert cog(env).cache.is_loaded(sw.guild.id)
+
+
+async def test_rename_unlock_and_export_by_slash(env: simcord.Env, sw: World) -> None:
+    await create(sw.member, sw.general, "rules", "Be nice.")
+    result = await sw.member.slash(sw.general, "snippet rename", old="rules", new="laws")
+    assert slash_text(result) == "✏️ Renamed `rules` to `laws`."
+    await say(sw.moderator, sw.general, "!s lock laws")
+    result = await sw.moderator.slash(sw.general, "snippet unlock", name="laws")
+    assert slash_text(result) == "🔓 Unlocked `laws`."
+    result = await sw.member2.slash(sw.general, "snippet unlock", name="laws")
+    assert_refused(env, slash_text(result), "`snippet unlock` needs permission rank 2")
+    result = await sw.member.slash(sw.general, "snippet export", kind="yaml")
+    assert result.response is not None
+    assert result.response.content == "📤 1 snippet of this server."
+    (attachment,) = result.response.attachments
+    raw = env.backend.cdn.get(attachment.url)
+    assert raw is not None and b"name: laws" in raw and b"content: Be nice." in raw
