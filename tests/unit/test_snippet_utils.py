@@ -52,3 +52,9 @@ def test_plan_refuses_alias_names_that_clash() -> None:
         "entry 1 (`a`), alias: `list` is the name of a `snippet` subcommand",
         "entry 1 (`a`), alias: it has no `name` text",
     ]
+
+
+def test_plan_bounds_the_aliases_too() -> None:
+    entry = {"name": "a", "content": "x", "aliases": [f"b{i}" for i in range(501)]}
+    plan = plan_import([entry], [], set())
+    assert plan.problems == ["entry 1 (`a`): over 500 aliases"]

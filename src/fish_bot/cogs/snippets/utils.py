@@ -246,6 +246,11 @@ def plan_import(document: Any, existing: Iterable[str], reserved: set[str]) -> I
             plan.problems.append(f"entry {number} (`{name}`): `aliases` must be a list of names")
             continue
         for alias in aliases:
+            if len(plan.aliases) >= IMPORT_MAX_ENTRIES:
+                plan.problems.append(
+                    f"entry {number} (`{name}`): over {IMPORT_MAX_ENTRIES} aliases"
+                )
+                break
             alias_name, why = _check_name(alias, taken, reserved)
             if alias_name is None:
                 plan.problems.append(f"entry {number} (`{name}`), alias: {why}")
