@@ -113,6 +113,11 @@ async def test_uses_are_buffered_and_written_in_one_batch_every_30_seconds(
     assert {f.name: f.value for f in info.embeds[0].fields}["Uses"] == "4"  # not counted twice
     await env.advance_time(31)
     assert updates(env) == before + 1  # nothing new: nothing written
+    await say(sw.member2, sw.general, "!s rules")
+    status = await say(sw.owner, sw.general, "!status snippets")
+    fields = {f.name: f.value for f in status.embeds[0].fields}
+    assert fields["Uses not written yet"] == "1" and fields["Servers in memory"] == "1"
+    assert "Write use counts: running" in fields["Loops"]
 
 
 async def clean_restart(env: simcord.Env, make_bot: Callable[..., FishBot]) -> None:

@@ -16,7 +16,7 @@ from fish_bot.cogs.snippets.tasks import SnippetTasks
 from fish_bot.cogs.snippets.utils import Entry, GuildSnippets, split_content
 from fish_bot.core.base_cog import BaseCog
 from fish_bot.core.guild_cache import GuildCache
-from fish_bot.core.text import clip
+from fish_bot.core.text import clip, field
 from fish_bot.database.controllers.snippets import SnippetError
 from fish_bot.database.models.cases import CaseType
 
@@ -195,4 +195,16 @@ class Snippets(CommandsMixin, ListenersMixin, BaseCog):
             raise SnippetError(
                 f"⛔ Only the author (<@{entry.author_id}>) or a moderator can {verb} "
                 f"`{entry.name}`."
+            )
+
+    # --- status --------------------------------------------------------------------------------
+
+    async def _add_status_fields(self, embed: discord.Embed) -> None:
+        """`status snippets`: servers in memory, uses not written yet, the flush loop."""
+        waiting = sum(sum(counts.values()) for counts in self._pending.values())
+        embed.add_field(name="Servers in memory", value=str(len(self.cache)))
+        embed.add_field(name="Uses not written yet", value=str(waiting))
+        if self.tasks is not None:
+            embed.add_field(
+                name="Loops", value=field("\n".join(self.tasks.status_lines())), inline=False
             )
