@@ -6,18 +6,10 @@ from typing import Any
 
 import simcord
 
-from fish_bot.bot import FishBot
-
 from .conftest import World
-from .moderation_helpers import assert_refused, set_up_moderation
+from .moderation_helpers import assert_refused, fish, set_up_moderation
 
 __all__ = ["assert_refused", "cog", "fish", "post", "set_up", "slash_text"]
-
-
-def fish(env: simcord.Env) -> FishBot:
-    bot = env.bot
-    assert isinstance(bot, FishBot)
-    return bot
 
 
 def cog(env: simcord.Env) -> Any:
