@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -40,7 +40,11 @@ BUILTIN_COGS: tuple[str, ...] = (
     "fish_bot.cogs.moderation",
     "fish_bot.cogs.help",
     "fish_bot.cogs.afk",
+    "fish_bot.cogs.snippets",
 )
+
+#: Asked, in order, about a prefix command nobody has; True: it handled the message.
+UnknownCommandHook = Callable[[commands.Context[Any]], Awaitable[bool]]
 
 #: Entry-point group through which installed packages offer cogs.
 ENTRY_POINT_GROUP = "fish_bot.cogs"
@@ -115,6 +119,9 @@ class FishBot(commands.AutoShardedBot):
         self.db.guild_config.add_change_listener(self._guild_config_changed)
         self.extensions_to_load: list[str] = list(BUILTIN_COGS if cogs is None else cogs)
         self.cog_load_errors: dict[str, str] = {}
+        #: Asked before the error policy answers an unknown prefix command (a snippet
+        #: shortcut): the first hook that returns True handled the message.
+        self.unknown_command_hooks: list[UnknownCommandHook] = []
         self.started_at = discord.utils.utcnow()
         self.app_commands_synced = False
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
@@ -312,6 +319,8 @@ class FishBot(commands.AutoShardedBot):
         self, ctx: commands.Context[Any], error: commands.CommandError
     ) -> None:
         """One error policy for prefix and hybrid commands: no raw exception reaches a user."""
+        if isinstance(error, commands.CommandNotFound) and await self._unknown_handled(ctx):
+            return
         if ctx.command is not None and ctx.command.has_error_handler():
             return
         cog = ctx.cog
@@ -321,6 +330,16 @@ class FishBot(commands.AutoShardedBot):
         if message is None:
             return
         await send_reply(ctx, message)
+
+    async def _unknown_handled(self, ctx: commands.Context[Any]) -> bool:
+        """Whether an :attr:`unknown_command_hooks` hook took the unknown command."""
+        for hook in list(self.unknown_command_hooks):
+            try:
+                if await hook(ctx):
+                    return True
+            except Exception as error:
+                self.report_unexpected(error, "unknown command hook")
+        return False
 
     def describe_command_error(self, ctx: commands.Context[Any], error: Exception) -> str | None:
         """The text a user sees for an error (logged as the policy says), or None: silence."""

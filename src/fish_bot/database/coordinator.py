@@ -5,8 +5,8 @@ each built-in controller is a typed property. A feature package registers its ow
 on the bot's hub with :meth:`DatabaseCoordinator.register` and reads it back, typed, with
 :meth:`DatabaseCoordinator.get`::
 
-    bot.db.register("snippet", lambda hub: SnippetController(hub.service))
-    snippets = bot.db.get("snippet", SnippetController)
+    bot.db.register("levels", lambda hub: LevelsController(hub.service))
+    levels = bot.db.get("levels", LevelsController)
 
 Factories receive the hub, so a controller that needs a sibling takes it from the hub
 (``CaseController(hub.service, guilds=hub.guild)``): every controller, and every call a
@@ -32,6 +32,7 @@ from fish_bot.database.controllers.afk import AfkController
 from fish_bot.database.controllers.cases import CaseController
 from fish_bot.database.controllers.permissions import PermissionController
 from fish_bot.database.controllers.scheduler import ScheduledJobController
+from fish_bot.database.controllers.snippets import SnippetController
 from fish_bot.database.service import DatabaseService
 
 ControllerFactory = Callable[["DatabaseCoordinator"], BaseController[Any]]
@@ -48,6 +49,7 @@ def _builtin_factories() -> dict[str, ControllerFactory]:
         "permissions": lambda hub: PermissionController(hub.service, guilds=hub.guild),
         "case": lambda hub: CaseController(hub.service, guilds=hub.guild),
         "afk": lambda hub: AfkController(hub.service, guilds=hub.guild),
+        "snippet": lambda hub: SnippetController(hub.service, guilds=hub.guild),
     }
 
 
@@ -115,6 +117,10 @@ class DatabaseCoordinator:
     @property
     def afk(self) -> AfkController:
         return self.get("afk", AfkController)
+
+    @property
+    def snippet(self) -> SnippetController:
+        return self.get("snippet", SnippetController)
 
     @property
     def guild(self) -> GuildController:

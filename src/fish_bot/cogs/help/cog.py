@@ -30,8 +30,19 @@ class Help(CommandsMixin, ListenersMixin, BaseCog):
 
     def __init__(self, bot: FishBot) -> None:
         super().__init__(bot)
+        self.fish = bot
         #: When each channel last got a "did you mean" answer (the rate limit).
         self._suggested_at: dict[int, datetime] = {}
+
+    async def cog_initialize(self) -> None:
+        await super().cog_initialize()
+        # Last: a hook that answers for the name itself (a snippet) goes before it.
+        self.fish.unknown_command_hooks.append(self.suggest_command)
+
+    async def cog_unload(self) -> None:
+        if self.suggest_command in self.fish.unknown_command_hooks:
+            self.fish.unknown_command_hooks.remove(self.suggest_command)
+        await super().cog_unload()
 
 
 class HelpRouter(commands.HelpCommand):

@@ -1,7 +1,8 @@
 """The answer to an unknown command: "No command `bann`; did you mean `!ban`?".
 
-The error policy keeps an unknown command silent (rule ``unknown_command``); this listener,
-which sees the same ``command_error`` event, is the one place that may answer it. It answers
+The error policy keeps an unknown command silent (rule ``unknown_command``); the bot first asks
+its ``unknown_command_hooks``, and this one, registered last, is the one place that may suggest
+commands (a snippet of that name, when the snippets shortcut is on, is posted instead). It answers
 only when the prefix was clearly meant (a letter right after it: not ``!!!``, ``! hi`` or
 ``!1``), only with commands the member may run here, at most once per channel every
 :data:`SUGGEST_COOLDOWN` seconds, never pinging, and not at all where the
@@ -24,7 +25,6 @@ from fish_bot.cogs.help.constants import (
     SUGGEST_SETTING,
 )
 from fish_bot.cogs.help.utils import Viewer, closest_runnable, top_level_names
-from fish_bot.core.decorators import cog_listener
 from fish_bot.core.text import plain
 
 if TYPE_CHECKING:
@@ -66,27 +66,29 @@ class ListenersMixin(_MixinBase):
             }
         self._suggested_at[channel_id] = now
 
-    @cog_listener("on_command_error")
-    async def suggest_command(
-        self, ctx: commands.Context[Any], error: commands.CommandError
-    ) -> None:
-        """Answer an unknown prefix command with the closest ones the member may run."""
-        if not isinstance(error, commands.CommandNotFound) or not meant_as_command(ctx):
-            return
+    async def suggest_command(self, ctx: commands.Context[Any]) -> bool:
+        """Answer an unknown prefix command with the closest ones the member may run.
+
+        One of the bot's ``unknown_command_hooks``, the last one (a snippet of that name, when
+        the snippets shortcut is on, is posted instead); True when it answered.
+        """
+        if not self.is_ready or not meant_as_command(ctx):
+            return False
         guild_id = ctx.guild.id if ctx.guild is not None else None
-        if not self.get_setting(SUGGEST_SETTING, True, guild_id):
-            return
+        if self.is_paused_in(guild_id) or not self.get_setting(SUGGEST_SETTING, True, guild_id):
+            return False
         now = discord.utils.utcnow()
         if self._rate_limited(ctx.channel.id, now):
-            return
+            return False
         viewer = await self.viewer(ctx)
         help_command = self.bot.get_command("help")
         if help_command is not None and not (await viewer.decision(help_command)).allowed:
-            return  # help is not for this channel or member: neither are its suggestions
+            return False  # help is not for this channel or member: neither are its suggestions
         word = (ctx.invoked_with or "").lower()
         names = await closest_runnable(viewer, word, top_level_names(viewer.bot))
         if not names:
-            return
+            return False
         self._remember(ctx.channel.id, now)
         choices = " or ".join(f"`{viewer.prefix}{name}`" for name in names)
         await self.reply(ctx, f"No command `{plain(word, NAME_SHOWN)}`; did you mean {choices}?")
+        return True

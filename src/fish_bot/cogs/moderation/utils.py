@@ -71,8 +71,6 @@ def split_reason(text: str | None) -> tuple[str | None, bool]:
     return cleaned or None, silent
 
 
-
-
 def audit_reason(moderator: discord.abc.User, reason: str | None) -> str:
     """The reason shown in the server's audit log."""
     return clip(f"{moderator} ({moderator.id}): {reason or 'no reason given'}", AUDIT_REASON_LENGTH)

@@ -1,7 +1,7 @@
 """AFK states
 
 Revision ID: 0007_afk
-Revises: 0005_cog_slugs
+Revises: 0006_snippets
 Create Date: 2026-12-01
 
 One row per member who is AFK in a guild: the reason, since when, until when (optional), whether
@@ -16,7 +16,7 @@ from alembic import op
 from fish_bot.database.types import UTCDateTime
 
 revision = "0007_afk"
-down_revision = "0005_cog_slugs"
+down_revision = "0006_snippets"
 branch_labels = None
 depends_on = None
 
