@@ -30,6 +30,10 @@ from fish_bot.database.controllers import (
 )
 from fish_bot.database.controllers.cases import CaseController
 from fish_bot.database.controllers.permissions import PermissionController
+from fish_bot.database.controllers.reminders import (
+    ReminderController,
+    ReminderPreferenceController,
+)
 from fish_bot.database.controllers.scheduler import ScheduledJobController
 from fish_bot.database.service import DatabaseService
 
@@ -46,6 +50,8 @@ def _builtin_factories() -> dict[str, ControllerFactory]:
         "scheduled_job": lambda hub: ScheduledJobController(hub.service),
         "permissions": lambda hub: PermissionController(hub.service, guilds=hub.guild),
         "case": lambda hub: CaseController(hub.service, guilds=hub.guild),
+        "reminder": lambda hub: ReminderController(hub.service),
+        "reminder_preference": lambda hub: ReminderPreferenceController(hub.service),
     }
 
 
@@ -129,6 +135,14 @@ class DatabaseCoordinator:
     @property
     def permissions(self) -> PermissionController:
         return self.get("permissions", PermissionController)
+
+    @property
+    def reminder(self) -> ReminderController:
+        return self.get("reminder", ReminderController)
+
+    @property
+    def reminder_preference(self) -> ReminderPreferenceController:
+        return self.get("reminder_preference", ReminderPreferenceController)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
