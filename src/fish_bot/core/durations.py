@@ -398,5 +398,12 @@ def parse_leading_moment(
         except ValueError:
             continue
         return moment, " ".join(words[count:])
-    parse_local_moment(words[0] if words else "", now, zone)  # raises the first word's error
-    raise AssertionError("unreachable")  # pragma: no cover
+    # Nothing fits: "5 parsecs" or "5 tea" (a number without a unit), else the first word's error.
+    if len(words) > 1 and _BARE_NUMBER.fullmatch(words[0]):
+        number = words[0]
+        raise ValueError(
+            f"{_shown(' '.join(words[:2]))} is not a time: {number} needs a unit, "
+            f"e.g. {number}m, {number}h or {number}d"
+        )
+    parse_local_moment(words[0] if words else "", now, zone)
+    raise ValueError(f"{_shown(text)} does not start with a time; use {LOCAL_MOMENT_EXAMPLE}")

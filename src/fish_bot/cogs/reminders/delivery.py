@@ -20,6 +20,7 @@ marked ``failed`` and shown as such by ``reminders``.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -121,16 +122,17 @@ class DeliveryMixin(_MixinBase):
         except discord.HTTPException:
             return None
 
-    async def _destinations(self, reminder: Reminder) -> list[discord.abc.Messageable]:
+    async def _destinations(self, reminder: Reminder) -> AsyncIterator[discord.abc.Messageable]:
+        """Where the reminder can go, best first (the direct message is opened only if needed)."""
         preference = await self.db.reminder_preference.get_preference(reminder.member_id)
         channel = await self._channel(reminder)
-        order = ["dm", "channel"] if preference.dm or channel is None else ["channel", "dm"]
-        found: list[discord.abc.Messageable] = []
-        for where in order:
-            target = channel if where == "channel" else await self._dm(reminder)
-            if target is not None:
-                found.append(target)
-        return found
+        if channel is not None and not preference.dm:
+            yield channel
+        dm = await self._dm(reminder)
+        if dm is not None:
+            yield dm
+        if channel is not None and preference.dm:
+            yield channel
 
     async def _send(self, reminder: Reminder, now: datetime) -> str | None:
         """Post the reminder; None when it was delivered, otherwise why it could not be."""
@@ -139,7 +141,7 @@ class DeliveryMixin(_MixinBase):
         )
         content = delivery_text(reminder, now)
         problems: list[str] = []
-        for target in await self._destinations(reminder):
+        async for target in self._destinations(reminder):
             try:
                 await target.send(content, allowed_mentions=mentions)
                 return None
@@ -157,7 +159,7 @@ class DeliveryMixin(_MixinBase):
         line = f"-# {marker(reminder)} ·"
         since = reminder.sending_at - timedelta(seconds=5)
         me = self.bot.user
-        for target in await self._destinations(reminder):
+        async for target in self._destinations(reminder):
             try:
                 async for message in target.history(limit=HISTORY_LOOKBACK, after=since):
                     if me is not None and message.author.id == me.id and line in message.content:
