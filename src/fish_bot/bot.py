@@ -41,6 +41,7 @@ BUILTIN_COGS: tuple[str, ...] = (
     "fish_bot.cogs.help",
     "fish_bot.cogs.afk",
     "fish_bot.cogs.snippets",
+    "fish_bot.cogs.reminders",
 )
 
 #: Asked, in order, about a prefix command nobody has; True: it handled the message.

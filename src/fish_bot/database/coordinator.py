@@ -31,6 +31,10 @@ from fish_bot.database.controllers import (
 from fish_bot.database.controllers.afk import AfkController
 from fish_bot.database.controllers.cases import CaseController
 from fish_bot.database.controllers.permissions import PermissionController
+from fish_bot.database.controllers.reminders import (
+    ReminderController,
+    ReminderPreferenceController,
+)
 from fish_bot.database.controllers.scheduler import ScheduledJobController
 from fish_bot.database.controllers.snippets import SnippetController
 from fish_bot.database.service import DatabaseService
@@ -50,6 +54,8 @@ def _builtin_factories() -> dict[str, ControllerFactory]:
         "case": lambda hub: CaseController(hub.service, guilds=hub.guild),
         "afk": lambda hub: AfkController(hub.service, guilds=hub.guild),
         "snippet": lambda hub: SnippetController(hub.service, guilds=hub.guild),
+        "reminder": lambda hub: ReminderController(hub.service),
+        "reminder_preference": lambda hub: ReminderPreferenceController(hub.service),
     }
 
 
@@ -141,6 +147,14 @@ class DatabaseCoordinator:
     @property
     def permissions(self) -> PermissionController:
         return self.get("permissions", PermissionController)
+
+    @property
+    def reminder(self) -> ReminderController:
+        return self.get("reminder", ReminderController)
+
+    @property
+    def reminder_preference(self) -> ReminderPreferenceController:
+        return self.get("reminder_preference", ReminderPreferenceController)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
