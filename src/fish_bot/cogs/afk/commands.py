@@ -19,7 +19,7 @@ from fish_bot.cogs.afk.utils import (
     reason_text,
     split_duration,
 )
-from fish_bot.core.decorators import hybrid_command, hybrid_group
+from fish_bot.core.decorators import examples, hybrid_command, hybrid_group
 from fish_bot.core.permissions import requires_rank
 from fish_bot.core.text import DESCRIPTION_LIMIT
 
@@ -62,6 +62,7 @@ class CommandsMixin(AfkFlowMixin):
     @hybrid_group(name="afk", fallback="set", invoke_without_command=True)
     @commands.guild_only()
     @app_commands.describe(duration=DURATION_HELP, reason=REASON_HELP)
+    @examples("afk", "afk lunch", "afk 2h at the dentist")
     async def afk_group(
         self, ctx: Ctx, duration: str | None = None, *, reason: str | None = None
     ) -> None:
@@ -86,6 +87,7 @@ class CommandsMixin(AfkFlowMixin):
     @hybrid_command(name="permafk")
     @commands.guild_only()
     @app_commands.describe(reason=REASON_HELP)
+    @examples("permafk on holiday", "permafk")
     async def permafk_command(self, ctx: Ctx, *, reason: str | None = None) -> None:
         """Turn a permanent AFK on or off: your messages do not end it.
 
@@ -103,6 +105,7 @@ class CommandsMixin(AfkFlowMixin):
     @afk_group.command(name="list")
     @commands.guild_only()
     @requires_rank(MODERATOR_RANK)
+    @examples("afk list")
     async def afk_list(self, ctx: Ctx) -> None:
         """Show who is AFK in this server, longest away first (moderators)."""
         guild = _member(ctx).guild
@@ -130,6 +133,7 @@ class CommandsMixin(AfkFlowMixin):
     @commands.guild_only()
     @requires_rank(MODERATOR_RANK)
     @app_commands.describe(member="The member whose AFK ends")
+    @examples("afk clear @bob")
     async def afk_clear(self, ctx: Ctx, member: discord.Member) -> None:
         """End a member's AFK, normal or permanent, and give back their nickname (moderators).
 

@@ -30,7 +30,7 @@ from fish_bot.cogs.snippets.utils import (
     read_document,
 )
 from fish_bot.cogs.snippets.views import info_embed, list_embed, pager_view
-from fish_bot.core.decorators import hybrid_group
+from fish_bot.core.decorators import examples, hybrid_group
 from fish_bot.core.permissions import requires_rank
 from fish_bot.core.text import clip, plain
 from fish_bot.core.views import component
@@ -63,6 +63,7 @@ class BrowseCommandsMixin(_MixinBase):
     @hybrid_group(name="snippet", aliases=["s"], invoke_without_command=True, fallback="show")
     @commands.guild_only()
     @app_commands.describe(name=NAME_HELP)
+    @examples("snippet rules", "snippet faq-install")
     async def snippet_group(self, ctx: Ctx, name: str | None = None) -> None:
         """Post a saved snippet: `snippet rules` (or `s rules`); without a name, this help."""
         if name is None and ctx.interaction is not None:
@@ -78,6 +79,7 @@ class BrowseCommandsMixin(_MixinBase):
     @snippet_group.command(name="info")
     @commands.guild_only()
     @app_commands.describe(name=NAME_HELP)
+    @examples("snippet info rules")
     async def info_command(self, ctx: Ctx, name: str) -> None:
         """Show a snippet's author, uses, creation and edit dates, lock and aliases."""
         guild = self.require_guild(ctx)
@@ -91,6 +93,7 @@ class BrowseCommandsMixin(_MixinBase):
     @app_commands.describe(
         search="Only names that contain this text", sort="Most used first, or by name"
     )
+    @examples("snippet list", "snippet list faq", "snippet list faq name")
     async def list_command(
         self, ctx: Ctx, search: str = "", sort: Literal["uses", "name"] = "uses"
     ) -> None:
@@ -107,6 +110,7 @@ class BrowseCommandsMixin(_MixinBase):
     @snippet_group.command(name="from")
     @commands.guild_only()
     @app_commands.describe(member="Whose snippets")
+    @examples("snippet from @bob")
     async def from_command(self, ctx: Ctx, member: discord.User) -> None:
         """List the snippets and aliases a member made, 10 a page."""
         guild = self.require_guild(ctx)
@@ -179,6 +183,7 @@ class BrowseCommandsMixin(_MixinBase):
     @commands.guild_only()
     @requires_rank(MODERATOR_RANK)
     @app_commands.describe(file="A .json or .yaml file: a list of {name, content, aliases}")
+    @examples("snippet import (with a .json or .yaml file attached)")
     async def import_command(self, ctx: Ctx, file: discord.Attachment | None = None) -> None:
         """Import snippets from an attached JSON or YAML file: all or nothing (moderators)."""
         guild = self.require_guild(ctx)
@@ -223,6 +228,7 @@ class BrowseCommandsMixin(_MixinBase):
     @snippet_group.command(name="export")
     @commands.guild_only()
     @app_commands.describe(kind="json (default) or yaml")
+    @examples("snippet export", "snippet export yaml")
     async def export_command(self, ctx: Ctx, kind: Literal["json", "yaml"] = "json") -> None:
         """Export this server's snippets as a file that `snippet import` reads."""
         guild = self.require_guild(ctx)

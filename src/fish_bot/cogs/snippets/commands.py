@@ -15,6 +15,7 @@ from discord.ext import commands
 
 from fish_bot.cogs.snippets.browse_commands import BrowseCommandsMixin, snippet_group
 from fish_bot.cogs.snippets.constants import MODERATOR_RANK
+from fish_bot.core.decorators import examples
 from fish_bot.core.permissions import requires_rank
 from fish_bot.database.controllers.snippets import SnippetError, normalise_name
 
@@ -39,6 +40,7 @@ class CommandsMixin(BrowseCommandsMixin):
     @snippet_group.command(name="create")
     @commands.guild_only()
     @app_commands.describe(name=NAME_HELP, content=CONTENT_HELP, attachment=FILE_HELP)
+    @examples("snippet create rules Be kind. No spam.")
     async def create_command(
         self,
         ctx: Ctx,
@@ -60,6 +62,7 @@ class CommandsMixin(BrowseCommandsMixin):
     @snippet_group.command(name="edit")
     @commands.guild_only()
     @app_commands.describe(name=NAME_HELP, content=CONTENT_HELP, attachment=FILE_HELP)
+    @examples("snippet edit rules Be kind. No spam. No ads.")
     async def edit_command(
         self,
         ctx: Ctx,
@@ -86,6 +89,7 @@ class CommandsMixin(BrowseCommandsMixin):
     @snippet_group.command(name="delete")
     @commands.guild_only()
     @app_commands.describe(name=NAME_HELP)
+    @examples("snippet delete rules")
     async def delete_command(self, ctx: Ctx, name: str) -> None:
         """Delete a snippet and its aliases, or one alias (its author or a moderator)."""
         guild = self.require_guild(ctx)
@@ -109,6 +113,7 @@ class CommandsMixin(BrowseCommandsMixin):
     @snippet_group.command(name="alias")
     @commands.guild_only()
     @app_commands.describe(alias="The new name", target="The snippet (or alias) it stands for")
+    @examples("snippet alias r rules")
     async def alias_command(self, ctx: Ctx, alias: str, target: str) -> None:
         """Give a snippet another name: `snippet alias r rules` (an alias of an alias points
         at the final snippet)."""
@@ -127,6 +132,7 @@ class CommandsMixin(BrowseCommandsMixin):
     @snippet_group.command(name="rename")
     @commands.guild_only()
     @app_commands.describe(old="The snippet's name now", new="Its new name")
+    @examples("snippet rename rules server-rules")
     async def rename_command(self, ctx: Ctx, old: str, new: str) -> None:
         """Rename a snippet or alias (its author or a moderator; aliases follow)."""
         guild = self.require_guild(ctx)
@@ -141,6 +147,7 @@ class CommandsMixin(BrowseCommandsMixin):
     @commands.guild_only()
     @requires_rank(MODERATOR_RANK)
     @app_commands.describe(name=NAME_HELP)
+    @examples("snippet lock rules")
     async def lock_command(self, ctx: Ctx, name: str) -> None:
         """Lock a snippet: only moderators can change it then (moderators)."""
         await self._set_locked(ctx, name, True)
@@ -149,6 +156,7 @@ class CommandsMixin(BrowseCommandsMixin):
     @commands.guild_only()
     @requires_rank(MODERATOR_RANK)
     @app_commands.describe(name=NAME_HELP)
+    @examples("snippet unlock rules")
     async def unlock_command(self, ctx: Ctx, name: str) -> None:
         """Unlock a snippet: its author can change it again (moderators)."""
         await self._set_locked(ctx, name, False)
