@@ -28,6 +28,7 @@ from fish_bot.database.controllers import (
     GuildConfigController,
     GuildController,
 )
+from fish_bot.database.controllers.audit import AuditController
 from fish_bot.database.controllers.cases import CaseController
 from fish_bot.database.controllers.permissions import PermissionController
 from fish_bot.database.controllers.scheduler import ScheduledJobController
@@ -41,11 +42,14 @@ C = TypeVar("C", bound=BaseController[Any])
 def _builtin_factories() -> dict[str, ControllerFactory]:
     return {
         "guild": lambda hub: GuildController(hub.service),
-        "guild_config": lambda hub: GuildConfigController(hub.service, guilds=hub.guild),
+        "guild_config": lambda hub: GuildConfigController(
+            hub.service, guilds=hub.guild, audit=hub.audit
+        ),
         "cog_setting": lambda hub: CogSettingController(hub.service),
         "scheduled_job": lambda hub: ScheduledJobController(hub.service),
         "permissions": lambda hub: PermissionController(hub.service, guilds=hub.guild),
         "case": lambda hub: CaseController(hub.service, guilds=hub.guild),
+        "audit": lambda hub: AuditController(hub.service),
     }
 
 
@@ -105,6 +109,10 @@ class DatabaseCoordinator:
         self.instrumentation = instrumentation
         for name, controller in self._controllers.items():
             instrumentation(name, controller)
+
+    @property
+    def audit(self) -> AuditController:
+        return self.get("audit", AuditController)
 
     @property
     def case(self) -> CaseController:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import discord
 
+from fish_bot.cogs.server_logs.audit import AuditMixin
 from fish_bot.cogs.server_logs.commands import CommandsMixin
 from fish_bot.cogs.server_logs.constants import EVENTS
 from fish_bot.cogs.server_logs.listeners import ListenersMixin
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 _LIST = "collection.list(item_type=str,unique=true,max_length=32)"
 
 
-class Logging(CommandsMixin, ListenersMixin, BaseCog):
+class Logging(CommandsMixin, AuditMixin, ListenersMixin, BaseCog):
     """Server logs: deleted and edited messages, members, channels and roles, moderation done
     by hand, posted to the log channels of `config log` as batched embeds."""
 
@@ -62,6 +64,7 @@ class Logging(CommandsMixin, ListenersMixin, BaseCog):
 
     def __init__(self, bot: FishBot) -> None:
         super().__init__(bot)
+        self._audit_tasks: set[asyncio.Task[None]] = set()
         self.sender = LogSender(
             self.bot.get_channel, lambda: float(self.get_setting("batch_delay", 2))
         )
@@ -69,10 +72,14 @@ class Logging(CommandsMixin, ListenersMixin, BaseCog):
     async def cog_initialize(self) -> None:
         async with self.task_tracker.task_context("Initialization") as tracker:
             await super().cog_initialize()
+            self.db.audit.add_listener(self.on_audit_entry)
             self.set_ready(True)
             tracker.update_status("Ready")
 
     async def cog_unload(self) -> None:
+        self.db.audit.remove_listener(self.on_audit_entry)
+        if self._audit_tasks:
+            await asyncio.gather(*self._audit_tasks, return_exceptions=True)
         await self.sender.close()
         await super().cog_unload()
 

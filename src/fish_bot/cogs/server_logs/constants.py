@@ -27,6 +27,7 @@ EVENTS: Final[dict[str, tuple[LogKind, str]]] = {
     "role_create": (LogKind.SERVER, "a role was created"),
     "role_delete": (LogKind.SERVER, "a role was deleted"),
     "role_update": (LogKind.SERVER, "a role was changed"),
+    "config_change": (LogKind.SERVER, "the bot's configuration was changed (the audit trail)"),
 }
 
 #: The log kinds an event can be routed to (`off`: not logged).
