@@ -26,7 +26,7 @@ async def test_changes_are_recorded_with_who_and_what(env: simcord.Env, world: W
     await say(world.admin, world.general, "!settings set moderation dm_members false")
     await say(world.admin, world.general, f"!perm rank set {world.member_role.mention} 1")
     await say(world.admin, world.general, f"!perm deny kick {world.bot_commands.mention}")
-    await say(world.admin, world.general, "!cog pause example")
+    await say(world.admin, world.general, "!cog pause moderation")
     await env.advance_time(FLUSH)
 
     found = [
@@ -37,6 +37,7 @@ async def test_changes_are_recorded_with_who_and_what(env: simcord.Env, world: W
     assert ("setting", "moderation.dm_members", None, False, admin) in found
     assert ("rank", f"role:{world.member_role.id}", None, 1, admin) in found
     assert ("rule", f"kick channel:{world.bot_commands.id}", None, "deny", admin) in found
+    assert ("module", "moderation", "running", "paused", admin) in found
     operator = [e for e in found if e[0] == "rank" and e[1] == f"role:{world.mod_role.id}"]
     assert operator and operator[0][4] is None  # set outside any command
 
@@ -47,14 +48,14 @@ async def test_changes_are_recorded_with_who_and_what(env: simcord.Env, world: W
 async def test_audit_lists_filters_and_pages(env: simcord.Env, world: World) -> None:
     await set_up_moderation(env, world)
     for number in range(12):
-        await say(world.admin, world.general, f"!settings set example count_step {number + 1}")
-    await say(world.owner, world.general, "!settings set example greeting hi")
+        await say(world.admin, world.general, f"!settings set logging new_account_days {number + 1}")
+    await say(world.owner, world.general, "!settings set logging ignore_bots false")
 
     await say(world.admin, world.general, "!audit")
     listing = [m for m in world.general.history() if m.author.bot][-1]
     embed = listing.embeds[0]
     assert embed.title == "Audit trail"
-    assert "example.greeting" in (embed.description or "")  # newest first
+    assert "logging.ignore_bots" in (embed.description or "")  # newest first
     assert embed.footer.text is not None and "Page 1 of 2" in embed.footer.text
     await world.admin.click(listing, label="Next")
     turned = [m for m in world.general.history() if m.author.bot][-1]
@@ -63,14 +64,14 @@ async def test_audit_lists_filters_and_pages(env: simcord.Env, world: World) -> 
 
     await say(world.admin, world.general, f"!audit {world.owner.mention} 1d")
     only = [m for m in world.general.history() if m.author.bot][-1].embeds[0]
-    assert "example.greeting" in (only.description or "")
-    assert "count_step" not in (only.description or "")
+    assert "logging.ignore_bots" in (only.description or "")
+    assert "new_account_days" not in (only.description or "")
 
 
 async def test_a_refused_change_records_nothing(env: simcord.Env, world: World) -> None:
     await set_up_moderation(env, world)
-    reply = await say(world.admin, world.general, "!settings set example count_step 500")
-    assert_refused(env, reply, "must be between 1 and 100")
+    reply = await say(world.admin, world.general, "!settings set logging new_account_days 500")
+    assert_refused(env, reply, "must be between 0 and 365")
 
     assert [e for e in await trail(env, world) if e.action == "setting"] == []
 

@@ -27,8 +27,8 @@ async def logs(env: simcord.Env, world: World) -> dict[str, Any]:
         kind: guild.create_text_channel(f"{kind}-log") for kind in ("message", "member", "server")
     }
     await env.settle()
-    for kind, channel in channels.items():
-        await fish(env).db.guild_config.set_log_channel(guild.id, kind, channel.id)
+    for kind, channel in channels.items():  # through the bot, as a server owner would
+        await say(world.admin, world.general, f"!config log {kind} {channel.mention}")
     await env.advance_time(FLUSH)  # the channels' own "created" entries, before the test
     for channel in channels.values():
         for message in list(channel.history()):
@@ -248,7 +248,9 @@ async def test_routes_and_toggles(env: simcord.Env, world: World, logs: dict[str
     await env.advance_time(FLUSH)
 
     assert entries(logs["message"]) == []
-    assert titles(logs["server"]) == ["✏️ Message edited"]
+    server = titles(logs["server"])
+    assert server.count("✏️ Message edited") == 1
+    assert server.count("📝 Setting changed") == 2  # the route and the toggle, audited
     shown = await say(world.admin, world.general, "!logs")
     assert shown == ""  # an embed answer
     [embed] = [m for m in world.general.history() if m.author.bot][-1].embeds
