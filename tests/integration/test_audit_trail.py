@@ -48,7 +48,9 @@ async def test_changes_are_recorded_with_who_and_what(env: simcord.Env, world: W
 async def test_audit_lists_filters_and_pages(env: simcord.Env, world: World) -> None:
     await set_up_moderation(env, world)
     for number in range(12):
-        await say(world.admin, world.general, f"!settings set logging new_account_days {number + 1}")
+        await say(
+            world.admin, world.general, f"!settings set logging new_account_days {number + 1}"
+        )
     await say(world.owner, world.general, "!settings set logging ignore_bots false")
 
     await say(world.admin, world.general, "!audit")
