@@ -25,6 +25,7 @@ from fish_bot.core.scheduler import JobScheduler
 from fish_bot.core.settings.manager import ConfigManager
 from fish_bot.core.slash_visibility import apply_slash_visibility
 from fish_bot.core.views import RoutedComponent
+from fish_bot.database.controllers.audit import ACTOR, acting_as
 from fish_bot.database.coordinator import DatabaseCoordinator
 from fish_bot.database.models.core import GuildConfig
 from fish_bot.database.service import DatabaseService
@@ -42,6 +43,7 @@ BUILTIN_COGS: tuple[str, ...] = (
     "fish_bot.cogs.afk",
     "fish_bot.cogs.snippets",
     "fish_bot.cogs.reminders",
+    "fish_bot.cogs.server_logs",
 )
 
 #: Asked, in order, about a prefix command nobody has; True: it handled the message.
@@ -53,6 +55,12 @@ ENTRY_POINT_GROUP = "fish_bot.cogs"
 #: CogSetting scope that holds the bot's own state (application command hash).
 BOT_STATE_COG = "__bot__"
 APP_COMMANDS_HASH_KEY = "__app_commands_hash__"
+
+
+async def _note_actor(interaction: discord.Interaction[Any], /) -> bool:
+    """Before a slash command runs (in its own task): its changes are audited as the user's."""
+    ACTOR.set(interaction.user.id)
+    return True
 
 
 def default_intents() -> discord.Intents:
@@ -126,6 +134,7 @@ class FishBot(commands.AutoShardedBot):
         self.started_at = discord.utils.utcnow()
         self.app_commands_synced = False
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
+        self.tree.interaction_check = _note_actor  # type: ignore[method-assign]
         #: "<cog>:<action>:<args>" component clicks reach @component handlers (restart-proof).
         self.add_dynamic_items(RoutedComponent)
         #: Metrics, the health endpoint and Sentry (fish_bot.monitoring).
@@ -308,7 +317,8 @@ class FishBot(commands.AutoShardedBot):
         with no answer at all.
         """
         try:
-            await super().invoke(ctx)
+            with acting_as(ctx.author.id):  # the changes it makes are audited as the author's
+                await super().invoke(ctx)
         except commands.CommandError:
             raise
         except Exception as error:

@@ -198,6 +198,22 @@ class PermissionStore:
         return (await self._guild(guild_id)).copy()
 
     # --- writes: command rules -----------------------------------------------------------
+    #
+    # Each write and its audit entry (``db.audit.log_action``) share one transaction.
+
+    async def _rule_state(
+        self, guild_id: int, command: str, target: RuleTarget, target_id: int
+    ) -> str | None:
+        """``allow``, ``deny`` or None: the rule a role or channel has on a command now.
+
+        Read before a write takes the guild's lock (reading may load the guild under it).
+        """
+        rules = (await self._guild(guild_id)).rules_for(command)
+        if target_id in rules[_rule_key(target, True)]:
+            return "allow"
+        if target_id in rules[_rule_key(target, False)]:
+            return "deny"
+        return None
 
     async def set_rule(
         self, guild_id: int, command: str, target: RuleTarget | str, target_id: int, *, allow: bool
@@ -205,8 +221,12 @@ class PermissionStore:
         """Allow or deny a role or channel for a command (replacing the opposite rule)."""
         name = validate_command_name(command)
         kind = RuleTarget(target)
-        async with self._cache.lock(guild_id):
+        old = await self._rule_state(guild_id, name, kind, target_id)
+        async with self._cache.lock(guild_id), self.db.transaction():
             await self.controller.set_rule(guild_id, name, kind, target_id, allow=allow)
+            new = "allow" if allow else "deny"
+            target_text = f"{name} {kind.value}:{target_id}"
+            await self.db.audit.log_action(guild_id, "rule", target_text, old, new)
             await self._written(guild_id, lambda rules: rules._set(name, kind, target_id, allow))
 
     async def allow(
@@ -227,16 +247,24 @@ class PermissionStore:
         """Remove the rule about one role or channel; returns whether there was one."""
         name = validate_command_name(command)
         kind = RuleTarget(target)
-        async with self._cache.lock(guild_id):
+        old = await self._rule_state(guild_id, name, kind, target_id)
+        async with self._cache.lock(guild_id), self.db.transaction():
             removed = await self.controller.remove_rule(guild_id, name, kind, target_id)
+            if removed:
+                target_text = f"{name} {kind.value}:{target_id}"
+                await self.db.audit.log_action(guild_id, "rule", target_text, old, None)
             await self._written(guild_id, lambda rules: rules._discard(name, kind, target_id))
         return removed
 
     async def clear_command(self, guild_id: int, command: str) -> int:
         """Remove every allow/deny rule of a command; returns how many there were."""
         name = validate_command_name(command)
-        async with self._cache.lock(guild_id):
+        current = (await self._guild(guild_id)).rules_for(name)
+        old = {key: sorted(ids) for key, ids in current.items() if ids}
+        async with self._cache.lock(guild_id), self.db.transaction():
             removed = await self.controller.clear_command(guild_id, name)
+            if removed:
+                await self.db.audit.log_action(guild_id, "rule", f"{name} (all)", old, None)
             await self._written(guild_id, lambda rules: rules.commands.pop(name, None))
         return removed
 
@@ -245,14 +273,20 @@ class PermissionStore:
     async def set_role_rank(self, guild_id: int, role_id: int, rank: int) -> None:
         """Give a role a permission rank (0..10)."""
         value = validate_rank(rank)
-        async with self._cache.lock(guild_id):
+        old = (await self._guild(guild_id)).role_ranks.get(role_id)
+        async with self._cache.lock(guild_id), self.db.transaction():
             await self.controller.set_role_rank(guild_id, role_id, value)
+            if old != value:
+                await self.db.audit.log_action(guild_id, "rank", f"role:{role_id}", old, value)
             await self._written(guild_id, lambda rules: rules.role_ranks.update({role_id: value}))
 
     async def remove_role_rank(self, guild_id: int, role_id: int) -> bool:
         """Forget a role's rank; returns whether it had one."""
-        async with self._cache.lock(guild_id):
+        old = (await self._guild(guild_id)).role_ranks.get(role_id)
+        async with self._cache.lock(guild_id), self.db.transaction():
             removed = await self.controller.remove_role_rank(guild_id, role_id)
+            if removed:
+                await self.db.audit.log_action(guild_id, "rank", f"role:{role_id}", old, None)
             await self._written(guild_id, lambda rules: rules.role_ranks.pop(role_id, None))
         return removed
 
@@ -260,15 +294,21 @@ class PermissionStore:
         """Make a command need ``rank`` in this guild instead of its declared rank."""
         name = validate_command_name(command)
         value = validate_rank(rank)
-        async with self._cache.lock(guild_id):
+        old = (await self._guild(guild_id)).command_ranks.get(name)
+        async with self._cache.lock(guild_id), self.db.transaction():
             await self.controller.set_command_rank(guild_id, name, value)
+            if old != value:
+                await self.db.audit.log_action(guild_id, "command_rank", name, old, value)
             await self._written(guild_id, lambda rules: rules.command_ranks.update({name: value}))
 
     async def reset_command_rank(self, guild_id: int, command: str) -> bool:
         """Go back to the command's declared rank; returns whether there was an override."""
         name = validate_command_name(command)
-        async with self._cache.lock(guild_id):
+        old = (await self._guild(guild_id)).command_ranks.get(name)
+        async with self._cache.lock(guild_id), self.db.transaction():
             removed = await self.controller.remove_command_rank(guild_id, name)
+            if removed:
+                await self.db.audit.log_action(guild_id, "command_rank", name, old, None)
             await self._written(guild_id, lambda rules: rules.command_ranks.pop(name, None))
         return removed
 

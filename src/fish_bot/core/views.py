@@ -69,6 +69,7 @@ from fish_bot.core.component_args import (
     _handler_params,
 )
 from fish_bot.core.error_policy import send_interaction
+from fish_bot.database.controllers.audit import ACTOR, acting_as
 from fish_bot.exceptions import PermissionDenied
 
 if TYPE_CHECKING:
@@ -411,8 +412,9 @@ class RoutedComponent(discord.ui.DynamicItem[discord.ui.Item[Any]], template=ROU
         method = getattr(cog, route.attr)
         try:
             assert route.handler is not None
-            async with cog.task_tracker.task_context(f"Component {route.handler.action}"):
-                await method(interaction, *(value for _, value in route.bound))
+            with acting_as(interaction.user.id):  # its changes are audited as the clicker's
+                async with cog.task_tracker.task_context(f"Component {route.handler.action}"):
+                    await method(interaction, *(value for _, value in route.bound))
             if not interaction.response.is_done():
                 await interaction.response.defer()
         except Exception as error:
@@ -439,6 +441,7 @@ class FishView(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Apply the cog's permission model to the click."""
+        ACTOR.set(interaction.user.id)  # the callback runs in this task: audited as the clicker
         custom_id = _clicked_custom_id(interaction)
         parsed = parse_custom_id(custom_id) if custom_id is not None else None
         if parsed is not None and routed_cog(interaction.client, parsed[0]) is not None:

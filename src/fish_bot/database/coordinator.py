@@ -29,6 +29,7 @@ from fish_bot.database.controllers import (
     GuildController,
 )
 from fish_bot.database.controllers.afk import AfkController
+from fish_bot.database.controllers.audit import AuditController
 from fish_bot.database.controllers.cases import CaseController
 from fish_bot.database.controllers.permissions import PermissionController
 from fish_bot.database.controllers.reminders import (
@@ -47,7 +48,9 @@ C = TypeVar("C", bound=BaseController[Any])
 def _builtin_factories() -> dict[str, ControllerFactory]:
     return {
         "guild": lambda hub: GuildController(hub.service),
-        "guild_config": lambda hub: GuildConfigController(hub.service, guilds=hub.guild),
+        "guild_config": lambda hub: GuildConfigController(
+            hub.service, guilds=hub.guild, audit=hub.audit
+        ),
         "cog_setting": lambda hub: CogSettingController(hub.service),
         "scheduled_job": lambda hub: ScheduledJobController(hub.service),
         "permissions": lambda hub: PermissionController(hub.service, guilds=hub.guild),
@@ -56,6 +59,7 @@ def _builtin_factories() -> dict[str, ControllerFactory]:
         "snippet": lambda hub: SnippetController(hub.service, guilds=hub.guild),
         "reminder": lambda hub: ReminderController(hub.service),
         "reminder_preference": lambda hub: ReminderPreferenceController(hub.service),
+        "audit": lambda hub: AuditController(hub.service),
     }
 
 
@@ -115,6 +119,10 @@ class DatabaseCoordinator:
         self.instrumentation = instrumentation
         for name, controller in self._controllers.items():
             instrumentation(name, controller)
+
+    @property
+    def audit(self) -> AuditController:
+        return self.get("audit", AuditController)
 
     @property
     def case(self) -> CaseController:

@@ -10,6 +10,7 @@ import discord
 
 from fish_bot.cogs.moderation.cases_commands import CasesCommandsMixin
 from fish_bot.cogs.moderation.commands import ModerationCommandsMixin
+from fish_bot.cogs.moderation.external import ExternalActionsMixin
 from fish_bot.cogs.moderation.jobs import ModerationJobs
 from fish_bot.cogs.moderation.listeners import ModerationListenersMixin
 from fish_bot.cogs.moderation.utils import RestrictionCache
@@ -21,7 +22,13 @@ if TYPE_CHECKING:
     from fish_bot.bot import FishBot
 
 
-class Moderation(ModerationCommandsMixin, CasesCommandsMixin, ModerationListenersMixin, BaseCog):
+class Moderation(
+    ModerationCommandsMixin,
+    CasesCommandsMixin,
+    ModerationListenersMixin,
+    ExternalActionsMixin,
+    BaseCog,
+):
     """Cases, moderation actions, timed expiries and the mod log."""
 
     slug = "moderation"

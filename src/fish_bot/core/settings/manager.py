@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from fish_bot.core.settings.audit import SettingsAudit
 from fish_bot.core.settings.validators import RuleSet, compile_rules
 from fish_bot.database.models.core import GLOBAL_SCOPE
 from fish_bot.exceptions import (
@@ -125,6 +126,8 @@ class ConfigManager:
         self._stored_generation: dict[_Key, int] = {}
         #: The latest failed generation of a key and its error.
         self._failed: dict[_Key, tuple[int, BaseException]] = {}
+        #: Changes waiting to be written to the audit trail with the batch that stores them.
+        self._audit = SettingsAudit()
         self.loaded = False
 
     # --- start-up and registration -----------------------------------------------------
@@ -326,6 +329,9 @@ class ConfigManager:
         generations: dict[_Key, int] = {}
         for name, value in changes.items():
             key = (cog, scope, name)
+            self._audit.note(
+                cog, scope, name, self._values.get(key), None if value is _MISSING else value
+            )
             if key not in self._dirty:
                 # The key is clean: its cached value is the stored one, kept for a rollback.
                 self._saved[key] = self._values.get(key, _MISSING)
@@ -378,8 +384,10 @@ class ConfigManager:
                 return
             batch = dict(self._dirty)
             values = {key: self._values.get(key, _MISSING) for key in batch}
+            audited = self._audit.take()  # rolled back with the batch if it fails
             try:
                 async with self.db.transaction():
+                    await self._audit.write(self.db, audited)
                     controller = self.db.cog_setting
                     for (cog, scope, name), value in values.items():
                         if value is _MISSING:
@@ -408,6 +416,11 @@ class ConfigManager:
 
     async def _persist_many(self, entries: list[tuple[str, int, str, Any]]) -> None:
         async with self._write_lock, self.db.transaction():
+            imported = SettingsAudit()  # this import's own entries, in its transaction
+            for cog, guild_id, name, value in entries:
+                key = (cog, guild_id or GLOBAL_SCOPE, name)
+                imported.note(cog, key[1], name, self._values.get(key), value)
+            await imported.write(self.db, imported.take())
             for cog, guild_id, name, value in entries:
                 await self.db.cog_setting.set_value(cog, name, value, guild_id)
         for cog, guild_id, name, value in entries:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 import sqlalchemy as sa
 
+from fish_bot.database.controllers.audit import AuditController
 from fish_bot.database.controllers.base import (
     BaseController,
     ChangeNotifier,
@@ -72,10 +73,17 @@ class GuildConfigController(ChangeNotifier, BaseController[GuildConfig]):
     configuration (``bot.guild_configs``, ``bot.prefixes``) never keeps a replaced value.
     """
 
-    def __init__(self, service: DatabaseService, guilds: GuildController | None = None) -> None:
+    def __init__(
+        self,
+        service: DatabaseService,
+        guilds: GuildController | None = None,
+        audit: AuditController | None = None,
+    ) -> None:
         super().__init__(GuildConfig, service)
         #: The hub's guild controller (``db.guild``), for the guild row a config refers to.
         self.guilds = guilds if guilds is not None else GuildController(service)
+        #: The hub's audit trail (``db.audit``): every changed value is recorded beside it.
+        self.audit = audit if audit is not None else AuditController(service)
         self._listeners: list[Callable[[int | None], None]] = []
 
     # --- the generic writes, with notification -----------------------------------------------
@@ -158,9 +166,14 @@ class GuildConfigController(ChangeNotifier, BaseController[GuildConfig]):
         """Change configuration values, creating the configuration when missing."""
         self._check_columns(values)
         async with self.service.transaction():
-            await self.get_or_create_config(guild_id)
+            current = await self.get_or_create_config(guild_id)
+            before = {name: getattr(current, name) for name in values}
             updated = await self.update_by_id(guild_id, **values)
             assert updated is not None
+            for name, old in before.items():
+                new = getattr(updated, name)
+                if new != old:
+                    await self.audit.log_action(guild_id, "config", name, old, new)
             return updated
 
     async def get_prefix(self, guild_id: int) -> str | None:
