@@ -29,6 +29,7 @@ from fish_bot.database.controllers import (
     GuildController,
 )
 from fish_bot.database.controllers.cases import CaseController
+from fish_bot.database.controllers.levels import LevelsController
 from fish_bot.database.controllers.permissions import PermissionController
 from fish_bot.database.controllers.scheduler import ScheduledJobController
 from fish_bot.database.service import DatabaseService
@@ -46,6 +47,7 @@ def _builtin_factories() -> dict[str, ControllerFactory]:
         "scheduled_job": lambda hub: ScheduledJobController(hub.service),
         "permissions": lambda hub: PermissionController(hub.service, guilds=hub.guild),
         "case": lambda hub: CaseController(hub.service, guilds=hub.guild),
+        "levels": lambda hub: LevelsController(hub.service, guilds=hub.guild),
     }
 
 
@@ -109,6 +111,10 @@ class DatabaseCoordinator:
     @property
     def case(self) -> CaseController:
         return self.get("case", CaseController)
+
+    @property
+    def levels(self) -> LevelsController:
+        return self.get("levels", LevelsController)
 
     @property
     def guild(self) -> GuildController:

@@ -2,9 +2,11 @@
 
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 from fish_bot.database.models.core import CogSetting, Guild, GuildConfig, LogKind
+from fish_bot.database.models.levels import LevelReward, Levels
 from fish_bot.database.models.permissions import CommandRank, CommandRule, RoleRank, RuleTarget
 from fish_bot.database.models.scheduler import JobStatus, ScheduledJob
 
 __all__ = ["CogSetting", "Guild", "GuildConfig", "JobStatus", "LogKind", "ScheduledJob"]
 __all__ += ["CommandRank", "CommandRule", "RoleRank", "RuleTarget"]
 __all__ += ["Case", "CaseStatus", "CaseType"]
+__all__ += ["LevelReward", "Levels"]
