@@ -84,7 +84,7 @@ class Levels(AdminCommandsMixin, CommandsMixin, ListenersMixin, BaseCog):
             "time.seconds(1,300)",
         ),
         "idle_eviction": (
-            1800,
+            30,
             "A server quiet this long is dropped from memory (read again on its next message)",
             "time.minutes(1,1440)",
         ),
