@@ -55,9 +55,7 @@ async def seed(env: simcord.Env) -> list[tuple[int, list[int]]]:
     for number in range(GUILDS):
         guild = env.create_guild(name=f"Bench {number}", owner=env.create_user(f"owner{number}"))
         channel = guild.create_text_channel("general")
-        members = [
-            guild.add_member(env.create_user(f"g{number}m{i}")).id for i in range(MEMBERS)
-        ]
+        members = [guild.add_member(env.create_user(f"g{number}m{i}")).id for i in range(MEMBERS)]
         seeded.append((channel.id, members))
     await env.settle()
     return seeded
@@ -133,7 +131,9 @@ async def main() -> int:
     print(f"{GUILDS} guilds x {MEMBERS} members, {BURSTS} bursts of {BURST} messages, 15 s apart")
     bare = await bench_bare()
     print()
-    print("| database | bot | messages/s | round trips | per message | guild loads | rows written |")
+    print(
+        "| database | bot | messages/s | round trips | per message | guild loads | rows written |"
+    )
     print("|---|---|---|---|---|---|---|")
     print(f"| - | bare discord.py | {bare:.0f} | - | - | - | - |")
     with tempfile.TemporaryDirectory() as folder:

@@ -14,6 +14,7 @@ from PIL import Image
 from fish_bot.bot import FishBot
 from fish_bot.cogs.levels.constants import CARD_SIZE
 from fish_bot.cogs.levels.utils import xp_for_level
+from fish_bot.core.views import RoutedView, make_custom_id
 
 from .conftest import World, replies, say
 
@@ -149,7 +150,8 @@ async def test_level_up_at_the_exact_threshold_pings_only_the_member(
     env: simcord.Env, lw: World
 ) -> None:
     await cog(env).set_setting(
-        "levelup_message", "@everyone {member} is level {level} <@&%d>" % lw.admin_role.id,
+        "levelup_message",
+        "@everyone {member} is level {level} <@&%d>" % lw.admin_role.id,
         lw.guild.id,
     )
     start = await lw.member.send(lw.general, "one")
@@ -282,7 +284,9 @@ async def test_rank_as_a_text_embed_when_images_are_off(env: simcord.Env, lw: Wo
     }
 
 
-async def test_rank_card_image(env: simcord.Env, lw: World, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_rank_card_image(
+    env: simcord.Env, lw: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     avatar = io.BytesIO()
     Image.new("RGB", (64, 64), (10, 120, 200)).save(avatar, format="PNG")
 
@@ -387,3 +391,27 @@ async def test_a_bad_import_changes_nothing(
     env.errors  # noqa: B018
     assert await env.bot.db.levels.count({"guild_id": lw.guild.id}) == 1
     assert xp(env, lw, lw.member) == 77
+
+
+async def test_slash_commands_change_xp_and_show_the_board(env: simcord.Env, lw: World) -> None:
+    result = await lw.admin.slash(lw.general, "levels setxp", member=lw.member, xp=480)
+    assert result.response is not None
+    assert result.response.content == f"✅ {lw.member.mention} has 480 XP: level 3."
+    board = await lw.member.slash(lw.general, "leaderboard")
+    assert board.response is not None
+    assert board.response.embeds[0].description == f"`#1` {lw.member.mention} · level 3 · 480 XP"
+
+
+async def test_a_forged_page_button_for_another_server_is_refused(
+    env: simcord.Env, lw: World
+) -> None:
+    other = env.create_guild(name="Elsewhere", owner=env.create_user("other owner"))
+    channel = env.bot.get_channel(lw.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    button: discord.ui.Button[Any] = discord.ui.Button(
+        label="Forged", custom_id=make_custom_id("levels", "page", other.id, 2)
+    )
+    forged = await channel.send("forged", view=RoutedView(button))
+    result = await lw.member.click(forged, label="Forged")
+    assert result.response is not None
+    assert result.response.content == "This button is no longer supported."

@@ -56,7 +56,9 @@ def test_the_template_reads_only_its_two_fields() -> None:
 
 
 def test_import_reads_a_header_and_rows() -> None:
-    assert parse_import(b"\xef\xbb\xbfuser,xp\n111111111111111111, 40\n\n222222222222222222,0\n") == {
+    assert parse_import(
+        b"\xef\xbb\xbfuser,xp\n111111111111111111, 40\n\n222222222222222222,0\n"
+    ) == {
         111111111111111111: 40,
         222222222222222222: 0,
     }

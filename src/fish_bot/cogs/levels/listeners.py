@@ -50,6 +50,15 @@ class ListenersMixin(_MixinBase):
         excluded_roles = self.get_setting("excluded_roles", [], guild_id)
         return not (excluded_roles and {role.id for role in member.roles} & set(excluded_roles))
 
+    async def _is_command(self, message: discord.Message) -> bool:
+        """Whether the message invokes a command (parsed only when it starts like one)."""
+        content = message.content
+        prefix = await self.bot.prefix_for(message.guild.id if message.guild else None)
+        if not (content.startswith(prefix) or content.startswith("<@")):
+            return False
+        context = await cast("commands.Bot", self.bot).get_context(message)
+        return context.command is not None
+
     @cog_listener("on_message")
     async def award_xp(self, message: discord.Message) -> None:
         """Give XP for a member's message (at most once per cooldown); announce a level-up."""
@@ -58,8 +67,7 @@ class ListenersMixin(_MixinBase):
             return
         if not self._earns_xp(message, member):
             return
-        context = await cast("commands.Bot", self.bot).get_context(message)
-        if context.command is not None:
+        if await self._is_command(message):
             return  # commands earn nothing
         state = self.store.peek(message.guild.id)
         if state is None:
