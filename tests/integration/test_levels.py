@@ -151,7 +151,7 @@ async def test_level_up_at_the_exact_threshold_pings_only_the_member(
 ) -> None:
     await cog(env).set_setting(
         "levelup_message",
-        "@everyone {member} is level {level} <@&%d>" % lw.admin_role.id,
+        "@everyone {member} is level {level} <@&" + str(lw.admin_role.id) + ">",
         lw.guild.id,
     )
     start = await lw.member.send(lw.general, "one")
