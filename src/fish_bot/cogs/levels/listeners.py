@@ -51,10 +51,15 @@ class ListenersMixin(_MixinBase):
         return not (excluded_roles and {role.id for role in member.roles} & set(excluded_roles))
 
     async def _is_command(self, message: discord.Message) -> bool:
-        """Whether the message invokes a command (parsed only when it starts like one)."""
-        content = message.content
-        prefix = await self.bot.prefix_for(message.guild.id if message.guild else None)
-        if not (content.startswith(prefix) or content.startswith("<@")):
+        """Whether the message may invoke a command (parsed only when it starts like one)."""
+        guild_id = message.guild.id if message.guild is not None else 0
+        prefixes = self.bot.prefixes
+        if not prefixes.is_loaded(guild_id):
+            # The command handler is reading the prefix right now: reading it here too would
+            # wait behind it (and retry again during an outage). Judge by the default prefix.
+            return message.content.startswith((self.bot.settings.prefix, "<@"))
+        prefix = prefixes.peek(guild_id) or self.bot.settings.prefix
+        if not message.content.startswith((prefix, "<@")):
             return False
         context = await cast("commands.Bot", self.bot).get_context(message)
         return context.command is not None
