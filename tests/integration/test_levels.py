@@ -96,6 +96,21 @@ async def test_warm_messages_run_no_statement_inside_or_outside_the_cooldown(
     assert xp(env, lw, lw.member2) == 40
 
 
+async def test_a_cold_guild_is_loaded_once_for_a_burst_of_first_messages(
+    env: simcord.Env, lw: World
+) -> None:
+    chatters = [lw.guild.add_member(env.create_user(f"chatter{i}")) for i in range(6)]
+    await env.settle()
+    store = cog(env).store
+    store.cache.invalidate(lw.guild.id)  # cold, as after a restart (the joins loaded it)
+    loads = store.stats.loads
+    for chatter in chatters:  # all arrive before the bot handles the first
+        env.backend.create_message(lw.general.id, chatter.id, "hi all")
+    await env.settle()
+    assert store.stats.loads == loads + 1
+    assert [xp(env, lw, chatter) for chatter in chatters] == [20] * 6
+
+
 async def test_excluded_channels_roles_commands_dms_and_blacklist_earn_nothing(
     env: simcord.Env, lw: World
 ) -> None:
@@ -258,6 +273,28 @@ async def test_xp_is_written_at_shutdown(
     await env.restart_bot(make_bot(COGS))
     assert await stored_xp(env, lw, lw.member) == 20
     assert await stored_xp(env, lw, lw.member2) == 20
+
+
+async def test_a_crash_loses_at_most_one_interval_and_no_row_is_torn(
+    env: simcord.Env, lw: World, make_bot: Callable[..., FishBot], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await chat(env, lw.member, lw.general, 4)  # 80 XP, flushed meanwhile
+    assert await stored_xp(env, lw, lw.member) == 80
+    await lw.member.send(lw.general, "the fifth message: level 1, not flushed yet")
+    assert xp(env, lw, lw.member) == 100
+
+    async def killed(*_args: Any) -> int:  # kill -9: nothing more reaches the database
+        return 0
+
+    monkeypatch.setattr(cog(env).store, "flush", killed)
+    await env.bot.close()
+    await env.restart_bot(make_bot(COGS))
+    row = await env.bot.db.levels.get_by_id((lw.guild.id, lw.member.id))
+    assert row is not None
+    assert (row.xp, row.level) == (80, 0)  # the last interval is lost, the row is whole
+    await env.advance_time(61)
+    await lw.member.send(lw.general, "after the restart")
+    assert xp(env, lw, lw.member) == 100
 
 
 async def test_a_cold_guild_is_dropped_and_read_again(env: simcord.Env, lw: World) -> None:
