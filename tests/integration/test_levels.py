@@ -452,3 +452,11 @@ async def test_a_forged_page_button_for_another_server_is_refused(
     result = await lw.member.click(forged, label="Forged")
     assert result.response is not None
     assert result.response.content == "This button is no longer supported."
+
+
+async def test_import_as_a_slash_command(env: simcord.Env, lw: World) -> None:
+    data = f"{lw.member.id},770\n".encode()
+    result = await lw.admin.slash(lw.general, "levels import", file=("xp.csv", data))
+    assert result.response is not None
+    assert result.response.content == "✅ Imported the XP of 1 member."
+    assert await stored_xp(env, lw, lw.member) == 770

@@ -176,7 +176,7 @@ class AdminCommandsMixin(_MixinBase):
             export_csv, [(r.member_id, r.xp, r.level, r.blacklisted) for r in rows]
         )
         file = discord.File(io.BytesIO(data), filename=f"levels-{guild.id}.csv")
-        await self.reply(ctx, f"📄 {len(rows)} members.", file=file)
+        await self.reply(ctx, f"📄 The XP of {len(rows):,} members.", file=file)
 
     @levels_group.command(name="import")
     @admin_override()
@@ -204,4 +204,5 @@ class AdminCommandsMixin(_MixinBase):
                 f"(at most {MAX_IMPORT_ROWS:,} lines), e.g. `123456789012345678,4200`."
             ) from None
         count = await self.store.replace_xp(guild.id, values)
-        await self.reply(ctx, f"✅ Imported the XP of {count:,} members.")
+        members = "member" if count == 1 else "members"
+        await self.reply(ctx, f"✅ Imported the XP of {count:,} {members}.")
