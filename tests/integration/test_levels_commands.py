@@ -180,3 +180,10 @@ async def test_import_as_a_slash_command(env: simcord.Env, lw: World) -> None:
     assert result.response is not None
     assert result.response.content == "✅ Imported the XP of 1 member."
     assert await stored_xp(env, lw, lw.member) == 770
+
+
+async def test_bots_are_not_given_xp(env: simcord.Env, lw: World) -> None:
+    reply = await say(lw.admin, lw.general, f"!levels setxp <@{env.bot.user.id}> 500")
+    assert reply.content == "❌ Bots don't earn XP."
+    env.errors  # noqa: B018 - acknowledge the refusal
+    assert await env.bot.db.levels.count({"guild_id": lw.guild.id}) == 0

@@ -16,6 +16,7 @@ from fish_bot.cogs.levels.utils import check_multipliers, render_template
 from fish_bot.core import text
 from fish_bot.core.base_cog import BaseCog
 from fish_bot.core.roles import assignable_role_problem
+from fish_bot.exceptions import UserFacingError
 
 if TYPE_CHECKING:
     from fish_bot.bot import FishBot
@@ -189,6 +190,8 @@ class Levels(AdminCommandsMixin, CommandsMixin, ListenersMixin, BaseCog):
         self, member: discord.Member, *, xp: int | None = None, blacklist_toggle: bool = False
     ) -> MemberXP:
         """A moderator's change, through the in-memory state, written at once; rewards follow."""
+        if member.bot:
+            raise UserFacingError("❌ Bots don't earn XP.")
         state = await self.store.guild(member.guild.id)
         entry = state.member(member.id)
         if xp is not None:
