@@ -1,15 +1,18 @@
 """The rank card: a PNG made with Pillow (avatar, name, level, rank, XP bar, XP to go).
 
 :func:`render_card` is plain, blocking Pillow code; the cog runs it in a worker thread
-(``asyncio.to_thread``), never on the event loop.
+(``asyncio.to_thread``), never on the event loop. Pillow is imported on the first card, so a
+bot that never draws one does not load it.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw, ImageFont
+if TYPE_CHECKING:
+    from PIL import Image, ImageFont
 
 from fish_bot.cogs.levels.constants import CARD_SIZE
 
@@ -34,6 +37,8 @@ class CardData:
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    from PIL import ImageFont
+
     try:
         return ImageFont.load_default(size=size)
     except (TypeError, OSError):  # Pillow without FreeType: the fixed bitmap font
@@ -42,6 +47,8 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 def _avatar(data: bytes | None, size: int) -> Image.Image:
     """The avatar cut to a circle (a plain disc when there is none or it does not decode)."""
+    from PIL import Image, ImageDraw
+
     picture: Image.Image
     try:
         if data is None:
@@ -62,6 +69,8 @@ def _short(text: str, limit: int = 24) -> str:
 
 def render_card(data: CardData, avatar: bytes | None) -> bytes:
     """The card as PNG bytes, :data:`CARD_SIZE` pixels."""
+    from PIL import Image, ImageDraw
+
     width, height = CARD_SIZE
     image = Image.new("RGBA", CARD_SIZE, _BACKGROUND)
     draw = ImageDraw.Draw(image)
