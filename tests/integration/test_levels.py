@@ -156,6 +156,18 @@ async def test_level_up_by_dm_and_off(env: simcord.Env, lw: World) -> None:
     assert replies(lw.general, last) == []
 
 
+async def test_level_up_in_the_set_channel(env: simcord.Env, lw: World) -> None:
+    levels = cog(env)
+    await levels.update_settings(
+        {"levelup_destination": "set_channel", "levelup_channel": lw.bot_commands.id},
+        lw.guild.id,
+    )
+    await say(lw.admin, lw.general, f"!levels setxp {lw.member.mention} 250")
+    last = await lw.member.send(lw.general, "to level 2")
+    assert replies(lw.general, last) == []
+    assert lw.bot_commands.last_message.content == f"🎉 {lw.member.mention} reached level 2!"
+
+
 async def test_rewards_are_given_removed_and_restored_on_rejoin(
     env: simcord.Env, lw: World
 ) -> None:
