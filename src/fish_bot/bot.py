@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -23,6 +23,7 @@ from fish_bot.core.permission_store import PermissionStore
 from fish_bot.core.permissions import PermissionManager
 from fish_bot.core.scheduler import JobScheduler
 from fish_bot.core.settings.manager import ConfigManager
+from fish_bot.core.slash_visibility import apply_slash_visibility
 from fish_bot.core.views import RoutedComponent
 from fish_bot.database.coordinator import DatabaseCoordinator
 from fish_bot.database.models.core import GuildConfig
@@ -37,8 +38,15 @@ BUILTIN_COGS: tuple[str, ...] = (
     "fish_bot.cogs.admin",
     "fish_bot.cogs.server_config",
     "fish_bot.cogs.moderation",
+    "fish_bot.cogs.help",
+    "fish_bot.cogs.afk",
+    "fish_bot.cogs.snippets",
+    "fish_bot.cogs.reminders",
     "fish_bot.cogs.levels",
 )
+
+#: Asked, in order, about a prefix command nobody has; True: it handled the message.
+UnknownCommandHook = Callable[[commands.Context[Any]], Awaitable[bool]]
 
 #: Entry-point group through which installed packages offer cogs.
 ENTRY_POINT_GROUP = "fish_bot.cogs"
@@ -77,6 +85,8 @@ class FishBot(commands.AutoShardedBot):
         # Fish Bot has no voice features: don't warn that the voice libraries are missing.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
+        # No help until the help cog (fish_bot.cogs.help) routes ``send_help`` to its pages.
+        options.setdefault("help_command", None)
         super().__init__(
             command_prefix=_command_prefix,
             intents=intents or default_intents(),
@@ -111,6 +121,9 @@ class FishBot(commands.AutoShardedBot):
         self.db.guild_config.add_change_listener(self._guild_config_changed)
         self.extensions_to_load: list[str] = list(BUILTIN_COGS if cogs is None else cogs)
         self.cog_load_errors: dict[str, str] = {}
+        #: Asked before the error policy answers an unknown prefix command (a snippet
+        #: shortcut): the first hook that returns True handled the message.
+        self.unknown_command_hooks: list[UnknownCommandHook] = []
         self.started_at = discord.utils.utcnow()
         self.app_commands_synced = False
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
@@ -234,8 +247,14 @@ class FishBot(commands.AutoShardedBot):
 
     # --- application commands --------------------------------------------------------------
 
+    def prepare_app_commands(self) -> None:
+        """Derive who sees each slash command (``default_member_permissions``, guild-only) from
+        the permission declarations (:mod:`fish_bot.core.slash_visibility`)."""
+        apply_slash_visibility(self, self.tree)
+
     def app_commands_hash(self) -> str:
-        """A hash of the global application command definitions."""
+        """A hash of the global application command definitions (as they will be synced)."""
+        self.prepare_app_commands()
         payload = sorted(
             (command.to_dict(self.tree) for command in self.tree.get_commands()),
             key=lambda item: (item.get("type", 1), item["name"]),
@@ -250,6 +269,7 @@ class FishBot(commands.AutoShardedBot):
         Returns how many commands were synced, or None when nothing needed syncing.
         """
         if guild is not None:
+            self.prepare_app_commands()
             return len(await self.tree.sync(guild=guild))
         digest = self.app_commands_hash()
         stored = self.config_manager.stored(BOT_STATE_COG, APP_COMMANDS_HASH_KEY)[1]
@@ -301,6 +321,8 @@ class FishBot(commands.AutoShardedBot):
         self, ctx: commands.Context[Any], error: commands.CommandError
     ) -> None:
         """One error policy for prefix and hybrid commands: no raw exception reaches a user."""
+        if isinstance(error, commands.CommandNotFound) and await self._unknown_handled(ctx):
+            return
         if ctx.command is not None and ctx.command.has_error_handler():
             return
         cog = ctx.cog
@@ -310,6 +332,16 @@ class FishBot(commands.AutoShardedBot):
         if message is None:
             return
         await send_reply(ctx, message)
+
+    async def _unknown_handled(self, ctx: commands.Context[Any]) -> bool:
+        """Whether an :attr:`unknown_command_hooks` hook took the unknown command."""
+        for hook in list(self.unknown_command_hooks):
+            try:
+                if await hook(ctx):
+                    return True
+            except Exception as error:
+                self.report_unexpected(error, "unknown command hook")
+        return False
 
     def describe_command_error(self, ctx: commands.Context[Any], error: Exception) -> str | None:
         """The text a user sees for an error (logged as the policy says), or None: silence."""

@@ -197,3 +197,11 @@ def owner(env: simcord.Env, world: World) -> Any:
     """The guild owner, who is also a bot owner."""
     env.bot.owner_ids = {world.owner.id}
     return world.owner
+
+
+def show_slash_commands(env: simcord.Env, guild: Any) -> None:
+    """Show every synced slash command to @everyone in ``guild``, as a server that uses ranks
+    does in Server Settings → Integrations: the command's ``default_member_permissions`` (its
+    Discord permission) then hides nothing, and the permission model alone decides."""
+    for command in env.backend.commands.get(None, {}).values():
+        guild.set_command_permissions(int(command["id"]), {guild.default_role: True})

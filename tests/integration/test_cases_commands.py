@@ -19,7 +19,7 @@ from fish_bot.cogs.moderation.cases_display import CASES_VIEW_TIMEOUT
 from fish_bot.core.base_cog import PermissionCheckFailure
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 
-from .conftest import World
+from .conftest import World, show_slash_commands
 from .moderation_helpers import fish, moderation
 
 
@@ -33,6 +33,8 @@ async def cases_world(env: simcord.Env, world: World) -> World:
     helper = world.guild.create_role("Helper")
     await store.set_role_rank(world.guild.id, helper.id, 2)
     world.member2 = world.guild.add_member(env.create_user("helper"), roles=[helper])
+    # The server uses ranks: it shows the slash commands to every rank (Integrations).
+    show_slash_commands(env, world.guild)
     return world
 
 
@@ -220,7 +222,8 @@ async def test_view_found_and_not_found(env: simcord.Env, cases_world: World) ->
     fields = fields_of(embed)
     assert embed.title == "🔨 Case #2 · Ban"
     assert fields["User"] == f"<@{world.member.id}> (member, `{world.member.id}`)"
-    assert fields["Moderator"] == f"<@{world.moderator.id}>"
+    # Names next to the mentions: readable where a client shows the raw mention.
+    assert fields["Moderator"] == f"<@{world.moderator.id}> (moderator, `{world.moderator.id}`)"
     assert fields["Status"] == "Active"
     assert fields["Reason"] == "Raiding <@&1> @everyone"
 
@@ -371,7 +374,7 @@ async def test_modify_reason_and_status_edits_the_mod_log_message(
     assert logged_embed.title == "🔨 Case #1 · Ban"
     assert logged["Reason"] == "Evading a ban @everyone"
     assert "Status" not in logged  # the mod log shows a status once it is not active
-    assert logged["Last edited"].startswith(f"by <@{world.moderator.id}>")
+    assert logged["Last edited"].startswith(f"by <@{world.moderator.id}> (moderator, ")
     assert logged_embed.footer.text == "The member was told by DM."
 
     result = await world.moderator.slash(

@@ -222,7 +222,12 @@ async def test_who_may_change_settings(env: simcord.Env, world: Any, owner: Any)
     reply = await say(world.admin, world.general, "!settings set example count_step 4 --global")
     assert reply.content == "⛔ Only bot owners can change things globally."
     assert not env.bot.config_manager.stored("Example", "count_step")[0]
-    # A member without rank 8 may not use them at all.
+    # A member without Manage Server (no ranks configured) may not use them at all ...
+    reply = await say(world.member, world.general, "!settings show example")
+    assert reply.content.startswith("⛔ `settings show` needs the **Manage Server** permission")
+    acknowledge(env)
+    # ... nor, once the server uses ranks, without rank 8.
+    await env.bot.permission_store.set_role_rank(world.guild.id, world.member_role.id, 0)
     reply = await say(world.member, world.general, "!settings show example")
     assert reply.content.startswith("⛔")
     assert "rank 8" in reply.content

@@ -104,6 +104,12 @@ async def test_show_and_its_refresh_button(env: simcord.Env, world: Any) -> None
 async def test_reset_needs_rank_five(env: simcord.Env, world: Any) -> None:
     await say(world.member, world.general, "!example count")
     refused = await say(world.member, world.general, "!example reset")
+    # No ranks are configured here: the Discord permission it names (Manage Server) decides.
+    assert refused.content.startswith("⛔ `example reset` needs the **Manage Server** permission")
+    env.errors  # noqa: B018 - acknowledge the refusal the bot reported
+    # Once the server uses ranks, rank 5 decides.
+    await env.bot.permission_store.set_role_rank(world.guild.id, world.member_role.id, 0)
+    refused = await say(world.member, world.general, "!example reset")
     assert refused.content == "⛔ `example reset` needs permission rank 5; your rank is 0."
     env.errors  # noqa: B018 - acknowledge the refusal the bot reported
     done = await say(world.admin, world.general, "!example reset")  # admin_override
@@ -364,7 +370,7 @@ async def test_bad_arguments_never_reach_the_handler(
 
 
 async def test_a_reminder_is_posted_when_it_is_due(env: simcord.Env, world: Any) -> None:
-    reply = await say(world.member, world.general, "!example remind 10m feed the fish")
+    reply = await say(world.member, world.general, "!example remind 10 minutes feed the fish")
     assert reply.content.startswith("⏰ I will remind you <t:")
     await env.advance_time(9 * 60)
     assert "feed the fish" not in world.general.last_message.content
@@ -393,10 +399,15 @@ async def test_a_reminder_survives_a_restart(
 
 async def test_reminder_delays_are_checked(env: simcord.Env, world: Any) -> None:
     reply = await say(world.member, world.general, "!example remind soon dinner")
-    assert reply.content.startswith("❌")
+    assert "give a duration first, e.g. `!example remind 2h water the plants`" in reply.content
+    reply = await say(world.member, world.general, "!example remind 10 dinner")
+    assert "'10' has no unit ('dinner' is not a unit of time" in reply.content
     reply = await say(world.member, world.general, "!example remind 3d dinner")
     assert reply.content == "❌ The delay must be between 1s and 1d."
-    await say(world.owner, world.general, "!settings set example max_reminder_delay 72")
+    # A time.hours setting: a bare number typed in a command needs its unit.
+    reply = await say(world.owner, world.general, "!settings set example max_reminder_delay 72")
+    assert "needs a unit: write 72s, 72m or 72h" in reply.content
+    await say(world.owner, world.general, "!settings set example max_reminder_delay 72h")
     reply = await say(world.member, world.general, "!example remind 3d dinner")
     assert reply.content.startswith("⏰")
     assert env.errors  # the refusals were raised as UserFacingError

@@ -16,7 +16,7 @@ from discord.ext import commands
 from fish_bot.bot import FishBot
 from fish_bot.core.base_cog import PermissionCheckFailure
 
-from .conftest import World
+from .conftest import World, show_slash_commands
 
 
 def fish(env: simcord.Env) -> FishBot:
@@ -327,15 +327,35 @@ async def test_members_are_refused_and_the_owner_and_admins_override(
     env: simcord.Env, world: World
 ) -> None:
     chan = world.bot_commands
+    # No ranks are configured: Manage Server decides.
+    without_ranks = (
+        "permission: no permission ranks are configured here, so Discord permissions decide "
+        "(`config ranks init` sets ranks up)."
+    )
+    for text in ("!config show", "!config prefix ?"):
+        reply = await say(world.member, chan, text)
+        name = text[1:].split(" ?")[0]
+        assert reply == f"⛔ `{name}` needs the **Manage Server** {without_ranks}", reply
+        simcord.assert_error(env, PermissionCheckFailure)
+    # `config ranks` is an alias of `perm rank` and needs its permission.
+    reply = await say(world.member, chan, "!config ranks init")
+    assert reply == f"⛔ `config ranks init` needs the **Manage Server** {without_ranks}"
+    simcord.assert_error(env, PermissionCheckFailure)
+    # Their slash menu has no /config.
+    assert not [name for name in world.member.available_commands(chan) if name.startswith("config")]
+
+    # Once the server uses ranks, ranks decide.
+    store = fish(env).permission_store
+    await store.set_role_rank(world.guild.id, world.member_role.id, 0)
     for text in ("!config show", "!config prefix ?"):
         reply = await say(world.member, chan, text)
         name = text[1:].split(" ?")[0]
         assert reply == f"⛔ `{name}` needs permission rank 7; your rank is 0.", reply
         simcord.assert_error(env, PermissionCheckFailure)
-    # `config ranks` is an alias of `perm rank` and needs its rank (8).
     reply = await say(world.member, chan, "!config ranks init")
     assert reply == "⛔ `config ranks init` needs permission rank 8; your rank is 0."
     simcord.assert_error(env, PermissionCheckFailure)
+    show_slash_commands(env, world.guild)
     result = await world.member.slash(chan, "config show")
     assert result.response is not None and result.response.ephemeral
     assert result.response.content == "⛔ `config show` needs permission rank 7; your rank is 0."
@@ -343,7 +363,6 @@ async def test_members_are_refused_and_the_owner_and_admins_override(
     assert await config_row(env, world.guild.id) is None
 
     # Rules that would lock everybody out: the owner and Administrators still get through.
-    store = fish(env).permission_store
     await store.deny(world.guild.id, "config prefix", "channel", chan.id)
     await store.set_command_rank(world.guild.id, "config prefix", 10)
     assert (await say(world.owner, chan, "!config prefix %")).startswith("✅")

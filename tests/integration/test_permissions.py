@@ -373,6 +373,9 @@ async def test_ranks(env: simcord.Env, world: World, probe: Probe) -> None:
     admin, member = world.admin, world.member
     general, bot_commands = world.general, world.bot_commands
     member_role = role_mention(world.member_role)
+    # The server uses ranks (one role has one), so ranks decide, not Discord permissions.
+    staff = world.guild.create_role("Staff")
+    await store_of(env).set_role_rank(world.guild.id, staff.id, 1)
 
     await assert_denied(
         env, member, general, "!ranked", "`ranked` needs permission rank 5; your rank is 0."
@@ -420,13 +423,13 @@ async def test_ranks(env: simcord.Env, world: World, probe: Probe) -> None:
     reply = await say(admin, bot_commands, "!perm rank command ranked 11")
     assert reply == "A permission rank is a whole number from 0 to 10; 11 is not."
     simcord.assert_error(env, contains="from 0 to 10")
-    assert await store_of(env).role_ranks(world.guild.id) == {}
+    assert await store_of(env).role_ranks(world.guild.id) == {staff.id: 1}
 
     reply = await say(admin, bot_commands, "!perm rank list")
     last = bot_commands.last_message
     assert last is not None and last.embeds
     fields = {field.name: field.value for field in last.embeds[0].fields}
-    assert "every member has rank 0" in fields["Role ranks"]
+    assert role_mention(staff) in fields["Role ranks"]
     assert fields["Command rank overrides"] == "`probe`: 3"
     assert reply == ""
 
@@ -481,6 +484,9 @@ async def test_perm_explain_names_the_deciding_rule(
     env: simcord.Env, world: World, probe: Probe
 ) -> None:
     admin, general = world.admin, world.general
+    # The server uses ranks (one role has one), so layer 6 compares ranks.
+    staff = world.guild.create_role("Staff")
+    await store_of(env).set_role_rank(world.guild.id, staff.id, 1)
     await say(admin, general, f"!perm deny probe {role_mention(world.member_role)}")
 
     reply = await say(

@@ -18,7 +18,7 @@ import simcord
 from fish_bot.bot import FishBot
 from fish_bot.core.base_cog import PermissionCheckFailure
 
-from .conftest import World
+from .conftest import World, show_slash_commands
 
 
 @dataclass
@@ -54,6 +54,8 @@ async def ranked(env: simcord.Env, world: World) -> Ranked:
     await store.set_role_rank(guild.id, coowner_role.id, 10)
     await store.set_role_rank(guild.id, lead_role.id, 8)
     await store.set_role_rank(guild.id, mod7_role.id, 7)
+    # The server uses ranks: it shows the slash commands to every rank (Integrations).
+    show_slash_commands(env, guild)
     return Ranked(
         world=world,
         coowner_role=coowner_role,

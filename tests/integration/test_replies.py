@@ -16,7 +16,12 @@ from fish_bot.core.base_cog import BaseCog
 from fish_bot.core.error_policy import unwrap
 from fish_bot.exceptions import UserFacingError
 
-COGS = ["fish_bot.cogs.admin", "fish_bot.cogs.server_config", "fish_bot.cogs.example"]
+COGS = [
+    "fish_bot.cogs.admin",
+    "fish_bot.cogs.server_config",
+    "fish_bot.cogs.example",
+    "fish_bot.cogs.help",
+]
 
 #: The longest message a user without Nitro can send.
 USER_LIMIT = 2000
@@ -52,16 +57,18 @@ async def answer(env: simcord.Env, actor: Any, channel: Any, text: str) -> disco
 async def test_help_with_a_long_name_is_clipped(env: simcord.Env, world: Any) -> None:
     name = "x" * (USER_LIMIT - len("!help "))
     reply = await answer(env, world.member, world.general, f"!help {name}")
-    assert reply.content.startswith("No command called `xxx")
-    assert reply.content.endswith("…` found.")
+    assert reply.content.startswith("There is no command or module called `xxx")
+    assert f"`{'x' * 59}…`." in reply.content
     assert len(reply.content) < 200
+    acknowledge(env)
 
 
 async def test_help_with_a_long_subcommand_is_clipped(env: simcord.Env, world: Any) -> None:
     name = "y" * (USER_LIMIT - len("!help config "))
     reply = await answer(env, world.member, world.general, f"!help config {name}")
-    assert reply.content.startswith("Command `config` has no subcommand named `yyy")
+    assert reply.content.startswith("There is no command or module called `config yyy")
     assert len(reply.content) < 250
+    acknowledge(env)
 
 
 @pytest.mark.parametrize("verb", ["load", "reload"])

@@ -156,6 +156,12 @@ def test_the_demo_script_prints_the_transcript(data_dir: Path) -> None:
     assert "  Fish Bot in #mod-log:\n    | **⚠️ Case #1 · Warning**" in transcript
     assert "a DM to bob" not in transcript  # dm_members was switched off
     assert "`warn` needs permission rank 2; your rank is 0." in transcript
+    # The slash refusal is an answer only alice sees, printed all the same.
+    assert "  Fish Bot (only alice sees this): ⛔ `warn` needs permission rank 2" in transcript
+    # A bare number is refused; "10 minutes" is ten minutes and "too loud" the reason.
+    assert "'10' has no unit ('too' is not a unit of time" in transcript
+    assert "Timed out @bob (Case #2) until" in transcript and "(10m)" in transcript
+    assert "(no reply)" not in transcript
     assert "Spamming links in #general" in transcript.split("moderator in #mod-log: !cases")[1]
     assert "Sandbox stopped; its state is saved in" in result.stderr
     assert (data_dir / "sandbox" / "fish_bot.db").is_file()
@@ -176,6 +182,39 @@ def test_messages_mention_people_and_the_bot_answers_everyone(data_dir: Path) ->
     assert "  Fish Bot in a DM to bob: ⚠️ You received a warning in **Fish Tank**." in out
     assert "bob in #bot-commands: !ping\n  Fish Bot: Pong!" in out
     assert "| **Moderation" in out
+
+
+def test_the_transcript_shows_the_answers_only_one_person_sees(data_dir: Path) -> None:
+    """Ephemeral answers (a denied slash command, a bad slash duration) are printed, marked
+    with who sees them, instead of "(no reply)"."""
+    script = (
+        "alice: /slash warn member=bob reason=spam\n"
+        "moderator: /slash tempban user=bob duration=5 reason=spam\n"
+        'moderator: /slash tempban user=bob duration="5 parsecs" reason=spam\n'
+        "moderator: !tempban @bob 5 days spamming\n"
+        "moderator: /slash cases list\n"
+    )
+    result = sandbox(data_dir, script=script)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "(no reply)" not in out
+    assert (
+        "alice: /slash warn member=bob reason=spam\n"
+        "  Fish Bot (only alice sees this): ⛔ `warn` needs permission rank 2; your rank is 0.\n"
+    ) in out
+    assert (
+        "  Fish Bot (only moderator sees this): '5' has no unit (a bare number is never read "
+        "as seconds)"
+    ) in out
+    assert "Usage: `/tempban <user> <duration>" in out
+    assert "'parsecs' is not a unit of time" in out
+    # The prefix form reads "5 days" as the duration and "spamming" as the reason.
+    tempban = out.split("moderator: !tempban @bob 5 days spamming\n")[1]
+    assert "Temporarily banned @bob (Case #1)" in tempban and "(5d)" in tempban
+    assert "**Reason:** spamming" in tempban
+    # The case list names the member and the moderator next to their mentions.
+    listing = out.split("moderator: /slash cases list\n")[1]
+    assert "@bob (bob, `" in listing and "by @moderator (moderator, `" in listing
 
 
 def test_state_persists_between_runs_unless_fresh(data_dir: Path) -> None:
@@ -327,6 +366,7 @@ async def test_the_console_acts_as_people_and_prints_the_replies(tmp_path: Path)
                     "/slash feedback",
                     "/modal Comment=lovely",
                     "/slash nope",
+                    "/slash tempban user=bob duration=spamming",
                     "!example remind 1s drink water",
                     3.0,
                     "/quit",
@@ -347,6 +387,7 @@ async def test_the_console_acts_as_people_and_prints_the_replies(tmp_path: Path)
     assert "[modal: Feedback]" in text and "Comment" in text
     assert "Thanks for: lovely" in text
     assert "✗ there is no slash command /nope" in text
+    assert "Fish Bot (only alice sees this): ⛔" in text  # alice may not tempban
     # The reminder came while nobody typed, and was printed all the same.
     assert "I will remind you" in text
     assert "@alice, you asked me to remind you: drink water" in text
@@ -481,6 +522,21 @@ async def test_the_browser_preview_lets_a_member_use_the_bot(
             await timeline.get_by_text("I will remind you").wait_for(timeout=30_000)
             reminder = timeline.get_by_text("you asked me to remind you: feed the fish")
             await reminder.wait_for(timeout=30_000)
+
+            # Typed "@bob" reaches the bot as a mention of bob, as in Discord's client, and
+            # the case list names him next to the mention.
+            await page.select_option("#viewer-picker", label="moderator")
+            moderator = next(
+                person.id for person in sandbox_world.PEOPLE if person.key == "moderator"
+            )
+            await page_ready(page, viewer_id=moderator)
+            await composer.fill("!warn @bob spamming links")
+            await composer.press("Enter")
+            await timeline.get_by_text(re.compile(r"Warned .*\(Case #1\)")).wait_for(timeout=30_000)
+            await page_ready(page)
+            await composer.fill("!cases")
+            await composer.press("Enter")
+            await timeline.get_by_text(re.compile(r"\(bob, ")).first.wait_for(timeout=30_000)
         finally:
             await browser.close()
 

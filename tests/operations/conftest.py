@@ -119,8 +119,26 @@ def make_instance(
         run(lambda database=database: _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
+@pytest.fixture
+def new_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """URLs of new, empty databases: a SQLite file, or a PostgreSQL database of this test."""
+    created: list[str] = []
+
+    def factory(backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite+aiosqlite:///{(tmp_path / f'{uuid.uuid4().hex[:8]}.db').as_posix()}"
+        name = f"fb_{uuid.uuid4().hex[:12]}"
+        run(lambda: _admin(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+    yield factory
+    for name in created:
+        run(lambda name=name: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 def rows(instance: Instance) -> dict[str, Any]:
-    """Every stored setting and permission row, comparable across databases."""
+    """Every stored setting, permission and guild_config row, comparable across databases."""
 
     async def read(db: DatabaseCoordinator) -> dict[str, Any]:
         settings = {
@@ -135,6 +153,13 @@ def rows(instance: Instance) -> dict[str, Any]:
         commands = {
             (r.guild_id, r.command): r.rank for r in await controller.command_ranks.find_all()
         }
-        return {"settings": settings, "rules": rules, "roles": roles, "commands": commands}
+        configs = {row.guild_id: row.model_dump() for row in await db.guild_config.find_all()}
+        return {
+            "settings": settings,
+            "rules": rules,
+            "roles": roles,
+            "commands": commands,
+            "configs": configs,
+        }
 
     return run(lambda: instance.with_db(read))

@@ -17,7 +17,7 @@ from fish_bot.operations.settings_catalog import declared_settings
 from fish_bot.operations.settings_file import SettingsFileError
 from fish_bot.operations.settings_io import plan_import
 
-from .conftest import Instance, rows, run
+from .conftest import PG_URL, Instance, rows, run
 
 GUILD = 123456789012345678
 OTHER_GUILD = 223456789012345678
@@ -45,6 +45,11 @@ async def populate(db: DatabaseCoordinator) -> None:
     await permissions.set_rule(GUILD, "cog list", "channel", CHANNEL, allow=True)
     await permissions.set_role_rank(GUILD, ROLE, 5)
     await permissions.set_command_rank(OTHER_GUILD, "settings set", 3)
+    configs = db.guild_config
+    await configs.update_config(
+        GUILD, prefix="?", mod_log_channel_id=CHANNEL, jail_role_id=ROLE, reason_required=True
+    )
+    await configs.update_config(OTHER_GUILD, prefix="fish!", member_log_channel_id=CHANNEL)
 
 
 def declared(values: dict[str, Any]) -> dict[str, Any]:
@@ -73,17 +78,129 @@ def test_round_trip_into_a_fresh_database(
     assert "__paused__" not in json.dumps(document)
     assert "__bot__" not in document["settings"]["global"]
     assert document["permissions"][str(GUILD)]["role_ranks"] == {str(ROLE): 5}
+    assert document["version"] == 2
+    config = document["guild_config"][str(GUILD)]
+    assert config["prefix"] == "?" and config["reason_required"] is True
+    assert config["mod_log_channel_id"] == CHANNEL and config["jail_role_id"] == ROLE
+    assert config["message_log_channel_id"] is None
+    assert document["guild_config"][str(OTHER_GUILD)]["prefix"] == "fish!"
 
     target = make_instance("target")  # a fresh, empty database
     result = target.cli("settings", "import", str(file))
     assert result.exit_code == 0, result.output
-    assert "Imported 9 settings, 2 rules, 1 role ranks, 1 command ranks" in result.output
+    assert (
+        "Imported 9 settings, 2 rules, 1 role ranks, 1 command ranks, 2 guild configurations"
+        in result.output
+    )
 
     before, after = rows(source), rows(target)
     assert after["settings"] == declared(before["settings"])
     assert after["rules"] == before["rules"]
     assert after["roles"] == before["roles"]
     assert after["commands"] == before["commands"]
+    assert after["configs"] == before["configs"]
+
+
+@pytest.mark.parametrize("target_backend", ["sqlite", "postgresql"] if PG_URL else ["sqlite"])
+def test_export_from_sqlite_imports_into_another_database_losing_nothing(
+    make_instance: Callable[[str], Instance],
+    new_database: Callable[[str], str],
+    tmp_path: Path,
+    target_backend: str,
+) -> None:
+    """The move of docs/operations.md by file: SQLite export, import into PostgreSQL."""
+    source = make_instance("source")  # the default SQLite file
+    run(lambda: source.with_db(populate))
+    file = tmp_path / "move.yaml"
+    assert source.cli("settings", "export", str(file)).exit_code == 0
+
+    target = make_instance("target")
+    target.database_url = new_database(target_backend)
+    result = target.cli("settings", "import", str(file))
+    assert result.exit_code == 0, result.output
+
+    before, after = rows(source), rows(target)
+    assert after["configs"] == before["configs"] and len(after["configs"]) == 2
+    assert after["settings"] == declared(before["settings"])
+    for part in ("rules", "roles", "commands"):
+        assert after[part] == before[part] and after[part], part
+
+
+def test_export_on_a_new_install_writes_a_valid_empty_file(
+    make_instance: Callable[[str], Instance], tmp_path: Path
+) -> None:
+    instance = make_instance("new")
+    file = tmp_path / "empty.json"
+    result = instance.cli("settings", "export", str(file))
+    assert result.exit_code == 0, result.output
+    assert "Exported 0 setting values, the configuration of 0 guilds" in result.output
+    document = json.loads(file.read_text())
+    assert document["format"] == "fish-bot-settings" and document["version"] == 2
+    assert document["settings"] == {"global": {}, "guilds": {}}
+    assert document["permissions"] == {} and document["guild_config"] == {}
+    assert not instance.data_dir.exists()  # no database was created to export it
+
+    imported = make_instance("other").cli("settings", "import", str(file))
+    assert imported.exit_code == 0, imported.output
+    assert "Imported 0 settings" in imported.output
+
+
+def test_bad_guild_configuration_is_listed_and_nothing_changes(
+    make_instance: Callable[[str], Instance], tmp_path: Path
+) -> None:
+    instance = make_instance("one")
+    run(lambda: instance.with_db(populate))
+    before = rows(instance)
+    file = tmp_path / "config.yaml"
+    file.write_text(
+        yaml.safe_dump(
+            {
+                "settings": {"global": {"Example": {"count_step": 7}}},
+                "guild_config": {
+                    str(GUILD): {
+                        "prefix": "two words",
+                        "mod_log_channel_id": "general",
+                        "reason_required": "yes",
+                        "colour": "blue",
+                    },
+                    str(OTHER_GUILD): {"prefix": "x" * 17, "jail_role_id": 2**63},
+                    "not-a-guild": {},
+                },
+            }
+        )
+    )
+    result = instance.cli("settings", "import", str(file))
+    output = refused(result)
+    assert "7 problems" in output
+    where = f"guild_config > guild {GUILD}"
+    assert f"{where} > prefix: A prefix cannot contain spaces" in output
+    assert f"{where} > mod_log_channel_id: must be an id (a number below 2**63) or null" in output
+    assert f"{where} > reason_required: must be true or false, got 'yes'" in output
+    assert f"{where}: unknown key 'colour' (expected prefix," in output
+    assert f"guild {OTHER_GUILD} > prefix: That prefix is 17 characters long" in output
+    assert f"guild {OTHER_GUILD} > jail_role_id: must be an id" in output
+    assert "guild_config > 'not-a-guild': not a guild id" in output
+    assert rows(instance) == before
+
+
+def test_a_version_1_file_still_imports(
+    make_instance: Callable[[str], Instance], tmp_path: Path
+) -> None:
+    file = tmp_path / "old.yaml"
+    file.write_text(
+        yaml.safe_dump(
+            {
+                "format": "fish-bot-settings",
+                "version": 1,
+                "settings": {"global": {"example": {"count_step": 4}}},
+                "permissions": {str(GUILD): {"role_ranks": {str(ROLE): 2}}},
+            }
+        )
+    )
+    instance = make_instance("one")
+    result = instance.cli("settings", "import", str(file))
+    assert result.exit_code == 0, result.output
+    assert rows(instance)["roles"] == {(GUILD, ROLE): 2}
 
 
 def test_bad_values_are_all_listed_and_nothing_changes(
@@ -168,6 +285,7 @@ def test_replace_clears_what_the_file_does_not_hold(
     # framework state survives a replace
     assert after["settings"][("example", GUILD, "__paused__")] is True
     assert after["rules"] == {} and after["roles"] == {} and after["commands"] == {}
+    assert after["configs"] == {}  # guild configurations not in the file are gone too
 
 
 def test_import_refuses_while_the_bot_runs(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from fish_bot.core.durations import (
@@ -13,9 +13,11 @@ from fish_bot.core.durations import (
     DurationError,
     format_duration,
     format_elapsed,
+    leading_duration,
     parse_duration,
     parse_duration_or_datetime,
     parse_moment,
+    split_duration,
 )
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -24,12 +26,6 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [
-        (90, 90),
-        (0, 0),
-        (2.4, 2),
-        (2.5, 3),
-        ("90", 90),
-        (" 90 ", 90),
         ("90s", 90),
         ("5m", 300),
         ("2h", 7200),
@@ -49,21 +45,78 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
         ("1 hour and 30 minutes", 5400),
         ("1.5h", 5400),
         ("0s", 0),
+        ("5 days", 432_000),
+        ("5d", 432_000),
+        ("90m", 5400),
+        ("1 week 2 days", 777_600),
+        ("1 week, 2 days and 3 hours", 788_400),
+        ("2 HOURS", 7200),
     ],
 )
 def test_parse_duration_accepts(text: str | int | float, seconds: int) -> None:
     assert parse_duration(text) == seconds
 
 
+@pytest.mark.parametrize("value", [90, 0, 2.5, "90", " 90 ", "1.5", "-90"])
+def test_parse_duration_refuses_a_bare_number_with_an_example(value: str | int | float) -> None:
+    with pytest.raises(
+        DurationError, match=r"has no unit.*never read as seconds.*e\.g\. 30m"
+    ) as info:
+        parse_duration(value)
+    assert info.value.problem == "no_unit"
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [(90, 90), (0, 0), (2.4, 2), (2.5, 3), ("90", 90), (" 90 ", 90)],
+)
+def test_parse_duration_reads_a_bare_number_in_the_declared_unit(
+    value: str | int | float, seconds: int
+) -> None:
+    assert parse_duration(value, default_unit="s") == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("5 parsecs", "'parsecs' is not a unit of time"),
+        ("5x", "'x' is not a unit of time"),
+        ("1 month", "months and years have no fixed length"),
+        ("2y", "months and years have no fixed length"),
+        ("3 mo", "months and years have no fixed length"),
+    ],
+)
+def test_parse_duration_names_the_unit_it_does_not_know(text: str, message: str) -> None:
+    with pytest.raises(DurationError, match=message) as info:
+        parse_duration(text)
+    assert info.value.problem == "unknown_unit"
+    assert "e.g. 30m, 2h, 7d or 1w2d" in str(info.value)
+
+
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "abc", "5x", "1h30", "h", "5 lightyears", "1..5h", "1e3", "5m-", "∞", "٣m"],
+    [
+        "",
+        "   ",
+        "abc",
+        "5x",
+        "1h30",
+        "h",
+        "5 lightyears",
+        "1..5h",
+        "1e3",
+        "5m-",
+        "∞",
+        "٣m",
+        "5 days and",
+        "5 days spamming",
+    ],
 )
 def test_parse_duration_refuses_garbage_with_an_example(text: str) -> None:
     with pytest.raises(ValueError, match=r"e\.g\. 30m, 2h, 7d or 1w2d") as info:
         parse_duration(text)
     assert isinstance(info.value, DurationError)
-    assert info.value.problem == "invalid"
+    assert info.value.problem in ("invalid", "unknown_unit")
 
 
 @pytest.mark.parametrize("value", [True, False, None, [1], float("nan"), float("inf")])
@@ -75,19 +128,19 @@ def test_parse_duration_refuses_other_types(value: object) -> None:
 @pytest.mark.parametrize("value", [-1, -0.5, "-5m", "-90", "- 1h"])
 def test_parse_duration_refuses_negative(value: str | int | float) -> None:
     with pytest.raises(DurationError, match=r"cannot be negative.*e\.g\. 30m") as info:
-        parse_duration(value)
+        parse_duration(value, default_unit="s")
     assert info.value.problem == "negative"
 
 
 @pytest.mark.parametrize("value", [MAX_DURATION_SECONDS + 1, "3651d", "99999999999w", "9" * 5000])
 def test_parse_duration_refuses_absurd_sizes(value: str | int) -> None:
     with pytest.raises(DurationError, match=r"too long.*e\.g\. 30m") as info:
-        parse_duration(value)
+        parse_duration(value, default_unit="s")
     assert info.value.problem == "too_long"
 
 
 def test_parse_duration_accepts_the_limit() -> None:
-    assert parse_duration(MAX_DURATION_SECONDS) == MAX_DURATION_SECONDS
+    assert parse_duration(MAX_DURATION_SECONDS, default_unit="s") == MAX_DURATION_SECONDS
     assert parse_duration("3650d") == MAX_DURATION_SECONDS
 
 
@@ -146,7 +199,8 @@ def test_parse_duration_only_raises_value_error(text: str) -> None:
     [
         ("2h", NOW + timedelta(hours=2)),
         ("1w2d", NOW + timedelta(days=9)),
-        (90, NOW + timedelta(seconds=90)),
+        ("90 seconds", NOW + timedelta(seconds=90)),
+        ("5 days", NOW + timedelta(days=5)),
         ("2026-12-01 18:00", datetime(2026, 12, 1, 18, 0, tzinfo=UTC)),
         ("2026-12-01T18:00", datetime(2026, 12, 1, 18, 0, tzinfo=UTC)),
         ("2026-12-01", datetime(2026, 12, 1, tzinfo=UTC)),
@@ -184,6 +238,8 @@ def test_parse_duration_or_datetime_converts_other_zones_of_now() -> None:
         ("2026-13-01", "not a valid date"),
         ("2040-01-01", "more than 10 years"),
         ("11000d", "too long"),
+        ("90", "has no unit"),
+        ("5 parsecs", "'parsecs' is not a unit of time"),
     ],
 )
 def test_parse_duration_or_datetime_refuses(text: str, message: str) -> None:
@@ -263,3 +319,114 @@ def test_parse_moment_only_raises_value_error(text: str) -> None:
 )
 def test_format_elapsed(seconds: float, text: str) -> None:
     assert format_elapsed(seconds) == text
+
+
+# --- leading durations (the words a command starts with) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds", "rest"),
+    [
+        ("5 days spamming", 432_000, "spamming"),
+        ("2 hours spamming", 7200, "spamming"),
+        ("5d spamming links", 432_000, "spamming links"),
+        ("1h30m", 5400, ""),
+        ("1 week 2 days raid", 777_600, "raid"),
+        ("90m be nice", 5400, "be nice"),
+        ("1h 30m 2", 5400, "2"),
+        ("5 days and more", 432_000, "and more"),
+        ("7d --silent", 604_800, "--silent"),
+    ],
+)
+def test_split_duration_takes_the_longest_leading_duration(
+    text: str, seconds: int, rest: str
+) -> None:
+    assert split_duration(text) == (seconds, rest)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "message"),
+    [
+        ("spamming 5d", "missing", "give a duration first"),
+        ("", "missing", "give a duration first"),
+        ("5 parsecs", "unknown_unit", r"'5' has no unit \('parsecs' is not a unit of time"),
+        ("10 too loud", "unknown_unit", r"'10' has no unit \('too' is not a unit of time"),
+        ("3 months x", "unknown_unit", "months and years have no fixed length"),
+        ("5", "no_unit", "has no unit"),
+        ("5 --silent", "no_unit", "has no unit"),
+        ("-5m rude", "negative", "cannot be negative"),
+    ],
+)
+def test_split_duration_refuses(text: str, problem: str, message: str) -> None:
+    with pytest.raises(DurationError, match=message) as info:
+        split_duration(text)
+    assert info.value.problem == problem
+
+
+def test_leading_duration_reads_a_date_and_time_of_two_words() -> None:
+    moment, count = leading_duration(
+        ["2026-12-01", "18:00", "spamming"], lambda text: parse_moment(text, NOW)
+    )
+    assert (moment, count) == (datetime(2026, 12, 1, 18, 0, tzinfo=UTC), 2)
+
+
+_UNIT_WORDS = {
+    "s": ["s", "sec", "secs", "second", "seconds"],
+    "m": ["m", "min", "mins", "minute", "minutes"],
+    "h": ["h", "hr", "hrs", "hour", "hours"],
+    "d": ["d", "day", "days"],
+    "w": ["w", "wk", "week", "weeks"],
+}
+_SIZES = {"w": 604_800, "d": 86_400, "h": 3600, "m": 60, "s": 1}
+
+_parts = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=99),
+        st.sampled_from(list(_UNIT_WORDS)).flatmap(
+            lambda letter: st.tuples(st.just(letter), st.sampled_from(_UNIT_WORDS[letter]))
+        ),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=3,
+)
+_reason_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz!?'", min_size=1, max_size=8).filter(
+    lambda word: word not in ("and",)
+)
+
+
+@settings(max_examples=300)
+@given(_parts, st.lists(_reason_word, max_size=4))
+def test_a_duration_then_a_reason_splits_into_both(
+    parts: list[tuple[int, tuple[str, str], bool]], reason: list[str]
+) -> None:
+    """However a moderator writes the duration ("5 days", "5d", "1 week 2 days"), the words
+    after it are the reason, untouched."""
+    text = " ".join(
+        f"{count} {word}" if spaced else f"{count}{word}" for count, (_, word), spaced in parts
+    )
+    seconds = sum(count * _SIZES[letter] for count, (letter, _), _ in parts)
+    assert split_duration(" ".join([text, *reason])) == (seconds, " ".join(reason))
+
+
+@settings(max_examples=200)
+@given(st.integers(min_value=0, max_value=10**6), st.lists(_reason_word, max_size=3))
+def test_a_bare_number_is_never_read_as_seconds(number: int, reason: list[str]) -> None:
+    # "5 days" is a duration, not a bare number.
+    assume(not reason or reason[0] not in {w for words in _UNIT_WORDS.values() for w in words})
+    with pytest.raises(DurationError) as info:
+        split_duration(" ".join([str(number), *reason]))
+    assert info.value.problem in ("no_unit", "unknown_unit")
+    with pytest.raises(DurationError):
+        parse_duration(number)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.text(max_size=12), max_size=6))
+def test_leading_duration_only_raises_duration_error(words: list[str]) -> None:
+    try:
+        value, count = leading_duration(words, parse_duration)
+    except DurationError:
+        return
+    assert 1 <= count <= len(words)
+    assert 0 <= value <= MAX_DURATION_SECONDS

@@ -747,8 +747,12 @@ def test_convert_text_refuses_bad_json_for_dicts() -> None:
 def test_convert_then_validate_end_to_end() -> None:
     rules = compile_rules(["time.minutes(1,60)"], setting="slowmode")
     assert rules.kind == "duration"
-    assert rules.validate(rules.convert_text("5")) == 300
+    assert rules.validate(rules.convert_text("5m")) == 300
     assert rules.validate(rules.convert_text("1h")) == 3600
+    # A number in a settings file is in the rule's unit; typed in a command it needs a unit.
+    assert rules.validate(5) == 300
+    with pytest.raises(SettingValidationError, match="needs a unit: write 5s, 5m or 5h"):
+        rules.convert_text("5")
     roles = compile_rules(["type.list", "collection.list(item_type=role,unique=true)"])
     assert roles.kind == "list"
     assert roles.validate(roles.convert_text("<@&222>, <@&7>")) == [222, 7]

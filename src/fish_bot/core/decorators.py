@@ -7,6 +7,9 @@ everything else in a cog module stays checked. At run time nothing differs.
 
 :func:`cog_listener` is ``commands.Cog.listener`` with the gating loops have: the event is
 skipped while the cog is not ready, or is paused (everywhere, or in the event's guild).
+
+:func:`examples` gives a command the example invocations ``help <command>`` shows (written
+without the prefix; help writes them with the server's); :func:`command_examples` reads them.
 """
 
 from __future__ import annotations
@@ -21,7 +24,17 @@ from discord.ext import commands
 hybrid_command: Any = commands.hybrid_command
 hybrid_group: Any = commands.hybrid_group
 
-__all__ = ["cog_listener", "event_guild_id", "hybrid_command", "hybrid_group"]
+__all__ = [
+    "cog_listener",
+    "command_examples",
+    "event_guild_id",
+    "examples",
+    "hybrid_command",
+    "hybrid_group",
+]
+
+#: Where :func:`examples` stores a command's examples (in its ``extras``).
+EXAMPLES_KEY = "examples"
 
 
 class _GatedCog(Protocol):
@@ -32,6 +45,30 @@ class _GatedCog(Protocol):
 
 
 L = TypeVar("L", bound=Callable[..., Awaitable[Any]])
+F = TypeVar("F")
+
+
+def examples(*lines: str) -> Callable[[F], F]:
+    """Example invocations of a command, without the prefix (``"ban @bob spamming"``).
+
+    ``help <command>`` shows them with the server's prefix. Put it above or below the command
+    decorator, like ``requires_rank``; the one way every built-in command declares examples.
+    """
+    from fish_bot.core.permissions import _mark
+
+    if not lines or not all(isinstance(line, str) and line.strip() for line in lines):
+        raise ValueError("examples() needs at least one non-empty example")
+    return _mark(EXAMPLES_KEY, tuple(lines))
+
+
+def command_examples(command: Any) -> tuple[str, ...]:
+    """The examples declared with :func:`examples` on this command (not its group's)."""
+    extras = getattr(command, "extras", None) or {}
+    if EXAMPLES_KEY in extras:
+        return tuple(extras[EXAMPLES_KEY])
+    callback = getattr(command, "callback", None)
+    meta = getattr(callback, "__fishbot_meta__", None) or {}
+    return tuple(meta.get(EXAMPLES_KEY, ()))
 
 
 def event_guild_id(args: tuple[Any, ...]) -> int | None:

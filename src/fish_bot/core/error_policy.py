@@ -15,7 +15,7 @@ matches the error (wrappers removed) decides:
 
 | rule | matches | the user sees | category |
 |---|---|---|---|
-| ``unknown_command`` | a prefix command that does not exist | nothing | none |
+| ``unknown_command`` | a prefix command that does not exist | nothing (see below) | none |
 | ``denied`` | a permission rule refused | ``⛔`` and the rule's reason | denied |
 | ``database`` | the database is unreachable | :data:`DATABASE_UNAVAILABLE` | database |
 | ``user_facing`` | :class:`UserFacingError` | its message | user |
@@ -28,6 +28,10 @@ matches the error (wrappers removed) decides:
 | ``discord_check`` | discord.py's permission and owner checks | ``⛔`` and the reason | denied |
 | ``check`` | any other check | ``⛔ You can't use this command here.`` | denied |
 | ``unexpected`` | anything else (reported) | the apology with the error id | unexpected |
+
+The policy says nothing to an unknown command; the help cog (``fish_bot.cogs.help``), which
+listens to the same ``command_error`` event, is the one place that may answer it with the
+closest commands ("did you mean"), under its own conditions and setting.
 
 A failure *inside* a check (the database is down while the permission rules load) is wrapped in
 :class:`CheckError` by the check, so discord.py hands it to the error handlers like any check

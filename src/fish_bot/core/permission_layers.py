@@ -14,6 +14,7 @@ from fish_bot.core.permission_subjects import (
     Subject,
     bypasses_permissions,
 )
+from fish_bot.core.text import permission_label
 
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
@@ -189,7 +190,8 @@ async def command_roles_layer(check: Check) -> Decision | None:
 
 
 async def rank_layer(check: Check) -> Decision | None:
-    """6. The rank the command needs against the member's rank."""
+    """6. The rank the command needs against the member's rank; on a guild that has given no
+    role a rank, the Discord permission the command names decides instead."""
     guild = check.guild
     if guild is None:
         return None
@@ -197,12 +199,35 @@ async def rank_layer(check: Check) -> Decision | None:
     if needed <= 0:
         return None
     member = check.subject.member
+    if not await check.manager.uses_ranks(guild.id):
+        return discord_permission_decision(check)
     have = await check.manager.member_rank(member) if member is not None else 0
     if have < needed:
         return Decision(
             False, "rank", f"`{check.name}` needs permission rank {needed}; your rank is {have}."
         )
     return Decision(True, "rank", f"`{check.name}` needs rank {needed}; your rank is {have}.")
+
+
+def discord_permission_decision(check: Check) -> Decision:
+    """Layer 6 on a guild without ranks: the member's server-wide Discord permission (from
+    their roles; the guild owner and Administrators have every permission)."""
+    permission = check.manager.discord_permission(check.subject.command)
+    label = permission_label(permission)
+    member = check.subject.member
+    if member is not None and getattr(member.guild_permissions, permission, False):
+        return Decision(
+            True,
+            "discord_permission",
+            f"No permission ranks are configured here, so the Discord permission **{label}** "
+            "decides: you have it.",
+        )
+    return Decision(
+        False,
+        "discord_permission",
+        f"`{check.name}` needs the **{label}** permission: no permission ranks are configured "
+        "here, so Discord permissions decide (`config ranks init` sets ranks up).",
+    )
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,10 @@ class PermissionStore:
         """role id -> rank (0..10) for a guild."""
         return dict((await self._guild(guild_id)).role_ranks)
 
+    async def has_role_ranks(self, guild_id: int) -> bool:
+        """Whether any role of the guild has a rank (the guild uses ranks)."""
+        return bool((await self._guild(guild_id)).role_ranks)
+
     async def snapshot(self, guild_id: int) -> GuildRules:
         """A copy of everything a guild stored (for ``perm show``)."""
         return (await self._guild(guild_id)).copy()

@@ -15,7 +15,9 @@ returns a :class:`Decision` (allow or deny) or ``None`` (no opinion), and the fi
    allowed channels, denied and allowed roles. A rule on a command group applies to its
    subcommands; a subcommand's own rules of the same kind (roles, channels) replace the group's;
 6. ``rank`` — the command needs a rank (declared with :func:`requires_rank`, changeable per
-   guild); a member's rank is the highest rank of its roles;
+   guild); a member's rank is the highest rank of its roles. On a guild that has given no role
+   a rank, the Discord permission the command names (``requires_rank(3, "kick_members")``)
+   decides instead (Administrator for a command that names none), as Red does;
 7. Discord's own permission checks on the command run afterwards, as discord.py checks.
 
 :meth:`PermissionManager.evaluate` returns the deciding :class:`Decision`;
@@ -27,6 +29,7 @@ module settings), so an alias is never a way around a rule.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -75,11 +78,39 @@ def _mark(key: str, value: Any) -> Callable[[F], F]:
     return decorator
 
 
-def requires_rank(rank: int) -> Callable[[F], F]:
-    """Declare the permission rank (0..10) a command needs by default."""
+@dataclass(frozen=True)
+class RankRequirement:
+    """What a command needs: a permission rank, and the Discord permission that decides on a
+    server that has configured no ranks (and hides the slash command from members without it).
+
+    A cog keeps a table of these (``DEFAULT_RANKS["kick"]``) and passes them to
+    :func:`requires_rank`.
+    """
+
+    rank: int
+    permission: str | None = None
+
+
+def requires_rank(rank: int | RankRequirement, permission: str | None = None) -> Callable[[F], F]:
+    """Declare the permission rank (0..10) a command needs by default, and the Discord
+    permission (a :class:`discord.Permissions` flag such as ``"kick_members"``) that decides
+    instead on a server without ranks. The same declaration sets the slash command's
+    ``default_member_permissions`` (:mod:`fish_bot.core.slash_visibility`)."""
+    if isinstance(rank, RankRequirement):
+        permission = permission or rank.permission
+        rank = rank.rank
     if not 0 <= rank <= MAX_RANK:
         raise ValueError(f"rank must be between 0 and {MAX_RANK}")
-    return _mark("rank", rank)
+    if permission is not None and permission not in discord.Permissions.VALID_FLAGS:
+        raise ValueError(f"{permission!r} is not a Discord permission")
+    mark_rank = _mark("rank", rank)
+    mark_permission = _mark("discord_permission", permission)
+
+    def decorator(obj: F) -> F:
+        obj = mark_rank(obj)
+        return mark_permission(obj) if permission is not None else obj
+
+    return decorator
 
 
 def dm_allowed() -> Callable[[F], F]:
@@ -120,6 +151,20 @@ class PermissionManager:
         declared = int(command_meta(command, "rank", 0) or 0)
         override = await self.bot.permission_store.command_rank(guild_id, command.qualified_name)
         return declared if override is None else override
+
+    async def uses_ranks(self, guild_id: int) -> bool:
+        """Whether the guild has given any role a rank; until it has, the Discord permission
+        each command names decides (layer 6)."""
+        return await self.bot.permission_store.has_role_ranks(guild_id)
+
+    @staticmethod
+    def discord_permission(command: Any) -> str:
+        """The Discord permission that decides for ``command`` on a guild without ranks: the
+        one it declares with :func:`requires_rank`, else Administrator."""
+        from fish_bot.core.base_cog import command_meta
+
+        declared = command_meta(command, "discord_permission", None) if command else None
+        return str(declared or "administrator")
 
     async def member_rank(self, member: discord.Member) -> int:
         """The highest rank of the member's roles (the guild owner has the top rank)."""

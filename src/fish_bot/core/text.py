@@ -10,7 +10,8 @@ quoted text changes how the reply renders:
 * :func:`field` is an embed field value: never empty, at most 1,024 characters;
 * :func:`fit_embed` clips every part of an embed to Discord's limits (title, description,
   fields, footer, author, 25 fields, 6,000 characters in all). ``BaseCog.reply`` applies it to
-  every embed it sends.
+  every embed it sends;
+* :func:`permission_label` names a Discord permission the way Discord does.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "embed_size",
     "field",
     "fit_embed",
+    "permission_label",
     "plain",
 ]
 
@@ -127,3 +129,9 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
     if excess > 0 and embed.description:
         embed.description = clip(embed.description, max(1, len(embed.description) - excess))
     return embed
+
+
+def permission_label(name: str) -> str:
+    """A Discord permission flag as Discord names it: ``ban_members`` -> ``Ban Members``,
+    ``manage_guild`` -> ``Manage Server``."""
+    return name.replace("_", " ").title().replace("Guild", "Server")

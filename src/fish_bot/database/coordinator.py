@@ -5,8 +5,8 @@ each built-in controller is a typed property. A feature package registers its ow
 on the bot's hub with :meth:`DatabaseCoordinator.register` and reads it back, typed, with
 :meth:`DatabaseCoordinator.get`::
 
-    bot.db.register("snippet", lambda hub: SnippetController(hub.service))
-    snippets = bot.db.get("snippet", SnippetController)
+    bot.db.register("levels", lambda hub: LevelsController(hub.service))
+    levels = bot.db.get("levels", LevelsController)
 
 Factories receive the hub, so a controller that needs a sibling takes it from the hub
 (``CaseController(hub.service, guilds=hub.guild)``): every controller, and every call a
@@ -28,10 +28,16 @@ from fish_bot.database.controllers import (
     GuildConfigController,
     GuildController,
 )
+from fish_bot.database.controllers.afk import AfkController
 from fish_bot.database.controllers.cases import CaseController
 from fish_bot.database.controllers.levels import LevelsController
 from fish_bot.database.controllers.permissions import PermissionController
+from fish_bot.database.controllers.reminders import (
+    ReminderController,
+    ReminderPreferenceController,
+)
 from fish_bot.database.controllers.scheduler import ScheduledJobController
+from fish_bot.database.controllers.snippets import SnippetController
 from fish_bot.database.service import DatabaseService
 
 ControllerFactory = Callable[["DatabaseCoordinator"], BaseController[Any]]
@@ -47,6 +53,10 @@ def _builtin_factories() -> dict[str, ControllerFactory]:
         "scheduled_job": lambda hub: ScheduledJobController(hub.service),
         "permissions": lambda hub: PermissionController(hub.service, guilds=hub.guild),
         "case": lambda hub: CaseController(hub.service, guilds=hub.guild),
+        "afk": lambda hub: AfkController(hub.service, guilds=hub.guild),
+        "snippet": lambda hub: SnippetController(hub.service, guilds=hub.guild),
+        "reminder": lambda hub: ReminderController(hub.service),
+        "reminder_preference": lambda hub: ReminderPreferenceController(hub.service),
         "levels": lambda hub: LevelsController(hub.service, guilds=hub.guild),
     }
 
@@ -117,6 +127,14 @@ class DatabaseCoordinator:
         return self.get("levels", LevelsController)
 
     @property
+    def afk(self) -> AfkController:
+        return self.get("afk", AfkController)
+
+    @property
+    def snippet(self) -> SnippetController:
+        return self.get("snippet", SnippetController)
+
+    @property
     def guild(self) -> GuildController:
         return self.get("guild", GuildController)
 
@@ -135,6 +153,14 @@ class DatabaseCoordinator:
     @property
     def permissions(self) -> PermissionController:
         return self.get("permissions", PermissionController)
+
+    @property
+    def reminder(self) -> ReminderController:
+        return self.get("reminder", ReminderController)
+
+    @property
+    def reminder_preference(self) -> ReminderPreferenceController:
+        return self.get("reminder_preference", ReminderPreferenceController)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -233,8 +233,8 @@ async def restore_backup(
     if manifest.dialect != dialect:
         raise BackupError(
             f"this is a {clip(manifest.dialect, 40)} backup and the configured database is "
-            f"{dialect}; to move settings between databases use `fish-bot settings "
-            "export/import`"
+            f"{dialect}; to move to another kind of database use `fish-bot db copy "
+            "--to URL`"
         )
     if manifest.revision is not None and not known_revision(manifest.revision):
         raise BackupError(

@@ -2,17 +2,27 @@
 
 Each check gives a :class:`Check` (ok or not, what was found, what to do). The command prints
 them as a table and exits 0 only when every check passed.
+
+Doctor works offline and changes nothing: it does not ask Discord (the token's format is
+checked, not the token itself, and each row says what was not verified), and it creates no
+file or folder: a data folder, log folder or SQLite database that does not exist yet is
+reported as "created at start-up", writability is read from the permissions, and an existing
+SQLite file is opened read-only (``immutable`` when no write-ahead log is present, so that not
+even ``-wal``/``-shm`` files appear). Database errors are one line naming the database and the
+host, with the fix (:mod:`fish_bot.operations.db_errors`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import secrets
 import socket
+import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from fish_bot.config import Settings, load_settings
 from fish_bot.exceptions import ConfigurationError
@@ -37,74 +47,125 @@ def check_settings() -> tuple[Check, Settings | None]:
 def check_token(settings: Settings) -> Check:
     problem = settings.token_problem()
     if problem is None:
-        return Check("Discord token", True, "DISCORD_TOKEN is set and looks like a bot token")
+        return Check(
+            "Discord token",
+            True,
+            "token format ok; not checked against Discord (doctor works offline)",
+        )
     separator = ": " if ": " in problem else ". "
     detail, _, fix = problem.partition(separator)
     fix = fix[:1].upper() + fix[1:]
     return Check("Discord token", False, detail, fix or problem)
 
 
-async def check_database(settings: Settings) -> list[Check]:
-    """Reachability, then the migration state (current revision against the newest)."""
+def _migration_state(settings: Settings, current: str | None) -> Check:
     from fish_bot.database import migrations
-    from fish_bot.database.service import DatabaseService
 
-    service = DatabaseService.from_settings(settings)
-    service.connect_retries = min(service.connect_retries, 1)
-    try:
-        await service.connect()
-    except Exception as error:
-        return [
-            Check(
-                "Database",
-                False,
-                f"{service.safe_url()}: {error}",
-                "Check FISHBOT_DATABASE_URL and that the database server runs.",
-            )
-        ]
-    try:
-        health = await service.health()
-        reach = Check(
-            "Database",
-            bool(health.get("ok")),
-            service.safe_url() + (f", {health['latency_ms']} ms" if "latency_ms" in health else ""),
-            "" if health.get("ok") else "Check FISHBOT_DATABASE_URL.",
-        )
-        current = await migrations.current_revision(service)
-    except Exception as error:
-        return [Check("Database", False, str(error), "Check FISHBOT_DATABASE_URL.")]
-    finally:
-        await service.disconnect()
     head = migrations.head_revision()
     auto = settings.migrate_on_start
     if current == head:
-        state = Check("Migrations", True, f"at the newest revision ({head})")
-    elif current is None:
-        state = Check(
-            "Migrations",
-            auto,
-            f"empty database (newest is {head})",
-            "" if auto else "Run `fish-bot db upgrade`.",
-        )
+        return Check("Migrations", True, f"at the newest revision ({head})")
+    if current is None:
         if auto:
-            state = Check("Migrations", True, "empty database: created at start-up")
-    elif not _known(current):
-        state = Check(
+            return Check("Migrations", True, "empty database: created at start-up")
+        return Check(
+            "Migrations", False, f"empty database (newest is {head})", "Run `fish-bot db upgrade`."
+        )
+    if not _known(current):
+        return Check(
             "Migrations",
             False,
             f"at {current}, which this Fish Bot does not know (a newer version wrote it)",
             "Upgrade Fish Bot, or restore a backup made by this version.",
         )
-    elif auto:
-        state = Check("Migrations", True, f"at {current}; upgraded to {head} at start-up")
-    else:
-        state = Check(
-            "Migrations",
-            False,
-            f"at {current}, newest is {head} (FISHBOT_MIGRATE_ON_START is off)",
-            "Run `fish-bot db upgrade`.",
+    if auto:
+        return Check("Migrations", True, f"at {current}; upgraded to {head} at start-up")
+    return Check(
+        "Migrations",
+        False,
+        f"at {current}, newest is {head} (FISHBOT_MIGRATE_ON_START is off)",
+        "Run `fish-bot db upgrade`.",
+    )
+
+
+def read_sqlite_revision(path: Path) -> str | None:
+    """The revision of a SQLite file, read without writing anything. Blocking.
+
+    Without a write-ahead log beside it (no bot has it open) the file is opened ``immutable``:
+    SQLite then creates no ``-wal``/``-shm`` file. With one, read-only (they exist already).
+    """
+    wal = path.with_name(path.name + "-wal")
+    mode = "mode=ro" if wal.exists() else "immutable=1"
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+    try:
+        try:
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return None
+            raise
+        return str(row[0]) if row else None
+    finally:
+        connection.close()
+
+
+async def _check_sqlite(settings: Settings, path: Path) -> list[Check]:
+    if not await asyncio.to_thread(path.exists):
+        return [
+            Check("Database", True, f"SQLite {path}: no file yet, created at start-up"),
+            _migration_state(settings, None),
+        ]
+    started = time.perf_counter()
+    try:
+        current = await asyncio.to_thread(read_sqlite_revision, path)
+    except sqlite3.DatabaseError as error:
+        return [
+            Check(
+                "Database",
+                False,
+                f"SQLite {path} cannot be read: {error}",
+                "Restore a backup (`fish-bot db restore`), or move the file away.",
+            )
+        ]
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    return [
+        Check("Database", True, f"SQLite {path} (read-only check, {latency} ms)"),
+        _migration_state(settings, current),
+    ]
+
+
+async def check_database(settings: Settings) -> list[Check]:
+    """Reachability, then the migration state (current revision against the newest)."""
+    from fish_bot.database import migrations
+    from fish_bot.database.service import DatabaseService
+    from fish_bot.operations.db_errors import database_problem
+
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            return await _check_sqlite(settings, Path(database))
+    service = DatabaseService.from_settings(settings)
+    service.connect_retries = min(service.connect_retries, 1)
+    try:
+        await service.connect()
+        try:
+            health = await service.health()
+            current = await migrations.current_revision(service)
+        finally:
+            await service.disconnect()
+    except Exception as error:
+        problem, fix = database_problem(error, url) or (
+            f"{service.safe_url()}: {type(error).__name__}: {error}",
+            "check FISHBOT_DATABASE_URL",
         )
-    return [reach, state]
+        return [Check("Database", False, problem, fix[:1].upper() + fix[1:] + ".")]
+    ok = bool(health.get("ok"))
+    latency = f", {health['latency_ms']} ms" if "latency_ms" in health else ""
+    reach = Check(
+        "Database", ok, service.safe_url() + latency, "" if ok else "Check FISHBOT_DATABASE_URL."
+    )
+    return [reach, _migration_state(settings, current)]
 
 
 def _known(revision: str) -> bool:
@@ -113,35 +174,43 @@ def _known(revision: str) -> bool:
     return any(s.revision == revision for s in migrations.script_directory().walk_revisions())
 
 
-def probe_directory(directory: Path) -> None:
-    """Create ``directory`` if needed, then write, fsync and delete a probe file. Blocking."""
-    directory.mkdir(parents=True, exist_ok=True)
-    probe = directory / f".fishbot-doctor-{secrets.token_hex(4)}"
-    try:
-        with probe.open("x", encoding="utf-8") as handle:
-            handle.write("probe")
-            handle.flush()
-            os.fsync(handle.fileno())
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            probe.unlink()
+def _writable(directory: Path) -> bool:
+    return os.access(directory, os.W_OK | os.X_OK)
+
+
+def folder_state(directory: Path) -> tuple[bool, str]:
+    """Whether ``directory`` is (or could be made) writable, and what was found. Blocking.
+
+    Nothing is written: permissions are read. A missing folder is judged by its nearest
+    existing parent, where start-up would create it.
+    """
+    if directory.is_dir():
+        if _writable(directory):
+            return True, f"{directory.resolve()} (writable)"
+        return False, f"{directory}: not writable by this user"
+    if directory.exists():
+        return False, f"{directory}: exists and is not a folder"
+    parent = directory.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return False, f"{directory}: cannot be created ({parent} is not a folder)"
+    if not _writable(parent):
+        return False, f"{directory}: cannot be created ({parent} is not writable)"
+    return True, f"{directory.absolute()}: does not exist yet, created at start-up"
 
 
 async def check_data_dir(settings: Settings) -> Check:
     directory = Path(settings.data_dir)
-    existed = await asyncio.to_thread(directory.is_dir)
-    try:
-        await asyncio.to_thread(probe_directory, directory)
-    except OSError as error:
-        return Check(
-            "Data folder",
-            False,
-            f"{directory}: {error.strerror or error}",
-            "Set FISHBOT_DATA_DIR to a folder this user can write, or fix its permissions.",
-        )
-    note = "writable" if existed else "created, writable"
-    full = await asyncio.to_thread(directory.resolve)
-    return Check("Data folder", True, f"{full} ({note})")
+    ok, detail = await asyncio.to_thread(folder_state, directory)
+    if ok:
+        return Check("Data folder", True, detail)
+    return Check(
+        "Data folder",
+        False,
+        detail,
+        "Set FISHBOT_DATA_DIR to a folder this user can write, or fix its permissions.",
+    )
 
 
 def check_health_port(settings: Settings) -> Check:
@@ -195,17 +264,16 @@ def check_sentry(settings: Settings) -> Check:
 def check_log_file(settings: Settings) -> Check | None:
     if settings.log_file is None:
         return None
-    folder = Path(settings.log_file).parent
-    try:
-        probe_directory(folder)
-    except OSError as error:
-        return Check(
-            "Log file",
-            False,
-            f"{settings.log_file}: {error.strerror or error}",
-            "Set FISHBOT_LOG_FILE to a path in a writable folder.",
-        )
-    return Check("Log file", True, f"{settings.log_file} (folder writable)")
+    path = Path(settings.log_file)
+    if path.is_file():
+        ok = os.access(path, os.W_OK)
+        detail = f"{path} ({'writable' if ok else 'not writable by this user'})"
+    else:
+        ok, detail = folder_state(path.parent)
+        detail = f"{path}: folder {detail}"
+    if ok:
+        return Check("Log file", True, detail)
+    return Check("Log file", False, detail, "Set FISHBOT_LOG_FILE to a path in a writable folder.")
 
 
 def check_running(settings: Settings) -> Check:

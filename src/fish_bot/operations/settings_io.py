@@ -1,9 +1,9 @@
-"""``fish-bot settings export|import``: every cog setting and every permission rule in a file.
+"""``fish-bot settings export|import``: cog settings, guild configuration and permission rules.
 
 The file (YAML for ``.yaml``/``.yml``, JSON for ``.json``) looks like this::
 
     format: fish-bot-settings
-    version: 1
+    version: 2
     exported_at: '2026-01-01T12:00:00+00:00'
     settings:
       global:                    # guild_id 0 in the cog_setting table
@@ -20,9 +20,17 @@ The file (YAML for ``.yaml``/``.yml``, JSON for ``.json``) looks like this::
           - {command: ban, target: role, id: 234567890123456789, allow: true}
         role_ranks: {'234567890123456789': 5}
         command_ranks: {ban: 3}
+    guild_config:                # the guild_config rows (``config`` commands)
+      '123456789012345678':
+        prefix: '?'
+        mod_log_channel_id: 234567890123456789
+        jail_role_id: null
+        reason_required: true
 
-Export reads the database directly (no bot, no Discord). Framework state that is not a declared
-setting (pause flags, the slash-command hash: keys starting with ``__``) is not exported.
+Version 1 files (without ``guild_config``) are still read. Export reads the database directly
+(no bot, no Discord) and creates nothing: a new install gives a valid, empty file. Framework
+state that is not a declared setting (pause flags, the slash-command hash: keys starting with
+``__``) is not exported.
 
 Reading is bounded (:mod:`fish_bot.operations.settings_file`): an oversized, too deeply nested,
 alias-bomb or non-UTF-8 file is refused with one line.
@@ -31,7 +39,10 @@ Import checks everything before it changes anything: each setting must belong to
 installation can load and be declared by it, and its value must pass the setting's rules (the
 same validation as a command); each permission rule must name a role or channel id, a command
 name and, for ranks, a number from 0 to 10. Every problem is listed, and if there is one the
-database is left as it was. Then everything is written in one transaction.
+database is left as it was. Then everything is written in one transaction. A
+``guild_config`` entry is checked column by column against the ``guild_config`` table (ids are
+snowflakes or null, flags are booleans, the prefix follows the ``config prefix`` rules), so a
+column added to the model is exported and imported without changes here.
 
 The declared settings come from
 :func:`fish_bot.operations.settings_catalog.declared_settings`
@@ -40,34 +51,40 @@ The declared settings come from
 
 from __future__ import annotations
 
-import re
+import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import discord.utils
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from fish_bot.core.durations import format_duration
-from fish_bot.core.text import clip
-from fish_bot.exceptions import SettingValidationError, UserFacingError
+from fish_bot.exceptions import FishBotError
 
 if TYPE_CHECKING:
+    from fish_bot.config import Settings
     from fish_bot.core.settings.manager import SettingSpec
     from fish_bot.database.coordinator import DatabaseCoordinator
+    from fish_bot.database.service import DatabaseService
 
 from fish_bot.operations.settings_catalog import CogCatalog
-from fish_bot.operations.settings_file import SettingsFileError, _name, shown
+from fish_bot.operations.settings_check import (
+    FORMAT,
+    GLOBAL_SCOPE,
+    READABLE_VERSIONS,
+    VERSION,
+    ImportPlan,
+    config_columns,
+    plan_import,
+)
 
-FORMAT = "fish-bot-settings"
-VERSION = 1
-GLOBAL_SCOPE = 0
+__all__ = ["FORMAT", "READABLE_VERSIONS", "VERSION", "ImportPlan", "plan_import"]
+__all__ += ["apply_import", "empty_document", "export_from_settings", "export_settings"]
 #: CogSetting "cog" that holds the bot's own state, and the prefix of internal keys.
 BOT_STATE_COG = "__bot__"
 INTERNAL_PREFIX = "__"
-#: Ids are stored in signed 64-bit columns: a Discord id is below 2**63.
-SNOWFLAKE_LIMIT = 2**63
-_SNOWFLAKE_TEXT = re.compile(r"[0-9]{1,19}")
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -146,254 +163,83 @@ async def export_settings(
     ):
         guild_entry(command.guild_id)["command_ranks"][command.command] = int(command.rank)
 
-    document = {
-        "format": FORMAT,
-        "version": VERSION,
-        "exported_at": discord.utils.utcnow().isoformat(timespec="seconds"),
-        "settings": {"global": global_values, "guilds": guild_values},
-        "permissions": permissions,
-    }
+    config_table = db.guild_config.table
+    guild_configs: dict[str, dict[str, Any]] = {}
+    for config in await db.guild_config.find_all(order_by=[config_table.c.guild_id]):
+        guild_configs[str(config.guild_id)] = {
+            column: getattr(config, column) for column in config_columns()
+        }
+
+    document = empty_document()
+    document["settings"] = {"global": global_values, "guilds": guild_values}
+    document["permissions"] = permissions
+    document["guild_config"] = guild_configs
     return document, warnings
 
 
-# --- import: validation ------------------------------------------------------------------------
+def empty_document() -> dict[str, Any]:
+    """A valid export that holds nothing (a new install)."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": discord.utils.utcnow().isoformat(timespec="seconds"),
+        "settings": {"global": {}, "guilds": {}},
+        "permissions": {},
+        "guild_config": {},
+    }
 
 
-@dataclass
-class ImportPlan:
-    """Everything a valid file holds, normalised and ready to write."""
-
-    settings: list[tuple[str, int, str, Any]] = field(default_factory=list)
-    rules: list[tuple[int, str, str, int, bool]] = field(default_factory=list)
-    role_ranks: list[tuple[int, int, int]] = field(default_factory=list)
-    command_ranks: list[tuple[int, str, int]] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "settings": len(self.settings),
-            "rules": len(self.rules),
-            "role ranks": len(self.role_ranks),
-            "command ranks": len(self.command_ranks),
-        }
+def summary(document: Mapping[str, Any]) -> str:
+    """What an export holds, in words ("3 setting values, the configuration of 2 guilds...")."""
+    values = sum(len(v) for v in document["settings"]["global"].values()) + sum(
+        len(v) for cogs in document["settings"]["guilds"].values() for v in cogs.values()
+    )
+    return (
+        f"{values} setting values, the configuration of {len(document['guild_config'])} guilds "
+        f"and the permissions of {len(document['permissions'])} guilds"
+    )
 
 
-_NOT_AN_ID = "not a %s id (a number below 2**63)"
+async def export_from_settings(
+    settings: Settings, catalog: CogCatalog
+) -> tuple[dict[str, Any], list[str]]:
+    """Export the configured database; an install without one gives :func:`empty_document`.
+
+    Nothing is created: a missing SQLite file or an empty database is an empty export.
+    """
+    from fish_bot.database import migrations
+    from fish_bot.database.coordinator import DatabaseCoordinator
+    from fish_bot.database.service import DatabaseService
+
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() == "sqlite":
+        path = url.database or ""
+        in_file = bool(path) and path != ":memory:" and not path.startswith("file:")
+        if in_file and not await asyncio.to_thread(Path(path).is_file):
+            return empty_document(), []
+    service = DatabaseService.from_settings(settings)
+    await service.connect()
+    try:
+        if await migrations.current_revision(service) is None:
+            return empty_document(), []
+        return await export_settings(DatabaseCoordinator(service), catalog)
+    finally:
+        await service.disconnect()
 
 
-def _scope(guild_id: int) -> str:
-    return "global" if guild_id == GLOBAL_SCOPE else f"guild {guild_id}"
+async def ensure_schema_for_import(service: DatabaseService, settings: Settings) -> None:
+    """Import needs the newest schema: upgrade it (refused when automatic upgrades are off)."""
+    from fish_bot.database import migrations
 
-
-def _snowflake(value: Any) -> int | None:
-    """A Discord id from an int or ASCII digit text below 2**63, or None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if not _SNOWFLAKE_TEXT.fullmatch(text):
-            return None
-        value = int(text)
-    if isinstance(value, int) and 0 < value < SNOWFLAKE_LIMIT:
-        return value
-    return None
-
-
-def _rank(value: Any) -> int:
-    """A rank from the file (validated without quoting a huge value)."""
-    from fish_bot.core.permission_store import validate_rank
-
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise UserFacingError(
-            f"A permission rank is a whole number from 0 to 10; {shown(value)} is not."
+    current = await migrations.current_revision(service)
+    head = migrations.head_revision()
+    if current == head:
+        return
+    if not settings.migrate_on_start:
+        raise FishBotError(
+            f"the database is at {current or 'base'}, not {head}: run `fish-bot db upgrade`"
         )
-    return validate_rank(value)
-
-
-def _command(value: Any) -> str:
-    from fish_bot.core.permission_store import validate_command_name
-
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise UserFacingError(f"A command is named by text; {shown(value)} is not.")
-    return validate_command_name(clip(str(value), 200))
-
-
-class _Checker:
-    def __init__(self, catalog: CogCatalog) -> None:
-        self.catalog = catalog
-        self.problems: list[str] = []
-        self.plan = ImportPlan()
-
-    def problem(self, text: str) -> None:
-        self.problems.append(text)
-
-    def mapping(self, value: Any, where: str) -> Mapping[Any, Any] | None:
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            self.problem(f"{where}: expected a mapping, got {type(value).__name__}")
-            return None
-        return value
-
-    # settings
-
-    def cog_values(self, cog: Any, values: Any, guild_id: int, where: str) -> None:
-        entries = self.mapping(values, f"{where} > {_name(cog)}")
-        if entries is None:
-            return
-        scope = self.catalog.resolve(str(cog))  # a slug, or a display name (any case)
-        specs = self.catalog.specs.get(scope)
-        if specs is None:
-            known = ", ".join(sorted(self.catalog.specs)) or "none"
-            self.problem(
-                f"{_name(cog)} ({_scope(guild_id)}): unknown cog (the cogs this installation "
-                f"can load: {known})"
-            )
-            return
-        for name, value in entries.items():
-            spec = specs.get(str(name))
-            if spec is None:
-                self.problem(
-                    f"{cog}.{_name(name)} ({_scope(guild_id)}): {cog} has no setting "
-                    f"'{_name(name)}' (its settings: {', '.join(sorted(specs)) or 'none'})"
-                )
-                continue
-            try:
-                normalised = spec.rules.validate(value)
-            except SettingValidationError as error:
-                rule = f" (rule: {error.rule})" if error.rule else ""
-                reason = clip(str(error.reason), 200)
-                self.problem(f"{cog}.{name} ({_scope(guild_id)}): {reason}{rule}")
-                continue
-            self.plan.settings.append((scope, guild_id, str(name), normalised))
-
-    def settings(self, section: Any) -> None:
-        top = self.mapping(section, "settings")
-        if top is None:
-            return
-        for key in top:
-            if key not in ("global", "guilds"):
-                self.problem(
-                    f"settings: unknown section '{_name(key)}' (expected global and guilds)"
-                )
-        cogs = self.mapping(top.get("global"), "settings > global")
-        for cog, values in (cogs or {}).items():
-            self.cog_values(cog, values, GLOBAL_SCOPE, "settings > global")
-        guilds = self.mapping(top.get("guilds"), "settings > guilds")
-        for raw_id, guild_cogs in (guilds or {}).items():
-            guild_id = _snowflake(raw_id)
-            if guild_id is None:
-                self.problem(f"settings > guilds > {shown(raw_id)}: {_NOT_AN_ID % 'guild'}")
-                continue
-            where = f"settings > guilds > {guild_id}"
-            cogs = self.mapping(guild_cogs, where)
-            for cog, values in (cogs or {}).items():
-                self.cog_values(cog, values, guild_id, where)
-
-    # permissions
-
-    def permissions(self, section: Any) -> None:
-        guilds = self.mapping(section, "permissions")
-        for raw_id, entry in (guilds or {}).items():
-            guild_id = _snowflake(raw_id)
-            if guild_id is None:
-                self.problem(f"permissions > {shown(raw_id)}: {_NOT_AN_ID % 'guild'}")
-                continue
-            where = f"permissions > guild {guild_id}"
-            body = self.mapping(entry, where)
-            if body is None:
-                continue
-            for key in body:
-                if key not in ("rules", "role_ranks", "command_ranks"):
-                    self.problem(
-                        f"{where}: unknown section '{_name(key)}' "
-                        "(expected rules, role_ranks and command_ranks)"
-                    )
-            rules = body.get("rules") or []
-            if not isinstance(rules, list):
-                self.problem(f"{where} > rules: expected a list")
-                rules = []
-            for number, rule in enumerate(rules, start=1):
-                self.rule(guild_id, rule, f"{where} > rule {number}")
-            ranks = self.mapping(body.get("role_ranks"), f"{where} > role_ranks") or {}
-            for raw_role, rank in ranks.items():
-                role_id = _snowflake(raw_role)
-                spot = f"{where} > role_ranks > {_name(raw_role)}"
-                if role_id is None:
-                    self.problem(f"{spot}: {_NOT_AN_ID % 'role'}")
-                    continue
-                try:
-                    self.plan.role_ranks.append((guild_id, role_id, _rank(rank)))
-                except UserFacingError as error:
-                    self.problem(f"{spot}: {error.message}")
-            commands = self.mapping(body.get("command_ranks"), f"{where} > command_ranks") or {}
-            for command, rank in commands.items():
-                spot = f"{where} > command_ranks > {_name(command)}"
-                try:
-                    name = _command(command)
-                    self.plan.command_ranks.append((guild_id, name, _rank(rank)))
-                except UserFacingError as error:
-                    self.problem(f"{spot}: {error.message}")
-
-    def rule(self, guild_id: int, rule: Any, where: str) -> None:
-        if not isinstance(rule, Mapping):
-            self.problem(f"{where}: expected a mapping with command, target, id and allow")
-            return
-        bad = False
-        extra = sorted(
-            _name(key) for key in rule if key not in ("command", "target", "id", "allow")
-        )
-        if extra:
-            listed = ", ".join(extra[:5]) + (", ..." if len(extra) > 5 else "")
-            self.problem(f"{where}: unknown keys {listed}")
-            bad = True
-        try:
-            command = _command(rule.get("command", ""))
-        except UserFacingError as error:
-            self.problem(f"{where}: {error.message}")
-            bad = True
-        target = rule.get("target")
-        if target not in ("role", "channel"):
-            self.problem(f"{where}: target must be 'role' or 'channel', got {shown(target)}")
-            bad = True
-        target_id = _snowflake(rule.get("id"))
-        if target_id is None:
-            self.problem(
-                f"{where}: id must be a role or channel id (a number below 2**63), "
-                f"got {shown(rule.get('id'))}"
-            )
-            bad = True
-        allow = rule.get("allow")
-        if not isinstance(allow, bool):
-            self.problem(f"{where}: allow must be true or false, got {shown(allow)}")
-            bad = True
-        if not bad:
-            assert target_id is not None and isinstance(allow, bool)
-            self.plan.rules.append((guild_id, command, str(target), target_id, allow))
-
-
-def plan_import(document: Any, catalog: CogCatalog) -> ImportPlan:
-    """Check a whole settings document; raises :class:`SettingsFileError` listing every problem."""
-    checker = _Checker(catalog)
-    if not isinstance(document, Mapping):
-        raise SettingsFileError(["the file does not hold a mapping (see docs/operations.md)"])
-    if document.get("format", FORMAT) != FORMAT:
-        checker.problem(f"format: expected {FORMAT!r}, got {shown(document.get('format'))}")
-    version = document.get("version", VERSION)
-    if version != VERSION:
-        checker.problem(
-            f"version: this Fish Bot reads version {VERSION} files, got {shown(version)} "
-            "(a newer Fish Bot wrote it?)"
-        )
-    for key in document:
-        if key not in ("format", "version", "exported_at", "settings", "permissions"):
-            checker.problem(f"unknown top-level key '{_name(key)}'")
-    checker.settings(document.get("settings"))
-    checker.permissions(document.get("permissions"))
-    if checker.problems:
-        for package, why in sorted(catalog.problems.items()):
-            checker.problem(f"(note: cog package {package} could not be inspected: {why})")
-        raise SettingsFileError(checker.problems)
-    return checker.plan
+    await migrations.upgrade(service)
 
 
 # --- import: writing ---------------------------------------------------------------------------
@@ -416,6 +262,7 @@ async def apply_import(
             await permissions.delete_where([sa.true()])
             await permissions.role_ranks.delete_where([sa.true()])
             await permissions.command_ranks.delete_where([sa.true()])
+            await db.guild_config.delete_where([sa.true()])
         for cog, guild_id, name, value in plan.settings:
             await db.cog_setting.set_value(cog, name, value, guild_id)
         for guild_id, command, target, target_id, allow in plan.rules:
@@ -424,4 +271,8 @@ async def apply_import(
             await permissions.set_role_rank(guild_id, role_id, rank)
         for guild_id, command, rank in plan.command_ranks:
             await permissions.set_command_rank(guild_id, command, rank)
+        for guild_id, values in plan.guild_configs:
+            await db.guild_config.get_or_create_config(guild_id)
+            if values:
+                await db.guild_config.update_config(guild_id, **values)
     return plan.counts()

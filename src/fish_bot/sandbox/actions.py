@@ -20,16 +20,23 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import discord
 import simcord
 from discord import app_commands
 
 from fish_bot.exceptions import FishBotError
-from fish_bot.sandbox.render import Change, MessageTracker, Namer, buttons, modal_fields
+from fish_bot.sandbox.render import (
+    Change,
+    MessageTracker,
+    Namer,
+    buttons,
+    fingerprint,
+    modal_fields,
+)
 from fish_bot.sandbox.runner import Sandbox
-from fish_bot.sandbox.world import PEOPLE, ROLES
+from fish_bot.sandbox.world import PEOPLE, ROLES, SandboxWorld
 
 #: How many of the newest messages ``/click`` searches for the button.
 CLICK_SEARCH_DEPTH = 50
@@ -161,6 +168,30 @@ class Outcome:
     acknowledged: bool = True
 
 
+def client_mentions(world: SandboxWorld, text: str) -> str:
+    """Write mentions as the Discord client does: ``@bob`` -> ``<@id>``, ``#general`` ->
+    ``<#id>``, and (a sandbox convention) ``@&Moderator`` -> ``<@&id>``.
+
+    Names that are not the world's stay as typed; text already holding ``<@id>`` is unchanged,
+    so converting twice is harmless.
+    """
+
+    def mention(match: re.Match[str]) -> str:
+        name = match[2]
+        try:
+            return world.role(name).mention if match[1] else world.person(name).mention
+        except KeyError:
+            return match[0]
+
+    def channel(match: re.Match[str]) -> str:
+        try:
+            return world.channel(match[1]).mention
+        except KeyError:
+            return match[0]
+
+    return _CHANNEL_NAME.sub(channel, _MENTION.sub(mention, text))
+
+
 def describe_error(error: BaseException) -> str:
     """A SimCord refusal, in one sentence."""
     if isinstance(error, simcord.BackendError):
@@ -180,6 +211,8 @@ class Driver:
         self.namer = Namer(self.world)
         self.tracker = MessageTracker(self.world)
         self._modals: dict[int, simcord.InteractionResult] = {}
+        #: The ephemeral answers already shown (message id -> fingerprint).
+        self._private: dict[int, str] = {}
 
     async def perform(
         self, person: simcord.MemberActor, channel: simcord.ChannelHandle, action: Action
@@ -205,6 +238,10 @@ class Driver:
             raise
         outcome = Outcome(changes=self.tracker.changes(ignore))
         if result is not None:
+            outcome.changes = sorted(
+                [*outcome.changes, *self._private_answers(person, result)],
+                key=lambda change: change.message.id,
+            )
             outcome.acknowledged = result.acknowledged
             modal = result.modal
             if modal is not None:
@@ -212,29 +249,30 @@ class Driver:
                 outcome.modal = modal
         return outcome
 
+    def _private_answers(
+        self, person: simcord.MemberActor, result: simcord.InteractionResult
+    ) -> list[Change]:
+        """The interaction's answers only ``person`` sees (the channel history leaves them out):
+        an ephemeral reply, a deferred answer filled in later, ephemeral follow-ups."""
+        found: list[Change] = []
+        for response in (result.response, *result.followups):
+            if response is None or not response.ephemeral:
+                continue
+            message = response.message
+            if not (message.content or message.embeds or message.components):
+                continue  # a deferral still "thinking": its answer is a follow-up or an edit
+            shown = fingerprint(message)
+            before = self._private.get(message.id)
+            if before == shown:
+                continue
+            self._private[message.id] = shown
+            kind: Literal["new", "edited"] = "new" if before is None else "edited"
+            found.append(Change(kind, message.channel.id, message, only_for=person.name))
+        return found
+
     def mentions(self, text: str) -> str:
-        """Write mentions as the Discord client does: ``@bob`` -> ``<@id>``, ``#general`` ->
-        ``<#id>``, and (a sandbox convention) ``@&Moderator`` -> ``<@&id>``."""
-
-        def mention(match: re.Match[str]) -> str:
-            name = match[2]
-            if match[1]:
-                try:
-                    return self.world.role(name).mention
-                except KeyError:
-                    return match[0]
-            try:
-                return self.world.person(name).mention
-            except KeyError:
-                return match[0]
-
-        def channel(match: re.Match[str]) -> str:
-            try:
-                return self.world.channel(match[1]).mention
-            except KeyError:
-                return match[0]
-
-        return _CHANNEL_NAME.sub(channel, _MENTION.sub(mention, text))
+        """Write mentions as the Discord client does (:func:`client_mentions`)."""
+        return client_mentions(self.world, text)
 
     def pending_changes(self) -> list[Change]:
         """Messages that changed since the last action (background work: reminders, ...)."""

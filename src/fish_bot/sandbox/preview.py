@@ -6,6 +6,10 @@ the page, "Viewing as" picks the person, the composer sends messages, ``/`` open
 command picker, and buttons, selects and modals work as in Discord. A preview shows one channel
 (``--channel``, #general by default); the console mode shows them all.
 
+The composer sends text as typed; :func:`type_mentions_like_discord` turns ``@bob``,
+``#general`` and ``@&Moderator`` into mentions first, as the Discord client does, so
+``!warn @bob spam`` works in the page as in the script and console modes.
+
 SimCord publishes the page after each action taken in it. What the bot does on its own
 (a reminder, the end of a temporary ban) is published by :class:`Republisher`.
 """
@@ -23,8 +27,9 @@ import simcord
 from rich.console import Console
 from rich.text import Text
 
+from fish_bot.sandbox.actions import client_mentions
 from fish_bot.sandbox.runner import Sandbox, SandboxError, env_is_idle, follow_wall_clock
-from fish_bot.sandbox.world import PEOPLE
+from fish_bot.sandbox.world import PEOPLE, SandboxWorld
 
 log = logging.getLogger("fish_bot.sandbox")
 
@@ -86,6 +91,29 @@ class Republisher:
                 self.republish()
 
 
+def type_mentions_like_discord(world: SandboxWorld, viewers: list[simcord.MemberActor]) -> None:
+    """Make the preview's composer send ``@bob`` as a mention of bob, as Discord's client does.
+
+    SimCord's composer hands the typed text to the viewer's ``MemberActor.send`` unchanged (a
+    bot would then read ``@bob`` as plain text, and ``!warn @bob`` would find no member). Each
+    viewer's ``send`` is wrapped, on these sandbox actors only, to write the mentions first
+    (:func:`~fish_bot.sandbox.actions.client_mentions`).
+    """
+    for person in viewers:
+        send = person.send
+
+        async def send_with_mentions(
+            channel: simcord.ChannelHandle,
+            content: str = "",
+            *args: Any,
+            _send: Callable[..., Any] = send,
+            **kwargs: Any,
+        ) -> Any:
+            return await _send(channel, client_mentions(world, content), *args, **kwargs)
+
+        person.send = send_with_mentions  # type: ignore[method-assign]
+
+
 async def run_preview(
     sandbox: Sandbox,
     console: Console,
@@ -101,6 +129,7 @@ async def run_preview(
     viewers = [person for person in world.people.values() if sandbox.can_read(person, target)]
     if not viewers:
         raise SandboxError(f"nobody in the sandbox can read #{channel}", code=2)
+    type_mentions_like_discord(world, viewers)
     try:
         session = sandbox.env.preview(target, viewers=viewers, layout="channel", port=port)
         preview = await session.__aenter__()

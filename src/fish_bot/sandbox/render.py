@@ -2,8 +2,11 @@
 
 :class:`MessageTracker` takes a snapshot of every message in the demo server's channels (through
 SimCord's public ``ChannelHandle.history()``) before an action and reports what changed after
-it. The console prints the changes with Rich (embeds as panels), the script mode as plain text
-(embeds as ``|``-prefixed lines), so a transcript is easy to read and to compare.
+it. That history holds what everyone sees; the answers only one person sees (ephemeral replies,
+deferred and follow-up answers) come from the interaction's result, and are marked "only alice
+sees this" (:class:`~fish_bot.sandbox.actions.Driver`). The console prints the changes with
+Rich (embeds as panels), the script mode as plain text (embeds as ``|``-prefixed lines), so a
+transcript is easy to read and to compare.
 """
 
 from __future__ import annotations
@@ -37,14 +40,20 @@ _SELECTS = {3, 5, 6, 7, 8}
 
 @dataclass
 class Change:
-    """One message the bot (or anyone) created, edited or deleted during an action."""
+    """One message the bot (or anyone) created, edited or deleted during an action.
+
+    ``only_for`` names the one person who sees an ephemeral message (an interaction's
+    answer that only its user sees).
+    """
 
     kind: Literal["new", "edited", "deleted"]
     channel_id: int
     message: discord.Message
+    only_for: str | None = None
 
 
-def _fingerprint(message: discord.Message) -> str:
+def fingerprint(message: discord.Message) -> str:
+    """What a message shows (content, embeds, components, files, pin): equal when unchanged."""
     return json.dumps(
         [
             message.content,
@@ -69,7 +78,7 @@ class MessageTracker:
         seen: dict[int, tuple[str, discord.Message]] = {}
         for channel in (*self.world.channels.values(), *self.world.dms.values()):
             for message in channel.history():
-                seen[message.id] = (_fingerprint(message), message)
+                seen[message.id] = (fingerprint(message), message)
         return seen
 
     def mark(self) -> None:
@@ -235,12 +244,14 @@ def _embed_lines(embed: discord.Embed, namer: Namer) -> list[str]:
     return lines
 
 
-def _who_sees(message: discord.Message, namer: Namer) -> str | None:
+def _who_sees(change: Change, namer: Namer) -> str | None:
+    message = change.message
     if not message.flags.ephemeral:
         return None
     metadata = message.interaction_metadata
     user = metadata.user if metadata is not None else None
-    return f"only {namer.user(user)} can see this" if user is not None else "ephemeral"
+    name = namer.user(user) if user is not None else change.only_for
+    return f"only {name} sees this" if name else "ephemeral"
 
 
 def _header(change: Change, namer: Namer, current_channel_id: int | None) -> str:
@@ -252,7 +263,7 @@ def _header(change: Change, namer: Namer, current_channel_id: int | None) -> str
         else ""
     )
     notes = []
-    seen_by = _who_sees(message, namer)
+    seen_by = _who_sees(change, namer)
     if seen_by:
         notes.append(seen_by)
     if change.kind == "edited":

@@ -24,7 +24,7 @@ from fish_bot.cogs.admin.utils import (
 )
 from fish_bot.core.base_cog import PAUSED_KEY
 from fish_bot.core.converters import ModuleName
-from fish_bot.core.decorators import hybrid_group
+from fish_bot.core.decorators import examples, hybrid_group
 from fish_bot.core.permissions import admin_override, requires_rank
 from fish_bot.core.text import clip, plain
 from fish_bot.exceptions import FishBotError, UserFacingError
@@ -57,6 +57,7 @@ class CogCommandsMixin(_MixinBase):
     # --- cog management ------------------------------------------------------------------
 
     @hybrid_group(name="cog", invoke_without_command=True)
+    @examples("cog", "cog list")
     async def cogs_group(self, ctx: commands.Context[Any]) -> None:
         """Manage modules: list, load, unload, reload, pause and resume."""
         await self.reply(
@@ -67,6 +68,7 @@ class CogCommandsMixin(_MixinBase):
 
     @cogs_group.command(name="list")
     @commands.is_owner()
+    @examples("cog list")
     async def cogs_list_command(self, ctx: commands.Context[Any]) -> None:
         """List loaded modules, modules that failed to load and those that can be loaded."""
         bot = self.bot
@@ -95,6 +97,7 @@ class CogCommandsMixin(_MixinBase):
     @cogs_group.command(name="load")
     @commands.is_owner()
     @app_commands.describe(name="Package path (fish_bot.cogs.example) or short name (example)")
+    @examples("cog load example", "cog load fish_bot.cogs.example")
     async def cogs_load_command(self, ctx: commands.Context[Any], name: ModuleNameArg) -> None:
         """Load a module by package path or short name."""
         package = package_name(name)
@@ -115,6 +118,7 @@ class CogCommandsMixin(_MixinBase):
     @cogs_group.command(name="unload")
     @commands.is_owner()
     @app_commands.describe(name="Module name, package path or short name")
+    @examples("cog unload example")
     async def cogs_unload_command(self, ctx: commands.Context[Any], name: str) -> None:
         """Unload a module (its data is saved first). The core module cannot be unloaded."""
         package = find_extension(self.bot, name)
@@ -138,6 +142,7 @@ class CogCommandsMixin(_MixinBase):
     @cogs_group.command(name="reload")
     @commands.is_owner()
     @app_commands.describe(name="Module name, package path or short name")
+    @examples("cog reload moderation")
     async def cogs_reload_command(self, ctx: commands.Context[Any], name: ModuleNameArg) -> None:
         """Reload a module from its files; a module that is not loaded is loaded."""
         loaded = find_extension(self.bot, name)
@@ -181,6 +186,7 @@ class CogCommandsMixin(_MixinBase):
     @admin_override()
     @requires_rank(SETTINGS_RANK)
     @app_commands.describe(name="The module to pause", global_="Pause it everywhere (bot owners)")
+    @examples("cog pause example", "cog pause example --global")
     async def cogs_pause_command(
         self,
         ctx: commands.Context[Any],
@@ -194,6 +200,7 @@ class CogCommandsMixin(_MixinBase):
     @admin_override()
     @requires_rank(SETTINGS_RANK)
     @app_commands.describe(name="The module to resume", global_="Resume it everywhere (bot owners)")
+    @examples("cog resume example", "cog resume example --global")
     async def cogs_resume_command(
         self,
         ctx: commands.Context[Any],

@@ -25,7 +25,7 @@ from fish_bot.cogs.admin.utils import (
     no_module,
 )
 from fish_bot.core.converters import parse_snowflake
-from fish_bot.core.decorators import hybrid_command
+from fish_bot.core.decorators import examples, hybrid_command
 from fish_bot.core.durations import format_duration
 from fish_bot.core.text import clip, plain
 from fish_bot.exceptions import UserFacingError
@@ -44,12 +44,14 @@ class StatusCommandsMixin(_MixinBase):
     # --- ping and status ---------------------------------------------------------------------
 
     @hybrid_command(name="ping")
+    @examples("ping")
     async def ping(self, ctx: commands.Context[Any]) -> None:
         """Check that the bot answers."""
         await ctx.send("Pong!")
 
     @hybrid_command(name="status")
     @app_commands.describe(cog="A module to show in detail (leave empty for the whole bot)")
+    @examples("status", "status moderation")
     async def status_command(self, ctx: commands.Context[Any], cog: str | None = None) -> None:
         """Show the bot's health, or the detailed status of one module.
 
@@ -123,6 +125,7 @@ class CommandsMixin(SettingsCommandsMixin, CogCommandsMixin, StatusCommandsMixin
     @hybrid_command(name="sync")
     @commands.is_owner()
     @app_commands.describe(guild="A server id, or 'here', to sync that server's commands only")
+    @examples("sync", "sync here")
     async def sync_command(self, ctx: commands.Context[Any], guild: str | None = None) -> None:
         """Sync slash commands with Discord now (globally, or one server's commands)."""
         target: discord.Guild | None = None

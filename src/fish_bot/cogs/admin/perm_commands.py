@@ -28,6 +28,7 @@ from fish_bot.cogs.admin.perm_args import (
     rank_autocomplete,
     target_autocomplete,
 )
+from fish_bot.cogs.admin.utils import rank_source_line
 from fish_bot.core.authority import (
     check_role_ranks_authority,
     clear_rules_as,
@@ -38,9 +39,9 @@ from fish_bot.core.authority import (
     set_rule_as,
 )
 from fish_bot.core.base_cog import BaseCog, command_meta
-from fish_bot.core.decorators import hybrid_group
+from fish_bot.core.decorators import examples, hybrid_group
 from fish_bot.core.permission_subjects import cog_of, subject_for
-from fish_bot.core.permissions import MAX_RANK, admin_override, requires_rank
+from fish_bot.core.permissions import MAX_RANK, RankRequirement, admin_override, requires_rank
 from fish_bot.core.roles import command_rank_lines, role_rank_lines, suggested_rank
 from fish_bot.core.text import field
 from fish_bot.database.models.permissions import RuleTarget
@@ -48,8 +49,8 @@ from fish_bot.database.models.permissions import RuleTarget
 if TYPE_CHECKING:
     from fish_bot.core.permission_store import GuildRules
 
-#: The rank the `perm` commands need by default.
-PERM_COMMANDS_RANK = 8
+#: The rank the `perm` commands need by default; on a server without ranks, Manage Server.
+PERM_COMMANDS_RANK = RankRequirement(8, "manage_guild")
 
 #: Human names of the rules PermissionManager.evaluate reports.
 RULE_LABELS: dict[str, str] = {
@@ -67,6 +68,7 @@ RULE_LABELS: dict[str, str] = {
     "command_allowed_roles": "5 · command rule: allowed roles",
     "command_allowed_role": "5 · command rule: allowed role",
     "rank": "6 · permission rank",
+    "discord_permission": "6 · Discord permission (no ranks configured)",
     "default": "no rule restricts it",
 }
 
@@ -114,6 +116,7 @@ class PermissionCommandsMixin(_MixinBase):
     @commands.guild_only()
     @admin_override()
     @requires_rank(PERM_COMMANDS_RANK)
+    @examples("perm")
     async def perm(self, ctx: commands.Context[Any]) -> None:
         """Decide who may use which command: rules per role and channel, and permission ranks.
 
@@ -128,6 +131,7 @@ class PermissionCommandsMixin(_MixinBase):
         member="Whose permission to check (default: you)",
         channel="Where (default: this channel)",
     )
+    @examples("perm explain ban", "perm explain ban @bob #general")
     async def perm_explain(
         self,
         ctx: commands.Context[Any],
@@ -177,6 +181,7 @@ class PermissionCommandsMixin(_MixinBase):
         have = await permissions.member_rank(who) if isinstance(who, discord.Member) else 0
         source = "declared" if override is None else f"server override; declared {declared}"
         lines.append(f"**Rank:** needs {needed} ({source}); {who.mention} has {have}.")
+        lines.append(await rank_source_line(self.bot, guild, who, target_command, needed))
         effective = await permissions.effective_rules(guild.id, subject)
         if effective.any():
             rules = effective.rules
@@ -197,6 +202,7 @@ class PermissionCommandsMixin(_MixinBase):
 
     @perm.command(name="allow")
     @app_commands.describe(command=COMMAND_HELP, target=TARGET_HELP)
+    @examples("perm allow ping @Members", "perm allow warn #mod-chat")
     async def perm_allow(
         self, ctx: commands.Context[Any], command: CommandArg, target: TargetArg
     ) -> None:
@@ -223,6 +229,7 @@ class PermissionCommandsMixin(_MixinBase):
 
     @perm.command(name="deny")
     @app_commands.describe(command=COMMAND_HELP, target=TARGET_HELP)
+    @examples("perm deny ping #general", 'perm deny "cases view" @Muted')
     async def perm_deny(
         self, ctx: commands.Context[Any], command: CommandArg, target: TargetArg
     ) -> None:
@@ -238,6 +245,7 @@ class PermissionCommandsMixin(_MixinBase):
 
     @perm.command(name="remove")
     @app_commands.describe(command=COMMAND_HELP, target=TARGET_HELP)
+    @examples("perm remove ping #general")
     async def perm_remove(
         self, ctx: commands.Context[Any], command: CommandArg, target: TargetArg
     ) -> None:
@@ -253,6 +261,7 @@ class PermissionCommandsMixin(_MixinBase):
 
     @perm.command(name="clear")
     @app_commands.describe(command=COMMAND_HELP)
+    @examples("perm clear ping")
     async def perm_clear(self, ctx: commands.Context[Any], command: CommandArg) -> None:
         """Remove every allow and deny rule of a command (its rank is kept)."""
         guild = self.require_guild(ctx)
@@ -265,6 +274,7 @@ class PermissionCommandsMixin(_MixinBase):
 
     @perm.command(name="show")
     @app_commands.describe(command="Only this command (default: everything)")
+    @examples("perm show", "perm show ban")
     async def perm_show(
         self, ctx: commands.Context[Any], command: CommandArg | None = None
     ) -> None:
@@ -345,12 +355,14 @@ class PermissionCommandsMixin(_MixinBase):
     # --- ranks ---------------------------------------------------------------------------
 
     @perm.group(name="rank", invoke_without_command=True)
+    @examples("perm rank")
     async def perm_rank(self, ctx: commands.Context[Any]) -> None:
         """Permission ranks: roles get a rank from 0 to 10, commands need a rank."""
         await self.reply(ctx, self._perm_group_help(ctx))
 
     @perm_rank.command(name="set")
     @app_commands.describe(role="The role", rank="Its permission rank, 0 to 10")
+    @examples("perm rank set @Moderators 4")
     async def perm_rank_set(
         self,
         ctx: commands.Context[Any],
@@ -363,12 +375,14 @@ class PermissionCommandsMixin(_MixinBase):
 
     @perm_rank.command(name="remove")
     @app_commands.describe(role="The role")
+    @examples("perm rank remove @Moderators")
     async def perm_rank_remove(self, ctx: commands.Context[Any], role: discord.Role) -> None:
         """Take a role's permission rank away (it counts as 0)."""
         guild = self.require_guild(ctx)
         await self.reply(ctx, await remove_role_rank_as(self.bot, ctx.author, guild, role))
 
     @perm_rank.command(name="list")
+    @examples("perm rank list")
     async def perm_rank_list(self, ctx: commands.Context[Any]) -> None:
         """List the roles' ranks, highest first, and the commands whose rank was changed."""
         guild = self.require_guild(ctx)
@@ -380,6 +394,7 @@ class PermissionCommandsMixin(_MixinBase):
         await self.reply(ctx, embed=embed)
 
     @perm_rank.command(name="init")
+    @examples("perm rank init")
     async def perm_rank_init(self, ctx: commands.Context[Any]) -> None:
         """Give ranks to roles from their permissions (only roles that have no rank yet).
 
@@ -417,6 +432,7 @@ class PermissionCommandsMixin(_MixinBase):
 
     @perm_rank.command(name="command")
     @app_commands.describe(command=COMMAND_HELP, rank="0 to 10, or default")
+    @examples("perm rank command warn 1", "perm rank command ban default")
     async def perm_rank_command(
         self, ctx: commands.Context[Any], command: CommandArg, rank: str
     ) -> None:

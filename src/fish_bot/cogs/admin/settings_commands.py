@@ -18,7 +18,7 @@ from fish_bot.cogs.admin.utils import (
     split_global,
 )
 from fish_bot.core.authority import check_access_setting
-from fish_bot.core.decorators import hybrid_group
+from fish_bot.core.decorators import examples, hybrid_group
 from fish_bot.core.permissions import admin_override, requires_rank
 from fish_bot.core.text import DESCRIPTION_LIMIT, clip, plain
 from fish_bot.exceptions import UserFacingError
@@ -52,6 +52,7 @@ class SettingsCommandsMixin(_MixinBase):
     @hybrid_group(name="settings", invoke_without_command=True)
     @admin_override()
     @requires_rank(SETTINGS_RANK)
+    @examples("settings")
     async def settings_group(self, ctx: commands.Context[Any]) -> None:
         """Show and change module settings."""
         await self.reply(
@@ -81,6 +82,7 @@ class SettingsCommandsMixin(_MixinBase):
     @admin_override()
     @requires_rank(SETTINGS_RANK)
     @app_commands.describe(cog="The module whose settings to show")
+    @examples("settings show moderation")
     async def settings_show(self, ctx: commands.Context[Any], cog: str) -> None:
         """Show every setting of a module: its value here, where it comes from, and its rules."""
         scope = self._settings_scope(cog)
@@ -120,6 +122,10 @@ class SettingsCommandsMixin(_MixinBase):
         key="The setting's name",
         value="The new value (durations like 5m, #channels, lists as a, b, c)",
         global_="Set the global value instead of this server's (bot owners)",
+    )
+    @examples(
+        "settings set moderation dm_members off",
+        "settings set help suggest_unknown_commands off",
     )
     async def settings_set(
         self,
@@ -163,6 +169,7 @@ class SettingsCommandsMixin(_MixinBase):
         key="The setting's name",
         global_="Reset the global value instead of this server's (bot owners)",
     )
+    @examples("settings reset moderation dm_members")
     async def settings_reset(
         self,
         ctx: commands.Context[Any],

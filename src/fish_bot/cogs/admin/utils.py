@@ -13,7 +13,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from fish_bot.core.durations import format_duration
-from fish_bot.core.text import FIELD_VALUE_LIMIT, clip, plain
+from fish_bot.core.permissions import RankRequirement
+from fish_bot.core.text import FIELD_VALUE_LIMIT, clip, permission_label, plain
 from fish_bot.exceptions import UserFacingError
 
 if TYPE_CHECKING:
@@ -27,8 +28,9 @@ CORE_EXTENSION = "fish_bot.cogs.admin"
 
 PAGE_LIMIT = 3900  # one page of an embed description, with room for a footer
 
-#: Rank needed by the settings commands and by cog pause/resume.
-SETTINGS_RANK = 8
+#: Rank needed by the settings commands and by cog pause/resume; on a server without ranks,
+#: Manage Server.
+SETTINGS_RANK = RankRequirement(8, "manage_guild")
 
 STATE_ICONS = {"Ready": "🟢", "Paused": "⏸️", "Error": "🔴", "Starting": "🟡"}
 
@@ -192,3 +194,24 @@ def split_global(text: str) -> tuple[str, bool]:
     if stripped.lower().endswith(" --global"):
         return stripped[: -len(" --global")].rstrip(), True
     return text, False
+
+
+async def rank_source_line(
+    bot: FishHost, guild: discord.Guild, who: discord.abc.User, command: Any, needed: int
+) -> str:
+    """`perm explain`: whether ranks or the Discord permission decide layer 6 here."""
+    permissions = bot.permissions
+    flag = permissions.discord_permission(command)
+    label = permission_label(flag)
+    if await permissions.uses_ranks(guild.id):
+        return (
+            "**Ranks or Discord permission:** this server has configured permission ranks, "
+            f"so ranks decide (without ranks, **{label}** would)."
+        )
+    if needed <= 0:
+        return "**Ranks or Discord permission:** no rank is needed, so neither decides."
+    has = getattr(getattr(who, "guild_permissions", None), flag, False)
+    return (
+        "**Ranks or Discord permission:** no permission ranks are configured here, so the "
+        f"Discord permission **{label}** decides: {who.mention} {'has' if has else 'lacks'} it."
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import discord
 from discord import app_commands
@@ -16,8 +16,9 @@ from fish_bot.cogs.example.constants import (
     REMINDER_JOB,
 )
 from fish_bot.cogs.example.views import ShowView, counter_text, counter_view
-from fish_bot.core.decorators import hybrid_group
-from fish_bot.core.durations import DurationError, format_duration, parse_duration
+from fish_bot.core.converters import Duration
+from fish_bot.core.decorators import examples, hybrid_group
+from fish_bot.core.durations import format_duration
 from fish_bot.core.permissions import admin_override, dm_allowed, requires_rank
 from fish_bot.core.views import GuildId, component
 from fish_bot.exceptions import UserFacingError
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
     _MixinBase = BaseCog
 else:
     _MixinBase = object
+
+
+class ReminderDelay(Duration):
+    """The delay of ``example remind``: the duration words before the reminder's text."""
+
+    example = "2h water the plants"
 
 
 class CommandsMixin(_MixinBase):
@@ -41,6 +48,7 @@ class CommandsMixin(_MixinBase):
         def ticks(self) -> int: ...
 
     @hybrid_group(name="example", invoke_without_command=True)
+    @examples("example")
     async def example_group(self, ctx: commands.Context[Any]) -> None:
         """Commands of the example module (a counter, a button, reminders)."""
         if ctx.invoked_subcommand is None:
@@ -48,6 +56,7 @@ class CommandsMixin(_MixinBase):
 
     @example_group.command(name="count")
     @commands.guild_only()
+    @examples("example count")
     async def count_command(self, ctx: commands.Context[Any]) -> None:
         """Add `count_step` to this server's counter."""
         guild = self.require_guild(ctx)
@@ -59,6 +68,7 @@ class CommandsMixin(_MixinBase):
 
     @example_group.command(name="show")
     @commands.guild_only()
+    @examples("example show")
     async def show_command(self, ctx: commands.Context[Any]) -> None:
         """Show this server's numbers, with a refresh button."""
         guild_id = self.require_guild(ctx).id
@@ -84,7 +94,8 @@ class CommandsMixin(_MixinBase):
     @example_group.command(name="reset")
     @commands.guild_only()
     @admin_override()
-    @requires_rank(5)
+    @requires_rank(5, "manage_guild")
+    @examples("example reset")
     async def reset_command(self, ctx: commands.Context[Any]) -> None:
         """Set this server's counter back to zero (rank 5; server owner and admins always)."""
         guild = self.require_guild(ctx)
@@ -94,6 +105,7 @@ class CommandsMixin(_MixinBase):
 
     @example_group.command(name="about")
     @dm_allowed()
+    @examples("example about")
     async def about_command(self, ctx: commands.Context[Any]) -> None:
         """What this module is (works in direct messages too)."""
         await self.reply(
@@ -104,6 +116,7 @@ class CommandsMixin(_MixinBase):
 
     @example_group.command(name="button")
     @commands.guild_only()
+    @examples("example button")
     async def button_command(self, ctx: commands.Context[Any]) -> None:
         """Post a counter button that anyone here can press (it keeps working after restarts)."""
         guild = self.require_guild(ctx)
@@ -127,14 +140,23 @@ class CommandsMixin(_MixinBase):
 
     @example_group.command(name="remind")
     @commands.guild_only()
-    @app_commands.describe(delay="When: 10m, 2h, 1d12h ...", text="What to remind you of")
-    async def remind_command(self, ctx: commands.Context[Any], delay: str, *, text: str) -> None:
-        """Remind you of something later (the reminder survives restarts)."""
+    @app_commands.describe(
+        delay="When: 10m, 2 hours, 1d12h ... (with a unit)", text="What to remind you of"
+    )
+    @examples("example remind 10m stretch your legs", "example remind 2 hours check the oven")
+    async def remind_command(
+        self,
+        ctx: commands.Context[Any],
+        delay: Annotated[int, ReminderDelay],
+        *,
+        text: str,
+    ) -> None:
+        """Remind you of something later (the reminder survives restarts).
+
+        Usage: `example remind <delay> <text>`, e.g. `example remind 2 hours water the plants`
+        """
         guild = self.require_guild(ctx)
-        try:
-            seconds = parse_duration(delay)
-        except DurationError as error:
-            raise UserFacingError(f"❌ {error}") from None
+        seconds = delay
         longest = self.get_setting("max_reminder_delay", 86400, guild.id)
         if not 1 <= seconds <= longest:
             raise UserFacingError(

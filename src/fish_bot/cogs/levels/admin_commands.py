@@ -30,7 +30,7 @@ from fish_bot.cogs.levels.utils import (
     xp_for_level,
 )
 from fish_bot.core import text
-from fish_bot.core.decorators import hybrid_group
+from fish_bot.core.decorators import examples, hybrid_group
 from fish_bot.core.permissions import admin_override, requires_rank
 from fish_bot.core.roles import check_assignable_role
 from fish_bot.exceptions import UserFacingError
@@ -57,6 +57,7 @@ class AdminCommandsMixin(_MixinBase):
         ) -> MemberXP: ...
 
     @hybrid_group(name="levels", invoke_without_command=True)
+    @examples("levels", "levels rewards list")
     @commands.guild_only()
     async def levels_group(self, ctx: Ctx) -> None:
         """Levels: members' XP, role rewards, export and import (see `rank` and `leaderboard`)."""
@@ -65,6 +66,7 @@ class AdminCommandsMixin(_MixinBase):
     # --- a member's XP -------------------------------------------------------------------
 
     @levels_group.command(name="set")
+    @examples("levels set @bob 5", "levels set @bob 0")
     @admin_override()
     @requires_rank(MODERATOR_RANK)
     @app_commands.describe(member="The member to change", level=f"The new level (0-{MAX_LEVEL})")
@@ -76,6 +78,9 @@ class AdminCommandsMixin(_MixinBase):
         await self.reply(ctx, f"✅ <@{member.id}> is now level {entry.level} ({entry.xp:,} XP).")
 
     @levels_group.command(name="setxp")
+    @examples(
+        "levels setxp @bob 1200",
+    )
     @admin_override()
     @requires_rank(MODERATOR_RANK)
     @app_commands.describe(member="The member to change", xp=f"The new XP (0-{MAX_XP})")
@@ -87,6 +92,9 @@ class AdminCommandsMixin(_MixinBase):
         await self.reply(ctx, f"✅ <@{member.id}> has {entry.xp:,} XP: level {entry.level}.")
 
     @levels_group.command(name="reset")
+    @examples(
+        "levels reset @bob",
+    )
     @admin_override()
     @requires_rank(MODERATOR_RANK)
     @app_commands.describe(member="The member whose XP goes back to zero")
@@ -96,6 +104,9 @@ class AdminCommandsMixin(_MixinBase):
         await self.reply(ctx, f"✅ <@{member.id}>'s XP is reset to 0.")
 
     @levels_group.command(name="blacklist")
+    @examples(
+        "levels blacklist @bob",
+    )
     @admin_override()
     @requires_rank(MODERATOR_RANK)
     @app_commands.describe(member="The member who may (or may again) earn XP")
@@ -110,11 +121,13 @@ class AdminCommandsMixin(_MixinBase):
     # --- role rewards --------------------------------------------------------------------
 
     @levels_group.group(name="rewards", invoke_without_command=True)
+    @examples("levels rewards", "levels rewards list")
     async def rewards_group(self, ctx: Ctx) -> None:
         """The roles members get at a level: add, remove, list."""
         await self.rewards_list(ctx)
 
     @rewards_group.command(name="add")
+    @examples("levels rewards add 5 @Regular", "levels rewards add 20 @Veteran")
     @admin_override()
     @requires_rank(ADMIN_RANK)
     @app_commands.describe(level=f"The level that gives the role (1-{MAX_LEVEL})", role="The role")
@@ -134,6 +147,9 @@ class AdminCommandsMixin(_MixinBase):
         )
 
     @rewards_group.command(name="remove")
+    @examples(
+        "levels rewards remove @Regular",
+    )
     @admin_override()
     @requires_rank(ADMIN_RANK)
     @app_commands.describe(role="The role that is no longer a reward")
@@ -147,6 +163,9 @@ class AdminCommandsMixin(_MixinBase):
         await self.reply(ctx, f"✅ {role.mention} is no longer a level reward.")
 
     @rewards_group.command(name="list")
+    @examples(
+        "levels rewards list",
+    )
     async def rewards_list(self, ctx: Ctx) -> None:
         """List the roles given at each level."""
         guild = self.require_guild(ctx)
@@ -165,6 +184,9 @@ class AdminCommandsMixin(_MixinBase):
     # --- files ---------------------------------------------------------------------------
 
     @levels_group.command(name="export")
+    @examples(
+        "levels export",
+    )
     @admin_override()
     @requires_rank(ADMIN_RANK)
     async def export_command(self, ctx: Ctx) -> None:
@@ -179,6 +201,9 @@ class AdminCommandsMixin(_MixinBase):
         await self.reply(ctx, f"📄 The XP of {len(rows):,} members.", file=file)
 
     @levels_group.command(name="import")
+    @examples(
+        "levels import (with a CSV file attached)",
+    )
     @admin_override()
     @requires_rank(ADMIN_RANK)
     @app_commands.describe(file="A CSV file of `member id, xp` lines (a header line is allowed)")

@@ -15,7 +15,7 @@ from fish_bot.cogs.levels.card import CardData, render_card
 from fish_bot.cogs.levels.constants import AVATAR_TIMEOUT, PAGE_ACTION, PAGE_SIZE
 from fish_bot.cogs.levels.utils import progress
 from fish_bot.cogs.levels.views import leaderboard_embed, leaderboard_view, rank_embed
-from fish_bot.core.decorators import hybrid_command
+from fish_bot.core.decorators import examples, hybrid_command
 from fish_bot.core.text import fit_embed
 from fish_bot.core.views import GuildId, component
 
@@ -46,6 +46,7 @@ class CommandsMixin(_MixinBase):
             return None
 
     @hybrid_command(name="rank", aliases=["level", "xp"])
+    @examples("rank", "rank @bob")
     @commands.guild_only()
     @app_commands.describe(member="Whose rank to show (default: yours)")
     async def rank_command(
@@ -102,6 +103,7 @@ class CommandsMixin(_MixinBase):
         return embed, leaderboard_view(self, guild.id, page, pages)
 
     @hybrid_command(name="leaderboard", aliases=["top"])
+    @examples("leaderboard", "leaderboard 2")
     @commands.guild_only()
     @app_commands.describe(page="The page to show (10 members a page; default 1)")
     async def leaderboard_command(self, ctx: commands.Context[Any], page: int = 1) -> None:

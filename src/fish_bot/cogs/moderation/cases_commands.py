@@ -15,8 +15,9 @@ How a case looks (labels, embeds, the list's pager) is in
 :mod:`fish_bot.cogs.moderation.cases_arguments`.
 
 Every list is read one page at a time (``paginate_cases``: a count and one page of rows); users
-and moderators are shown as mentions, so no member is fetched per case. Reasons are user text:
-no reply pings (the bot's default ``AllowedMentions.none()``, through ``BaseCog.reply``).
+and moderators are shown as mentions with their cached names, so no member is fetched per case.
+Reasons are user text: no reply pings (the bot's default ``AllowedMentions.none()``, through
+``BaseCog.reply``).
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ from fish_bot.cogs.moderation.cases_display import (
 )
 from fish_bot.cogs.moderation.constants import DEFAULT_RANKS, MAX_REASON_LENGTH
 from fish_bot.cogs.moderation.utils import timestamp
-from fish_bot.core.decorators import hybrid_group
-from fish_bot.core.permissions import requires_rank
+from fish_bot.core.decorators import examples, hybrid_group
+from fish_bot.core.permissions import RankRequirement, requires_rank
 from fish_bot.database.controllers.cases import RESTRICTIONS
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 from fish_bot.database.models.core import LogKind
@@ -60,8 +61,8 @@ else:
     _MixinBase = object
 
 #: The rank the `cases` commands need by default; `cases modify` needs more.
-CASES_RANK: int = DEFAULT_RANKS.get("cases", 2)
-CASES_MODIFY_RANK: int = DEFAULT_RANKS.get("cases modify", 4)
+CASES_RANK: RankRequirement = DEFAULT_RANKS["cases"]
+CASES_MODIFY_RANK: RankRequirement = DEFAULT_RANKS["cases modify"]
 
 #: How many edits of a case are remembered in ``Case.extra["edits"]``.
 MAX_REMEMBERED_EDITS = 20
@@ -89,7 +90,7 @@ class CasesCommandsMixin(_MixinBase):
         """Send the first page of a case list, with buttons when there is more than one."""
         guild = self.require_guild(ctx)
         page = await self.db.case.paginate_cases(guild.id, options, page=1, per_page=CASES_PER_PAGE)
-        embed = cases_page_embed(title, page, header)
+        embed = cases_page_embed(title, page, header, self.bot.get_user)
         if page.pages <= 1:
             await self.reply(ctx, embed=embed)
             return
@@ -116,6 +117,7 @@ class CasesCommandsMixin(_MixinBase):
     @hybrid_group(name="cases", fallback="list", invoke_without_command=True)
     @commands.guild_only()
     @requires_rank(CASES_RANK)
+    @examples("cases", "cases list")
     async def cases_group(self, ctx: commands.Context[Any]) -> None:
         """List this server's moderation cases, newest first (10 per page).
 
@@ -128,16 +130,18 @@ class CasesCommandsMixin(_MixinBase):
 
     @cases_group.command(name="view")
     @app_commands.describe(number="The case number, e.g. 12")
+    @examples("cases view 12")
     async def cases_view(self, ctx: commands.Context[Any], number: CaseNumberArg) -> None:
         """Show one case: user, moderator, type, status, dates and reason."""
         guild = self.require_guild(ctx)
         case = await self._cases_get(guild.id, number)
-        embed = case_detail_embed(case, user=self.bot.get_user(case.user_id))
+        embed = case_detail_embed(case, lookup=self.bot.get_user)
         await self.reply(ctx, embed=embed)
 
     # --- search --------------------------------------------------------------------------
 
     @cases_group.command(name="search")
+    @examples("cases search user:@bob", "cases search type:ban,tempban status:active since:7d")
     async def cases_search(self, ctx: commands.Context[Any], *, flags: CaseSearchFlags) -> None:
         """Find cases by user, moderator, type, status and time.
 
@@ -175,6 +179,7 @@ class CasesCommandsMixin(_MixinBase):
 
     @cases_group.command(name="history")
     @app_commands.describe(user="The member or user (a user who left works too, by id)")
+    @examples("cases history @bob")
     async def cases_history(self, ctx: commands.Context[Any], user: discord.User) -> None:
         """Show every case of one user, newest first, and what is in force now."""
         guild = self.require_guild(ctx)
@@ -204,6 +209,7 @@ class CasesCommandsMixin(_MixinBase):
     @cases_group.command(name="modify")
     @requires_rank(CASES_MODIFY_RANK)
     @app_commands.describe(number="The case number, e.g. 12")
+    @examples("cases modify 12 reason:spamming links", "cases modify 12 status:voided")
     async def cases_modify(
         self, ctx: commands.Context[Any], number: CaseNumberArg, *, flags: CaseModifyFlags
     ) -> None:
@@ -242,7 +248,7 @@ class CasesCommandsMixin(_MixinBase):
             updated, summary = result
             log_note = await self._cases_edit_log_message(guild, updated)
         text = f"✏️ Case #{number} updated: {', '.join(summary)}. {log_note}"
-        embed = case_detail_embed(updated, user=self.bot.get_user(updated.user_id))
+        embed = case_detail_embed(updated, lookup=self.bot.get_user)
         await self.reply(ctx, text, embed=embed)
 
     async def _cases_apply_changes(
@@ -320,9 +326,7 @@ class CasesCommandsMixin(_MixinBase):
             return "Its moderation-log message is not mine, so I can't update it."
         # The same embed the mod log posted, with the footer (how the member was told) kept.
         note = message.embeds[0].footer.text if message.embeds else None
-        embed = case_detail_embed(
-            case, user=self.bot.get_user(case.user_id), note=note, show_status=False
-        )
+        embed = case_detail_embed(case, note=note, show_status=False, lookup=self.bot.get_user)
         try:
             await message.edit(embed=embed)
         except discord.HTTPException:

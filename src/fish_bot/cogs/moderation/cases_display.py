@@ -2,7 +2,8 @@
 
 The case embed is the moderation log's own (:func:`fish_bot.cogs.moderation.modlog.case_embed`),
 so `cases view` and an edited mod-log message look like the message the action posted. Users
-and moderators are shown as mentions, so no member is fetched per case.
+and moderators are shown as a mention and their name from the bot's cache (``username (id)``
+text, readable where a client does not render the mention), so no member is fetched per case.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import discord
 
 from fish_bot.cogs.moderation.constants import ACTIONS
 from fish_bot.cogs.moderation.modlog import case_embed
-from fish_bot.cogs.moderation.utils import timestamp
+from fish_bot.cogs.moderation.utils import UserLookup, timestamp, user_label
 from fish_bot.core.error_policy import send_interaction
 from fish_bot.core.text import DESCRIPTION_LIMIT, clip
 from fish_bot.core.views import FishView
@@ -70,13 +71,14 @@ def case_detail_embed(
     user: discord.abc.User | None = None,
     note: str | None = None,
     show_status: bool = True,
+    lookup: UserLookup | None = None,
 ) -> discord.Embed:
     """The mod-log embed of a case (:func:`~fish_bot.cogs.moderation.modlog.case_embed`), with
     its status even when active (``show_status``) and who last edited it.
 
     ``cases view`` shows it; ``cases modify`` edits the mod-log message to it.
     """
-    embed = case_embed(case, user=user, note=note)
+    embed = case_embed(case, user=user, note=note, lookup=lookup)
     names = [field.name for field in embed.fields]
     if show_status and "Status" not in names:
         at = names.index("Reason") if "Reason" in names else len(names)
@@ -86,25 +88,33 @@ def case_detail_embed(
         last = edits[-1]
         embed.add_field(
             name="Last edited",
-            value=f"by <@{last.get('by')}> {timestamp(case.updated_at, 'R')}",
+            value=f"by {_editor(last.get('by'), lookup)} {timestamp(case.updated_at, 'R')}",
             inline=False,
         )
     return embed
 
 
-def case_line(case: Case) -> str:
+def _editor(user_id: object, lookup: UserLookup | None) -> str:
+    return user_label(None, user_id, lookup) if isinstance(user_id, int) else "someone"
+
+
+def case_line(case: Case, lookup: UserLookup | None = None) -> str:
     """One case in a list: number, type, user, reason, then moderator, date and status."""
     reason = clip(discord.utils.escape_markdown(" ".join((case.reason or "no reason").split())), 80)
     return (
-        f"`#{case.case_number}` {case_label(case)} · <@{case.user_id}> — {reason}\n"
-        f"\u2003by <@{case.moderator_id}> · {timestamp(case.created_at, 'd')} · "
+        f"`#{case.case_number}` {case_label(case)} · {user_label(None, case.user_id, lookup)} "
+        f"— {reason}\n"
+        f"\u2003by {user_label(None, case.moderator_id, lookup)} · "
+        f"{timestamp(case.created_at, 'd')} · "
         f"{status_label(case.status)}"
     )
 
 
-def cases_page_embed(title: str, page: Page[Case], header: str | None = None) -> discord.Embed:
-    """One page of a case list."""
-    lines = [case_line(case) for case in page.items]
+def cases_page_embed(
+    title: str, page: Page[Case], header: str | None = None, lookup: UserLookup | None = None
+) -> discord.Embed:
+    """One page of a case list (names from ``lookup``, the bot's cache)."""
+    lines = [case_line(case, lookup) for case in page.items]
     body = "\n".join(lines) if lines else "No cases match."
     if header:
         body = f"{header}\n\n{body}"
@@ -182,7 +192,7 @@ class CasesPager(FishView):
         self.page = page
         self._update_buttons()
         await interaction.response.edit_message(
-            embed=cases_page_embed(self.title, page, self.header),
+            embed=cases_page_embed(self.title, page, self.header, self.cog.bot.get_user),
             view=self,
         )
 

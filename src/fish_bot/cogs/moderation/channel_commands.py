@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
 
 import discord
 from discord import app_commands
@@ -23,8 +23,9 @@ from fish_bot.cogs.moderation.utils import (
     ModerationError,
     audit_reason,
 )
-from fish_bot.core.decorators import hybrid_command
-from fish_bot.core.durations import DurationError, format_duration, parse_duration
+from fish_bot.core.converters import Duration
+from fish_bot.core.decorators import examples, hybrid_command
+from fish_bot.core.durations import format_duration
 from fish_bot.core.permissions import requires_rank
 
 if TYPE_CHECKING:
@@ -32,6 +33,17 @@ if TYPE_CHECKING:
 
 # Slow mode values that switch it off.
 _OFF_WORDS = frozenset({"off", "0", "none", "disable", "disabled"})
+
+
+class SlowmodeDelay(Duration):
+    """A slow mode delay: a duration (``30s``, ``5 minutes``) in seconds, or ``off`` (0)."""
+
+    example = "30s"
+
+    async def convert(self, ctx: commands.Context[Any], argument: str) -> Any:
+        if argument.strip().lower() in _OFF_WORDS:
+            return 0
+        return await super().convert(ctx, argument)
 
 
 class ChannelCommandsMixin(ModerationUtilsMixin):
@@ -46,6 +58,7 @@ class ChannelCommandsMixin(ModerationUtilsMixin):
         amount=f"How many messages to delete (1-{PURGE_MAX})",
         member="Only delete this member's messages",
     )
+    @examples("purge 20", "purge 50 @bob")
     async def purge_command(
         self,
         ctx: Ctx,
@@ -114,18 +127,20 @@ class ChannelCommandsMixin(ModerationUtilsMixin):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["slowmode"])
     @app_commands.describe(
-        delay="Time between a member's messages: 5s, 1m, 2h (at most 6h); off to disable",
+        delay="Time between messages: 5s, 1m, 5 minutes, 2h (at most 6h); off to disable",
         channel="The channel (default: this one)",
     )
+    @examples("slowmode", "slowmode 10s", "slowmode off #general")
     async def slowmode_command(
         self,
         ctx: Ctx,
-        delay: str | None = None,
+        delay: Annotated[int | None, SlowmodeDelay] = None,
         channel: discord.TextChannel | discord.Thread | None = None,
     ) -> None:
         """Show or set a channel's slow mode.
 
         Usage: `slowmode [delay|off] [channel]` (no delay: show the current one)
+        The delay is a duration with its unit: 30s, 5m, 5 minutes, 2h (a bare number is refused).
         """
         guild = self.require_guild(ctx)
         where = channel or ctx.channel
@@ -136,15 +151,9 @@ class ChannelCommandsMixin(ModerationUtilsMixin):
             state = f"{format_duration(current)}" if current else "off"
             await self.reply(ctx, f"🐢 Slow mode in {where.mention} is {state}.")
             return
-        if delay.strip().lower() in _OFF_WORDS:
-            seconds = 0
-        else:
-            try:
-                seconds = parse_duration(delay)
-            except DurationError as error:
-                raise ModerationError(f"❌ {error}") from None
-            if seconds > SLOWMODE_MAX_SECONDS:
-                raise ModerationError("❌ Slow mode is at most 6h (e.g. `30s`, `5m`, `6h`).")
+        seconds = delay
+        if seconds > SLOWMODE_MAX_SECONDS:
+            raise ModerationError("❌ Slow mode is at most 6h (e.g. `30s`, `5m`, `6h`).")
         await self.check_user_permission(ctx, "manage_channels", "change slow mode")
         if not where.permissions_for(guild.me).manage_channels:
             raise ModerationError(

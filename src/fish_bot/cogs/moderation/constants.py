@@ -8,29 +8,35 @@ from typing import Final, Literal
 
 import discord
 
+from fish_bot.core.permissions import RankRequirement
 from fish_bot.database.models.cases import CaseType
 
 # --- permission ranks --------------------------------------------------------------------
 
-#: The rank each moderation command needs by default (a guild can change it per command).
-DEFAULT_RANKS: Final[dict[str, int]] = {
-    "note": 2,
-    "warn": 2,
-    "timeout": 2,
-    "untimeout": 2,
-    "purge": 2,
-    "slowmode": 2,
-    "pollban": 2,
-    "pollunban": 2,
-    "snippetban": 2,
-    "snippetunban": 2,
-    "jail": 3,
-    "unjail": 3,
-    "kick": 3,
-    "ban": 4,
-    "tempban": 4,
-    "unban": 4,
-    "cases": 2,
+#: What each moderation command needs by default: a permission rank (a guild can change it per
+#: command), and the Discord permission that decides on a server without ranks (it also hides
+#: the slash command from members without it). The permission is the one the action itself
+#: needs on Discord where there is one; warn, note, and the poll and snippet bans restrict a
+#: member, so they need Timeout Members (``moderate_members``), as do the `cases` commands.
+DEFAULT_RANKS: Final[dict[str, RankRequirement]] = {
+    "note": RankRequirement(2, "moderate_members"),
+    "warn": RankRequirement(2, "moderate_members"),
+    "timeout": RankRequirement(2, "moderate_members"),
+    "untimeout": RankRequirement(2, "moderate_members"),
+    "purge": RankRequirement(2, "manage_messages"),
+    "slowmode": RankRequirement(2, "manage_channels"),
+    "pollban": RankRequirement(2, "moderate_members"),
+    "pollunban": RankRequirement(2, "moderate_members"),
+    "snippetban": RankRequirement(2, "moderate_members"),
+    "snippetunban": RankRequirement(2, "moderate_members"),
+    "jail": RankRequirement(3, "manage_roles"),
+    "unjail": RankRequirement(3, "manage_roles"),
+    "kick": RankRequirement(3, "kick_members"),
+    "ban": RankRequirement(4, "ban_members"),
+    "tempban": RankRequirement(4, "ban_members"),
+    "unban": RankRequirement(4, "ban_members"),
+    "cases": RankRequirement(2, "moderate_members"),
+    "cases modify": RankRequirement(4, "moderate_members"),
 }
 
 #: What the ranks 0..10 are usually called (guilds map their own roles onto these numbers).

@@ -48,13 +48,12 @@ from fish_bot.cogs.moderation.utils import (
     ActionTarget,
     ModerationError,
     discord_refusal,
-    permission_label,
     split_reason,
     timestamp,
 )
 from fish_bot.core.error_policy import report
 from fish_bot.core.permission_subjects import bypasses_permissions
-from fish_bot.core.text import clip
+from fish_bot.core.text import clip, permission_label
 from fish_bot.database.models.cases import CaseType
 
 

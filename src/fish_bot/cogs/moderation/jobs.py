@@ -166,5 +166,5 @@ class ModerationJobs:
             case.status = CaseStatus.EXPIRED.value
             if case_type is CaseType.POLLBAN:
                 await cog.pollbans.discard(guild_id, user_id)
-            await cog.post_mod_log(guild, expiry_embed(case, detail))
+            await cog.post_mod_log(guild, expiry_embed(case, detail, cog.bot.get_user))
             tracker.update_status(f"Case #{case.case_number} expired")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from fish_bot.cogs.moderation.constants import ACTIONS, EXPIRED_COLOUR, VOID_REASON_KEY, ActionSpec
-from fish_bot.cogs.moderation.utils import timestamp, user_label
+from fish_bot.cogs.moderation.utils import UserLookup, timestamp, user_label
 from fish_bot.core.text import field, fit_embed
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 
@@ -25,17 +25,25 @@ def spec_of(case: Case) -> ActionSpec:
 
 
 def case_embed(
-    case: Case, *, user: discord.abc.User | None = None, note: str | None = None
+    case: Case,
+    *,
+    user: discord.abc.User | None = None,
+    note: str | None = None,
+    lookup: UserLookup | None = None,
 ) -> discord.Embed:
-    """The embed of a case (posted to the mod log; reusable by the `cases` commands)."""
+    """The embed of a case (posted to the mod log; reusable by the `cases` commands).
+
+    The member and the moderator are shown by mention and name (``lookup``: the bot's cache).
+    """
     spec = spec_of(case)
     embed = discord.Embed(
         title=f"{spec.emoji} Case #{case.case_number} · {spec.label}",
         colour=spec.colour,
         timestamp=case.created_at,
     )
-    embed.add_field(name="User", value=user_label(user, case.user_id), inline=True)
-    embed.add_field(name="Moderator", value=f"<@{case.moderator_id}>", inline=True)
+    embed.add_field(name="User", value=user_label(user, case.user_id, lookup), inline=True)
+    moderator = user_label(None, case.moderator_id, lookup)
+    embed.add_field(name="Moderator", value=moderator, inline=True)
     if case.expires_at is not None:
         embed.add_field(
             name="Expires",
@@ -53,7 +61,7 @@ def case_embed(
     return embed
 
 
-def expiry_embed(case: Case, detail: str) -> discord.Embed:
+def expiry_embed(case: Case, detail: str, lookup: UserLookup | None = None) -> discord.Embed:
     """The mod-log post when a timed case ends on time."""
     spec = spec_of(case)
     embed = discord.Embed(
@@ -61,8 +69,9 @@ def expiry_embed(case: Case, detail: str) -> discord.Embed:
         colour=EXPIRED_COLOUR,
         timestamp=discord.utils.utcnow(),
     )
-    embed.add_field(name="User", value=user_label(None, case.user_id), inline=True)
-    embed.add_field(name="Moderator", value=f"<@{case.moderator_id}>", inline=True)
+    embed.add_field(name="User", value=user_label(None, case.user_id, lookup), inline=True)
+    moderator = user_label(None, case.moderator_id, lookup)
+    embed.add_field(name="Moderator", value=moderator, inline=True)
     embed.add_field(name="Result", value=detail, inline=False)
     return embed
 
@@ -109,7 +118,8 @@ class ModLogMixin(_MixinBase):
         note: str | None = None,
     ) -> discord.Message | None:
         """Post a case to the mod log and remember the message on the case."""
-        message = await self.post_mod_log(guild, case_embed(case, user=user, note=note))
+        embed = case_embed(case, user=user, note=note, lookup=self.bot.get_user)
+        message = await self.post_mod_log(guild, embed)
         if message is not None and case.id is not None:
             try:
                 await self.db.case.update_by_id(case.id, mod_log_message_id=message.id)

@@ -21,7 +21,7 @@ from fish_bot.cogs.moderation.utils import (
     audit_reason,
     until_text,
 )
-from fish_bot.core.decorators import hybrid_command
+from fish_bot.core.decorators import examples, hybrid_command
 from fish_bot.core.permissions import requires_rank
 from fish_bot.database.models.cases import CaseType
 
@@ -89,6 +89,7 @@ class RemovalCommandsMixin(ModerationUtilsMixin):
         purge_days="Delete this many days of their messages (0-7)",
         reason=REASON_HELP,
     )
+    @examples("ban @bob spamming", "ban 123456789012345678 raid")
     async def ban_command(
         self,
         ctx: Ctx,
@@ -113,6 +114,7 @@ class RemovalCommandsMixin(ModerationUtilsMixin):
         purge_days="Delete this many days of their messages (0-7)",
         reason=REASON_HELP,
     )
+    @examples("tempban @bob 7d spamming", "tempban 123456789012345678 2h raid")
     async def tempban_command(
         self,
         ctx: Ctx,
@@ -125,7 +127,7 @@ class RemovalCommandsMixin(ModerationUtilsMixin):
         """Ban a member for a while; the ban is lifted on time, even across restarts.
 
         Usage: `tempban <user> <duration> [purge days 0-7] [reason] [--silent]`
-        Durations: 30m, 2h, 7d, 1w2d, or a UTC date-time (2030-01-31T18:00).
+        Durations: 30m, 2h, 5 days, 1h30m, 1 week 2 days, or a UTC date-time (2030-01-31T18:00).
         """
         await self._ban(ctx, user, CaseType.TEMPBAN, purge_days, reason, until=duration)
 
@@ -133,6 +135,7 @@ class RemovalCommandsMixin(ModerationUtilsMixin):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["unban"])
     @app_commands.describe(user="The user (id) to unban", reason=REASON_HELP)
+    @examples("unban 123456789012345678 appeal accepted")
     async def unban_command(
         self, ctx: Ctx, user: discord.User, *, reason: str | None = None
     ) -> None:
@@ -170,6 +173,7 @@ class RemovalCommandsMixin(ModerationUtilsMixin):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["kick"])
     @app_commands.describe(member="The member to kick", reason=REASON_HELP)
+    @examples("kick @bob spamming", "kick @bob spamming --silent")
     async def kick_command(
         self, ctx: Ctx, member: discord.Member, *, reason: str | None = None
     ) -> None:
@@ -188,6 +192,7 @@ class RemovalCommandsMixin(ModerationUtilsMixin):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["warn"])
     @app_commands.describe(member="The member to warn", reason=REASON_HELP)
+    @examples("warn @bob please keep it civil")
     async def warn_command(self, ctx: Ctx, member: discord.Member, *, reason: str) -> None:
         """Warn a member: recorded as a case and sent to them by DM.
 
@@ -202,6 +207,7 @@ class RemovalCommandsMixin(ModerationUtilsMixin):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["note"])
     @app_commands.describe(user="The member or user (id)", text="The note")
+    @examples("note @bob was warned in voice chat")
     async def note_command(self, ctx: Ctx, user: discord.User, *, text: str) -> None:
         """Add a note to a member's record (they are not told).
 

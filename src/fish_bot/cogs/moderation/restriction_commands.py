@@ -9,7 +9,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from fish_bot.cogs.moderation.command_args import DURATION_HELP, REASON_HELP, Ctx, When
+from fish_bot.cogs.moderation.command_args import (
+    DURATION_HELP,
+    REASON_HELP,
+    Ctx,
+    MaybeWhen,
+    When,
+)
 from fish_bot.cogs.moderation.constants import (
     ACTIONS,
     DEFAULT_RANKS,
@@ -23,7 +29,7 @@ from fish_bot.cogs.moderation.utils import (
     timestamp,
     until_text,
 )
-from fish_bot.core.decorators import hybrid_command
+from fish_bot.core.decorators import examples, hybrid_command
 from fish_bot.core.permissions import requires_rank
 from fish_bot.core.roles import check_assignable_role
 from fish_bot.core.text import clip
@@ -50,13 +56,14 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         duration=DURATION_HELP + " (at most 28d)",
         reason=REASON_HELP,
     )
+    @examples("timeout @bob 1h spamming", "timeout @bob 30m --silent")
     async def timeout_command(
         self, ctx: Ctx, member: discord.Member, duration: When, *, reason: str | None = None
     ) -> None:
         """Time a member out with Discord's native timeout (at most 28 days).
 
         Usage: `timeout <member> <duration> [reason] [--silent]`
-        Durations: 30m, 2h, 7d, 1w2d, or a UTC date-time (2030-01-31T18:00).
+        Durations: 30m, 2h, 5 days, 1h30m, 1 week 2 days, or a UTC date-time (2030-01-31T18:00).
         """
         target = await self.prepare_action(ctx, member, ACTIONS[CaseType.TIMEOUT], reason)
         if duration - discord.utils.utcnow() > MAX_TIMEOUT:
@@ -84,6 +91,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["untimeout"])
     @app_commands.describe(member="The member", reason=REASON_HELP)
+    @examples("untimeout @bob")
     async def untimeout_command(
         self, ctx: Ctx, member: discord.Member, *, reason: str | None = None
     ) -> None:
@@ -117,11 +125,12 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         duration=DURATION_HELP + " (empty: until unjailed)",
         reason=REASON_HELP,
     )
+    @examples("jail @bob 2h cool down", "jail @bob")
     async def jail_command(
         self,
         ctx: Ctx,
         member: discord.Member,
-        duration: When | None = None,
+        duration: MaybeWhen = None,
         *,
         reason: str | None = None,
     ) -> None:
@@ -180,6 +189,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["unjail"])
     @app_commands.describe(member="The member to release", reason=REASON_HELP)
+    @examples("unjail @bob")
     async def unjail_command(
         self, ctx: Ctx, member: discord.Member, *, reason: str | None = None
     ) -> None:
@@ -251,11 +261,12 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         duration=DURATION_HELP + " (empty: permanent)",
         reason=REASON_HELP,
     )
+    @examples("pollban @bob 7d poll spam")
     async def pollban_command(
         self,
         ctx: Ctx,
         user: discord.User,
-        duration: When | None = None,
+        duration: MaybeWhen = None,
         *,
         reason: str | None = None,
     ) -> None:
@@ -269,6 +280,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["pollunban"])
     @app_commands.describe(user="The member or user (id)", reason=REASON_HELP)
+    @examples("pollunban @bob")
     async def pollunban_command(
         self, ctx: Ctx, user: discord.User, *, reason: str | None = None
     ) -> None:
@@ -286,11 +298,12 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         duration=DURATION_HELP + " (empty: permanent)",
         reason=REASON_HELP,
     )
+    @examples("snippetban @bob 30d snippet abuse")
     async def snippetban_command(
         self,
         ctx: Ctx,
         user: discord.User,
-        duration: When | None = None,
+        duration: MaybeWhen = None,
         *,
         reason: str | None = None,
     ) -> None:
@@ -304,6 +317,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["snippetunban"])
     @app_commands.describe(user="The member or user (id)", reason=REASON_HELP)
+    @examples("snippetunban @bob")
     async def snippetunban_command(
         self, ctx: Ctx, user: discord.User, *, reason: str | None = None
     ) -> None:

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
-from discord.ext import commands
 
 from fish_bot.cogs.moderation.constants import (
     AUDIT_REASON_LENGTH,
@@ -27,7 +26,7 @@ from fish_bot.cogs.moderation.constants import (
     SILENT_FLAGS,
     ActionSpec,
 )
-from fish_bot.core.durations import format_duration, parse_moment
+from fish_bot.core.durations import format_duration
 from fish_bot.core.guild_cache import GuildCache
 from fish_bot.core.text import clip
 from fish_bot.database.models.cases import Case, CaseType
@@ -72,21 +71,6 @@ def split_reason(text: str | None) -> tuple[str | None, bool]:
     return cleaned or None, silent
 
 
-class FutureTime(commands.Converter[datetime]):
-    """A duration (``30m``, ``2h``, ``7d``, ``1w2d``) or a UTC date-time, as a future moment."""
-
-    async def convert(self, ctx: commands.Context[Any], argument: str) -> datetime:
-        try:
-            return parse_moment(argument, discord.utils.utcnow())
-        except ValueError as error:
-            raise commands.BadArgument(str(error)) from None
-
-
-def permission_label(name: str) -> str:
-    """``ban_members`` -> ``Ban Members``."""
-    return name.replace("_", " ").title().replace("Guild", "Server")
-
-
 def audit_reason(moderator: discord.abc.User, reason: str | None) -> str:
     """The reason shown in the server's audit log."""
     return clip(f"{moderator} ({moderator.id}): {reason or 'no reason given'}", AUDIT_REASON_LENGTH)
@@ -103,8 +87,21 @@ def until_text(moment: datetime) -> str:
     return f"until {timestamp(moment)} ({format_duration(seconds)})"
 
 
-def user_label(user: discord.abc.User | None, user_id: int) -> str:
-    """``<@id> (`name`, `id`)``: readable even when the user is not cached."""
+#: Finds a user in the bot's cache, without a request (``bot.get_user``).
+UserLookup = Callable[[int], "discord.abc.User | None"]
+
+
+def user_label(
+    user: discord.abc.User | None, user_id: int, lookup: UserLookup | None = None
+) -> str:
+    """``<@id> (name, `id`)``: the mention and, next to it, the name as text.
+
+    Embeds show the name even where a client does not turn the mention into one (an uncached
+    member, a notification, the sandbox's browser preview). ``lookup`` finds the user in the
+    bot's cache when ``user`` is not given; a user nobody knows is ``<@id> (`id`)``.
+    """
+    if user is None and lookup is not None:
+        user = lookup(user_id)
     if user is None:
         return f"<@{user_id}> (`{user_id}`)"
     name = discord.utils.escape_markdown(str(user))

@@ -38,7 +38,7 @@ from fish_bot.cogs.server_config.utils import (
     RoleArg,
     validate_prefix,
 )
-from fish_bot.core.decorators import hybrid_group
+from fish_bot.core.decorators import examples, hybrid_group
 from fish_bot.core.permissions import MAX_RANK, admin_override, alias_of, requires_rank
 from fish_bot.core.roles import check_assignable_role, command_rank_lines, role_rank_lines
 from fish_bot.core.text import field
@@ -112,6 +112,7 @@ class ConfigCommandsMixin(_MixinBase):
     @commands.guild_only()
     @admin_override()
     @requires_rank(CONFIG_RANK)
+    @examples("config")
     async def config_group(self, ctx: commands.Context[Any]) -> None:
         """Server configuration: prefix, log channels, jail, reasons and permission ranks.
 
@@ -121,6 +122,7 @@ class ConfigCommandsMixin(_MixinBase):
         await self.reply(ctx, self._config_group_help(ctx))
 
     @config_group.command(name="show")
+    @examples("config show")
     async def config_show(self, ctx: commands.Context[Any]) -> None:
         """Show this server's configuration: prefix, logs, jail, reasons and ranks."""
         guild = self.require_guild(ctx)
@@ -176,6 +178,7 @@ class ConfigCommandsMixin(_MixinBase):
 
     @config_group.command(name="prefix")
     @app_commands.describe(new=f"The new prefix: 1 to {PREFIX_MAX_LENGTH} characters, no spaces")
+    @examples("config prefix ?", "config prefix")
     async def config_prefix(self, ctx: commands.Context[Any], *, new: str | None = None) -> None:
         """Change the command prefix of this server (without a value: show it).
 
@@ -207,6 +210,7 @@ class ConfigCommandsMixin(_MixinBase):
         kind="Which log: mod, message, member or server",
         channel="The channel to log to (leave empty to turn this log off)",
     )
+    @examples("config log mod #mod-log", "config log message")
     async def config_log(
         self, ctx: commands.Context[Any], kind: LogKindArg, channel: ChannelArg = None
     ) -> None:
@@ -254,6 +258,7 @@ class ConfigCommandsMixin(_MixinBase):
 
     @config_group.command(name="reason-required")
     @app_commands.describe(enabled="on: moderation actions need a reason; off: it is optional")
+    @examples("config reason-required on")
     async def config_reason_required(self, ctx: commands.Context[Any], enabled: bool) -> None:
         """Require a reason for moderation actions (`on`) or make it optional (`off`)."""
         guild = self.require_guild(ctx)
@@ -267,12 +272,14 @@ class ConfigCommandsMixin(_MixinBase):
     # --- jail ----------------------------------------------------------------------------
 
     @config_group.group(name="jail", invoke_without_command=True)
+    @examples("config jail")
     async def config_jail(self, ctx: commands.Context[Any]) -> None:
         """The jail: the role that jails a member and the channel jailed members can see."""
         await self.reply(ctx, self._config_group_help(ctx))
 
     @config_jail.command(name="role")
     @app_commands.describe(role="The jail role (leave empty to turn the jail role off)")
+    @examples("config jail role @Jailed", "config jail role")
     async def config_jail_role(self, ctx: commands.Context[Any], role: RoleArg = None) -> None:
         """Set the role given to jailed members, or `none` to unset it.
 
@@ -301,6 +308,7 @@ class ConfigCommandsMixin(_MixinBase):
 
     @config_jail.command(name="channel")
     @app_commands.describe(channel="The jail channel (leave empty to turn it off)")
+    @examples("config jail channel #jail")
     async def config_jail_channel(
         self, ctx: commands.Context[Any], channel: ChannelArg = None
     ) -> None:
@@ -336,12 +344,14 @@ class ConfigCommandsMixin(_MixinBase):
 
     @config_group.group(name="ranks", invoke_without_command=True)
     @alias_of("perm rank")
+    @examples("config ranks")
     async def config_ranks(self, ctx: commands.Context[Any]) -> None:
         """Permission ranks: roles get a rank from 0 to 10 (alias of `perm rank`)."""
         await self.reply(ctx, self._config_group_help(ctx))
 
     @config_ranks.command(name="init")
     @alias_of("perm rank init")
+    @examples("config ranks init")
     async def config_ranks_init(self, ctx: commands.Context[Any]) -> None:
         """Give ranks to roles from their permissions (alias of `perm rank init`)."""
         await self._config_alias(ctx, "perm rank init")
@@ -349,6 +359,7 @@ class ConfigCommandsMixin(_MixinBase):
     @config_ranks.command(name="set")
     @alias_of("perm rank set")
     @app_commands.describe(role="The role", rank="Its permission rank, 0 to 10")
+    @examples("config ranks set @Moderators 4")
     async def config_ranks_set(
         self,
         ctx: commands.Context[Any],
@@ -361,6 +372,7 @@ class ConfigCommandsMixin(_MixinBase):
     @config_ranks.command(name="remove")
     @alias_of("perm rank remove")
     @app_commands.describe(role="The role")
+    @examples("config ranks remove @Moderators")
     async def config_ranks_remove(self, ctx: commands.Context[Any], role: discord.Role) -> None:
         """Take a role's permission rank away (alias of `perm rank remove`)."""
         await self._config_alias(ctx, "perm rank remove", role)
@@ -370,6 +382,7 @@ class ConfigCommandsMixin(_MixinBase):
     @app_commands.describe(
         command="A command name, e.g. ban or cases view", rank="0 to 10, or default"
     )
+    @examples("config ranks command warn 1")
     async def config_ranks_command(
         self, ctx: commands.Context[Any], command: CommandArg, rank: str
     ) -> None:
@@ -378,6 +391,7 @@ class ConfigCommandsMixin(_MixinBase):
 
     @config_ranks.command(name="show")
     @alias_of("perm rank list")
+    @examples("config ranks show")
     async def config_ranks_show(self, ctx: commands.Context[Any]) -> None:
         """Show the roles' ranks and changed command ranks (alias of `perm rank list`)."""
         await self._config_alias(ctx, "perm rank list")

@@ -6,9 +6,11 @@ from typing import Final
 
 import discord
 
-#: The permission rank every `config` command needs by default (the server owner and
-#: Administrators can always run them).
-CONFIG_RANK: Final = 7
+from fish_bot.core.permissions import RankRequirement
+
+#: The permission rank every `config` command needs by default, and on a server without ranks
+#: Manage Server (the server owner and Administrators can always run them).
+CONFIG_RANK: Final = RankRequirement(7, "manage_guild")
 
 #: Command prefixes are 1 to 16 characters without spaces (the column holds 16).
 PREFIX_MAX_LENGTH: Final = 16
@@ -25,3 +27,6 @@ LOG_KIND_LABELS: Final[dict[str, str]] = {
 }
 
 EMBED_COLOUR: Final = discord.Color.blurple()
+
+#: The internal settings value that records a server as welcomed (the welcome is posted once).
+WELCOMED_KEY: Final = "__welcomed__"

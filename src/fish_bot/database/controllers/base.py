@@ -15,7 +15,7 @@ reaches the caller raw.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -79,6 +79,38 @@ def _is_data_error(error: DBAPIError) -> bool:
     """A value refused by its column type (SQLSTATE class 22; asyncpg reports no DataError)."""
     sqlstate = getattr(error.orig, "sqlstate", None)
     return isinstance(error, DataError) or (isinstance(sqlstate, str) and sqlstate[:2] == "22")
+
+
+class ChangeNotifier:
+    """Change listeners of a controller whose rows a cache keeps per guild.
+
+    :meth:`_changed` tells every listener which guild changed (``None``: possibly every
+    guild), at once and, inside a transaction, again after the commit
+    (:meth:`DatabaseService.after_commit`): a cache never keeps a value that a write replaced,
+    nor one another task read while the write's transaction was still open.
+    """
+
+    service: DatabaseService
+    _listeners: list[Callable[[int | None], None]]
+
+    def add_change_listener(self, listener: Callable[[int | None], None]) -> None:
+        """Call ``listener(guild_id)`` after every write (``None``: any guild may have changed)."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def remove_change_listener(self, listener: Callable[[int | None], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _notify(self, guild_id: int | None) -> None:
+        for listener in list(self._listeners):
+            listener(guild_id)
+
+    async def _changed(self, guild_id: int | None) -> None:
+        self._notify(guild_id)
+        if self.service.in_transaction():
+            # Readers of other tasks may cache the old row until the commit: tell them again.
+            await self.service.after_commit(lambda: self._notify(guild_id))
 
 
 class BaseController(Generic[ModelT]):

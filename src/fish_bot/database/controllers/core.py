@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any
 import discord
 import sqlalchemy as sa
 
-from fish_bot.database.controllers.base import BaseController, Filters, PrimaryKey
+from fish_bot.database.controllers.base import (
+    BaseController,
+    ChangeNotifier,
+    Filters,
+    PrimaryKey,
+)
 from fish_bot.database.models import CogSetting, Guild, GuildConfig, LogKind
 from fish_bot.database.models.core import GLOBAL_SCOPE
 
@@ -59,7 +64,7 @@ class GuildController(BaseController[Guild]):
         )
 
 
-class GuildConfigController(BaseController[GuildConfig]):
+class GuildConfigController(ChangeNotifier, BaseController[GuildConfig]):
     """Per-guild configuration: prefix, log channels, jail, moderation rules.
 
     Every write through this controller tells its change listeners which guild changed
@@ -72,27 +77,6 @@ class GuildConfigController(BaseController[GuildConfig]):
         #: The hub's guild controller (``db.guild``), for the guild row a config refers to.
         self.guilds = guilds if guilds is not None else GuildController(service)
         self._listeners: list[Callable[[int | None], None]] = []
-
-    # --- change listeners --------------------------------------------------------------------
-
-    def add_change_listener(self, listener: Callable[[int | None], None]) -> None:
-        """Call ``listener(guild_id)`` after every write (``None``: any guild may have changed)."""
-        if listener not in self._listeners:
-            self._listeners.append(listener)
-
-    def remove_change_listener(self, listener: Callable[[int | None], None]) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
-    def _notify(self, guild_id: int | None) -> None:
-        for listener in list(self._listeners):
-            listener(guild_id)
-
-    async def _changed(self, guild_id: int | None) -> None:
-        self._notify(guild_id)
-        if self.service.in_transaction():
-            # Readers of other tasks may cache the old row until the commit: tell them again.
-            await self.service.after_commit(lambda: self._notify(guild_id))
 
     # --- the generic writes, with notification -----------------------------------------------
 

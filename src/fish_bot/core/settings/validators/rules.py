@@ -259,7 +259,8 @@ class TimeRule(Validator):
     """``time.seconds(min,max)``, ``time.minutes(min,max)``, ``time.hours(min,max)``.
 
     Takes a number (in the rule's unit) or duration text (``"90s"``, ``"5m"``, ``"1h30m"``; a
-    bare number is in the rule's unit); the normalized value is always whole seconds. ``low`` and
+    bare number in a settings file or a default is in the rule's unit, typed in a command it is
+    refused by :meth:`convert_text`); the normalized value is always whole seconds. ``low`` and
     ``high`` are in seconds.
     """
 
@@ -310,8 +311,22 @@ class TimeRule(Validator):
         return text
 
     def convert_text(self, text: str) -> Any:
-        """Keep the text: :meth:`validate` parses it, with bare numbers in the rule's unit."""
-        return text.strip()
+        """Keep the text for :meth:`validate`; a bare number typed in a command is refused.
+
+        A number in a settings file or a cog's default is in the rule's unit; typed in a
+        command (``settings set ... 5``) it is ambiguous, so the unit must be written (``5m``).
+        """
+        cleaned = text.strip()
+        try:
+            parse_duration(cleaned)
+        except DurationError as exc:
+            if exc.problem == "no_unit":
+                number = cleaned.lstrip("-").strip()
+                self._fail(
+                    f"needs a unit: write {number}s, {number}m or {number}h (a bare number "
+                    f"is not read as {self.unit} when typed in a command)"
+                )
+        return cleaned
 
 
 class DiscordRule(Validator):

@@ -1,7 +1,7 @@
 """Levels: members' XP per guild (levels) and role rewards (level_reward)
 
 Revision ID: 0008_levels
-Revises: 0005_cog_slugs
+Revises: 0007_afk
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from fish_bot.database.types import UTCDateTime
 
 revision = "0008_levels"
-down_revision = "0005_cog_slugs"
+down_revision = "0007_afk"
 branch_labels = None
 depends_on = None
 
