@@ -210,7 +210,7 @@ async def test_a_reward_role_the_bot_may_not_give_is_refused(env: simcord.Env, l
 
 async def test_members_cannot_change_xp(env: simcord.Env, lw: World) -> None:
     reply = await say(lw.member, lw.general, f"!levels setxp {lw.member.mention} 5000")
-    assert reply.content == "⛔ `levels setxp` needs permission rank 3; your rank is 0."
+    assert reply.content.startswith("⛔ `levels setxp` needs the **Moderate Members** permission")
     env.errors  # noqa: B018
     assert xp(env, lw, lw.member) == 0
 

@@ -68,7 +68,7 @@ class AdminCommandsMixin(_MixinBase):
     @levels_group.command(name="set")
     @examples("levels set @bob 5", "levels set @bob 0")
     @admin_override()
-    @requires_rank(MODERATOR_RANK)
+    @requires_rank(MODERATOR_RANK, "moderate_members")
     @app_commands.describe(member="The member to change", level=f"The new level (0-{MAX_LEVEL})")
     async def set_command(self, ctx: Ctx, member: discord.Member, level: int) -> None:
         """Put a member at the start of a level (its reward roles follow at once)."""
@@ -82,7 +82,7 @@ class AdminCommandsMixin(_MixinBase):
         "levels setxp @bob 1200",
     )
     @admin_override()
-    @requires_rank(MODERATOR_RANK)
+    @requires_rank(MODERATOR_RANK, "moderate_members")
     @app_commands.describe(member="The member to change", xp=f"The new XP (0-{MAX_XP})")
     async def setxp_command(self, ctx: Ctx, member: discord.Member, xp: int) -> None:
         """Give a member exactly this much XP (the level and reward roles follow at once)."""
@@ -96,7 +96,7 @@ class AdminCommandsMixin(_MixinBase):
         "levels reset @bob",
     )
     @admin_override()
-    @requires_rank(MODERATOR_RANK)
+    @requires_rank(MODERATOR_RANK, "moderate_members")
     @app_commands.describe(member="The member whose XP goes back to zero")
     async def reset_command(self, ctx: Ctx, member: discord.Member) -> None:
         """Set a member's XP and level to zero (reward roles are taken back)."""
@@ -108,7 +108,7 @@ class AdminCommandsMixin(_MixinBase):
         "levels blacklist @bob",
     )
     @admin_override()
-    @requires_rank(MODERATOR_RANK)
+    @requires_rank(MODERATOR_RANK, "moderate_members")
     @app_commands.describe(member="The member who may (or may again) earn XP")
     async def blacklist_command(self, ctx: Ctx, member: discord.Member) -> None:
         """Stop a member from earning XP, or let them earn it again (a toggle)."""
@@ -129,7 +129,7 @@ class AdminCommandsMixin(_MixinBase):
     @rewards_group.command(name="add")
     @examples("levels rewards add 5 @Regular", "levels rewards add 20 @Veteran")
     @admin_override()
-    @requires_rank(ADMIN_RANK)
+    @requires_rank(ADMIN_RANK, "manage_guild")
     @app_commands.describe(level=f"The level that gives the role (1-{MAX_LEVEL})", role="The role")
     async def rewards_add(self, ctx: Ctx, level: int, role: discord.Role) -> None:
         """Give a role to members who reach a level (a role rewards one level)."""
@@ -151,7 +151,7 @@ class AdminCommandsMixin(_MixinBase):
         "levels rewards remove @Regular",
     )
     @admin_override()
-    @requires_rank(ADMIN_RANK)
+    @requires_rank(ADMIN_RANK, "manage_guild")
     @app_commands.describe(role="The role that is no longer a reward")
     async def rewards_remove(self, ctx: Ctx, role: discord.Role) -> None:
         """Stop giving a role for a level (members who have it keep it)."""
@@ -188,7 +188,7 @@ class AdminCommandsMixin(_MixinBase):
         "levels export",
     )
     @admin_override()
-    @requires_rank(ADMIN_RANK)
+    @requires_rank(ADMIN_RANK, "manage_guild")
     async def export_command(self, ctx: Ctx) -> None:
         """Download this server's XP table as a CSV file (member_id, xp, level, blacklisted)."""
         guild = self.require_guild(ctx)
@@ -205,7 +205,7 @@ class AdminCommandsMixin(_MixinBase):
         "levels import (with a CSV file attached)",
     )
     @admin_override()
-    @requires_rank(ADMIN_RANK)
+    @requires_rank(ADMIN_RANK, "manage_guild")
     @app_commands.describe(file="A CSV file of `member id, xp` lines (a header line is allowed)")
     async def import_command(self, ctx: Ctx, file: discord.Attachment) -> None:
         """Set members' XP from a CSV file (from another bot): every line is checked first,
