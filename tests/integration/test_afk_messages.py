@@ -268,6 +268,7 @@ async def test_a_timed_afk_ends_on_time(env: simcord.Env, aw: World) -> None:
     assert await afk_state(env, aw, aw.member) is None
     assert nick(env, aw, aw.member) is None
     assert [job.status for job in await afk_jobs(env)] == [JobStatus.DONE.value]
+    await aw.member2.send(aw.general, "anyone?")  # the levels module reloads the quiet server
     stats = fish(env).database.stats
     before = stats.queries
     await aw.member2.send(aw.general, f"{aw.member.mention}?")

@@ -333,14 +333,18 @@ class BaseCog(commands.Cog):
         embed: discord.Embed | None = None,
         view: discord.ui.View | None = None,
         ephemeral: bool = False,
+        file: discord.File | None = None,
     ) -> discord.Message:
         """Answer a command: content clipped to 2,000 characters, the embed fitted to Discord's
-        limits, and nobody pinged (``ephemeral`` only applies to slash commands)."""
+        limits, and nobody pinged (``ephemeral`` only applies to slash commands); ``file`` is
+        an attachment (a rank card, an export)."""
         extra: dict[str, Any] = {}
         if embed is not None:
             extra["embed"] = fit_embed(embed)
         if view is not None:
             extra["view"] = view
+        if file is not None:
+            extra["file"] = file
         return await ctx.send(
             clip(content, CONTENT_LIMIT) if content else None,
             ephemeral=ephemeral,

@@ -31,6 +31,7 @@ from fish_bot.database.controllers import (
 from fish_bot.database.controllers.afk import AfkController
 from fish_bot.database.controllers.audit import AuditController
 from fish_bot.database.controllers.cases import CaseController
+from fish_bot.database.controllers.levels import LevelsController
 from fish_bot.database.controllers.permissions import PermissionController
 from fish_bot.database.controllers.reminders import (
     ReminderController,
@@ -60,6 +61,7 @@ def _builtin_factories() -> dict[str, ControllerFactory]:
         "reminder": lambda hub: ReminderController(hub.service),
         "reminder_preference": lambda hub: ReminderPreferenceController(hub.service),
         "audit": lambda hub: AuditController(hub.service),
+        "levels": lambda hub: LevelsController(hub.service, guilds=hub.guild),
     }
 
 
@@ -127,6 +129,10 @@ class DatabaseCoordinator:
     @property
     def case(self) -> CaseController:
         return self.get("case", CaseController)
+
+    @property
+    def levels(self) -> LevelsController:
+        return self.get("levels", LevelsController)
 
     @property
     def afk(self) -> AfkController:

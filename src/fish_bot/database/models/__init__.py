@@ -4,6 +4,7 @@ from fish_bot.database.models.afk import AFK
 from fish_bot.database.models.audit import AuditEntry
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 from fish_bot.database.models.core import CogSetting, Guild, GuildConfig, LogKind
+from fish_bot.database.models.levels import LevelReward, Levels
 from fish_bot.database.models.permissions import CommandRank, CommandRule, RoleRank, RuleTarget
 from fish_bot.database.models.reminders import Reminder, ReminderPreference, ReminderStatus
 from fish_bot.database.models.scheduler import JobStatus, ScheduledJob
@@ -16,3 +17,4 @@ __all__ += ["AFK"]
 __all__ += ["Snippet"]
 __all__ += ["Reminder", "ReminderPreference", "ReminderStatus"]
 __all__ += ["AuditEntry"]
+__all__ += ["LevelReward", "Levels"]

@@ -1,7 +1,7 @@
 """Reminders and members' reminder preferences
 
 Revision ID: 0009_reminders
-Revises: 0007_afk
+Revises: 0008_levels
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from fish_bot.database.types import UTCDateTime
 
 revision = "0009_reminders"
-down_revision = "0007_afk"
+down_revision = "0008_levels"
 branch_labels = None
 depends_on = None
 
