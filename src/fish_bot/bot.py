@@ -37,6 +37,7 @@ BUILTIN_COGS: tuple[str, ...] = (
     "fish_bot.cogs.admin",
     "fish_bot.cogs.server_config",
     "fish_bot.cogs.moderation",
+    "fish_bot.cogs.automod",
 )
 
 #: Entry-point group through which installed packages offer cogs.

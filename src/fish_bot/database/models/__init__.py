@@ -1,5 +1,6 @@
 """All table models; importing this package registers every table on ``SQLModel.metadata``."""
 
+from fish_bot.database.models.automod import AutomodRule, LockdownState, WarnThreshold
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 from fish_bot.database.models.core import CogSetting, Guild, GuildConfig, LogKind
 from fish_bot.database.models.permissions import CommandRank, CommandRule, RoleRank, RuleTarget
@@ -8,3 +9,4 @@ from fish_bot.database.models.scheduler import JobStatus, ScheduledJob
 __all__ = ["CogSetting", "Guild", "GuildConfig", "JobStatus", "LogKind", "ScheduledJob"]
 __all__ += ["CommandRank", "CommandRule", "RoleRank", "RuleTarget"]
 __all__ += ["Case", "CaseStatus", "CaseType"]
+__all__ += ["AutomodRule", "LockdownState", "WarnThreshold"]
