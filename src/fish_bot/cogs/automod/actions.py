@@ -132,7 +132,7 @@ async def act(
 def hit_reason(hit: Hit) -> str:
     """``Automod rule `invites` (invites): an invite link (abc). Excerpt: "..."``."""
     excerpt = discord.utils.escape_markdown(hit.excerpt).replace("`", "ˋ")
-    return f"Automod rule `{hit.rule.name}` ({hit.rule.kind}): {hit.detail}. Excerpt: “{excerpt}”"
+    return f"Automod rule `{hit.rule.name}` ({hit.rule.kind}): {hit.detail}. Excerpt: \"{excerpt}\""
 
 
 async def log_deleted(cog: BaseCog, message: discord.Message, hit: Hit) -> None:

@@ -118,21 +118,29 @@ class AutomodListenersMixin(_MixinBase):
         for code in invite_codes(hit.excerpt):
             if code.lower() in allowed:
                 continue
-            target = await self._invite_guild(code)
+            target = await self._invite_guild(guild, code)
             if target is None or (target != guild.id and str(target) not in allowed):
                 return False
         return True
 
-    async def _invite_guild(self, code: str) -> int | None:
-        """The server an invite leads to (None: unknown), resolved once per code."""
+    async def _invite_guild(self, guild: discord.Guild, code: str) -> int | None:
+        """The server an invite leads to (None: unknown), resolved once per code.
+
+        Discord names the invite's server; when it does not, the server's own invite list
+        (read only then) tells whether the invite is this server's.
+        """
         if code in self.invite_guilds:
             return self.invite_guilds[code]
+        found: int | None = None
         try:
             bot: Any = self.bot  # a commands.Bot (FishHost states only what core/ needs)
             invite = await bot.fetch_invite(code, with_counts=False)
-            found: int | None = invite.guild.id if invite.guild is not None else None
-        except discord.HTTPException:
-            found = None
+            if invite.guild is not None:
+                found = invite.guild.id
+            elif code in {own.code for own in await guild.invites()}:
+                found = guild.id
+        except discord.HTTPException as error:
+            self.logger.info("Invite %s could not be resolved: %s", code, error)
         if len(self.invite_guilds) > 10_000:
             self.invite_guilds.clear()
         self.invite_guilds[code] = found
