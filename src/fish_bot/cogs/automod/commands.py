@@ -33,7 +33,7 @@ from fish_bot.core.decorators import hybrid_group
 from fish_bot.core.durations import DurationError, parse_duration
 from fish_bot.core.permissions import admin_override, requires_rank
 from fish_bot.core.text import clip, field
-from fish_bot.exceptions import IntegrityViolation
+from fish_bot.exceptions import DuplicateError, IntegrityViolation
 
 if TYPE_CHECKING:
     from fish_bot.cogs.automod.rules import CompiledGuild
@@ -110,7 +110,7 @@ class AutomodCommandsMixin(_MixinBase):
                     silent=spec.silent,
                 )
                 await self.rules_changed(guild.id)
-        except IntegrityViolation:
+        except (DuplicateError, IntegrityViolation):
             raise AutomodError(f"❌ There is already a rule called `{rule_name}`.") from None
         await self.reply(
             ctx,
@@ -297,7 +297,7 @@ class AutomodCommandsMixin(_MixinBase):
                     duration_seconds=seconds,
                 )
                 await self.rules_changed(guild.id)
-        except IntegrityViolation:
+        except (DuplicateError, IntegrityViolation):
             raise AutomodError(
                 f"❌ There is already a threshold at {count} warns; remove it first."
             ) from None
