@@ -1,7 +1,7 @@
 """Lockdowns: deny Send Messages to @everyone, then restore the exact previous overwrite.
 
-Locking a channel first stores the ``@everyone`` overwrite it has (its allow and deny bit
-fields, or "none") in ``lockdown_state``, with the expiry job of a timed lockdown, in one
+Locking a channel first stores the ``@everyone`` overwrite it has and the bot's own (their
+allow and deny bit fields, or "none"; the bot keeps Send Messages in the locked channel) in ``lockdown_state``, with the expiry job of a timed lockdown, in one
 transaction; only then is the overwrite changed on Discord (DESIGN rule 12). Unlocking, by
 command or by the job :data:`~fish_bot.cogs.automod.constants.UNLOCK_JOB` (one per channel,
 persisted, so it runs after a restart too), puts back exactly the stored overwrite (or removes
@@ -12,7 +12,7 @@ channel that is not locked does nothing, and a job whose row is gone does nothin
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -29,14 +29,20 @@ LOCKED = ("send_messages", "send_messages_in_threads", "create_public_threads")
 Lockable = discord.TextChannel | discord.ForumChannel | discord.VoiceChannel
 
 
-def stored_overwrite(channel: Lockable) -> dict[str, int] | None:
-    """The channel's @everyone overwrite as bit fields (None: it has none)."""
-    everyone = channel.guild.default_role
-    overwrite = channel.overwrites.get(everyone)
+def _bits(channel: Lockable, target: discord.Role | discord.Member) -> dict[str, int] | None:
+    overwrite = channel.overwrites.get(target)
     if overwrite is None:
         return None
     allow, deny = overwrite.pair()
     return {"allow": allow.value, "deny": deny.value}
+
+
+def stored_overwrites(channel: Lockable) -> dict[str, dict[str, int] | None]:
+    """The channel's @everyone overwrite and the bot's own, as bit fields (None: none)."""
+    return {
+        "everyone": _bits(channel, channel.guild.default_role),
+        "bot": _bits(channel, channel.guild.me),
+    }
 
 
 def locked_overwrite(channel: Lockable) -> discord.PermissionOverwrite:
@@ -46,12 +52,31 @@ def locked_overwrite(channel: Lockable) -> discord.PermissionOverwrite:
     return overwrite
 
 
+def bot_overwrite(channel: Lockable) -> discord.PermissionOverwrite:
+    """The bot's own overwrite, allowed to keep talking in the locked channel."""
+    overwrite = channel.overwrites_for(channel.guild.me)
+    overwrite.update(send_messages=True, send_messages_in_threads=True)
+    return overwrite
+
+
 def restored_overwrite(previous: dict[str, int] | None) -> discord.PermissionOverwrite | None:
     if previous is None:
         return None
     return discord.PermissionOverwrite.from_pair(
         discord.Permissions(int(previous.get("allow", 0))),
         discord.Permissions(int(previous.get("deny", 0))),
+    )
+
+
+async def restore(channel: Lockable, previous: dict[str, Any] | None, reason: str) -> None:
+    """Put back the exact overwrites stored at the lockdown (removing those that were none)."""
+    stored = previous or {}
+    guild = channel.guild
+    await channel.set_permissions(
+        guild.default_role, overwrite=restored_overwrite(stored.get("everyone")), reason=reason
+    )
+    await channel.set_permissions(
+        guild.me, overwrite=restored_overwrite(stored.get("bot")), reason=reason
     )
 
 
@@ -81,7 +106,7 @@ class Lockdowns:
             await self.store.save_lockdown(
                 guild.id,
                 channel.id,
-                previous=stored_overwrite(channel),
+                previous=stored_overwrites(channel),
                 moderator_id=moderator_id,
                 reason=reason,
                 ends_at=ends_at,
@@ -92,6 +117,7 @@ class Lockdowns:
                 )
         audit = f"Lockdown: {reason or 'no reason given'}"[:512]
         try:
+            await channel.set_permissions(guild.me, overwrite=bot_overwrite(channel), reason=audit)
             await channel.set_permissions(
                 guild.default_role, overwrite=locked_overwrite(channel), reason=audit
             )
@@ -110,9 +136,7 @@ class Lockdowns:
         channel = guild.get_channel(channel_id)
         if isinstance(channel, Lockable):
             audit = f"Lockdown lifted: {reason or 'no reason given'}"[:512]
-            await channel.set_permissions(
-                guild.default_role, overwrite=restored_overwrite(state.previous), reason=audit
-            )
+            await restore(channel, state.previous, audit)
         await self._forget(guild.id, channel_id)
         return True
 
@@ -144,11 +168,7 @@ class Lockdowns:
                 return
             channel = guild.get_channel(channel_id)
             if isinstance(channel, Lockable):
-                await channel.set_permissions(
-                    guild.default_role,
-                    overwrite=restored_overwrite(state.previous),
-                    reason="Lockdown ended",
-                )
+                await restore(channel, state.previous, "Lockdown ended")
             await self.store.forget_lockdown(guild.id, channel_id)
             await cog.post_notice(
                 guild,

@@ -105,7 +105,8 @@ class LockdownState(SQLModel, table=True):
 
     guild_id: int = Field(sa_column=_guild_fk(primary_key=True))
     channel_id: int = Field(sa_column=sa.Column(Snowflake, primary_key=True, autoincrement=False))
-    #: ``{"allow": int, "deny": int}`` (permission bit fields), or ``null``: there was none.
+    #: ``{"everyone": overwrite, "bot": overwrite}``: each ``{"allow": int, "deny": int}``
+    #: (permission bit fields), or ``null`` when the channel had none.
     previous: dict[str, Any] | None = Field(
         default=None, sa_column=sa.Column(sa.JSON, nullable=True)
     )
