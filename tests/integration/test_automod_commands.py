@@ -63,7 +63,9 @@ async def test_bad_options_are_refused_with_the_reason(env: simcord.Env, world: 
 async def test_catastrophic_patterns_are_refused(env: simcord.Env, world: World) -> None:
     w = await set_up_moderation(env, world)
     for pattern in (CATASTROPHIC, r"(\w*)*x", r"(a)\1", r"(?<=a)b", r"(?=a)"):
-        answer = await say(w.admin, w.bot_commands, f'!automod add words bad delete pattern="{pattern}"')
+        answer = await say(
+            w.admin, w.bot_commands, f'!automod add words bad delete pattern="{pattern}"'
+        )
         assert "is refused" in answer, (pattern, answer)
     env.errors.clear()
     answer = await say(
@@ -103,7 +105,12 @@ def test_the_safe_subset_and_the_timed_matcher() -> None:
 async def test_slash_add_and_test(env: simcord.Env, world: World) -> None:
     w = await set_up_moderation(env, world)
     result = await w.admin.slash(
-        w.bot_commands, "automod add", kind="words", name="swearing", action="delete", options="words=heck"
+        w.bot_commands,
+        "automod add",
+        kind="words",
+        name="swearing",
+        action="delete",
+        options="words=heck",
     )
     assert result.response is not None and "Rule `swearing` added" in result.response.content
     result = await w.admin.slash(w.bot_commands, "automod test", text="heck no")

@@ -46,13 +46,17 @@ async def give_custom_overwrite(env: simcord.Env, handle: Any) -> tuple[int, int
     return found
 
 
-async def test_lockdown_and_unlock_restore_the_exact_overwrite(env: simcord.Env, world: World) -> None:
+async def test_lockdown_and_unlock_restore_the_exact_overwrite(
+    env: simcord.Env, world: World
+) -> None:
     w = await set_up_moderation(env, world)
     before = await give_custom_overwrite(env, w.general)
 
     answer = await say(w.moderator, w.general, "!lockdown spam wave")
     assert answer.startswith(f"🔒 Locked {w.general.mention} until `unlock`")
-    overwrite = channel_of(env, w.general).overwrites_for(channel_of(env, w.general).guild.default_role)
+    overwrite = channel_of(env, w.general).overwrites_for(
+        channel_of(env, w.general).guild.default_role
+    )
     assert overwrite.send_messages is False and overwrite.add_reactions is False
     with pytest.raises(simcord.BackendError):
         await w.member.send(w.general, "can I talk?")
@@ -85,14 +89,19 @@ async def test_a_timed_server_lockdown_is_restored_exactly_after_a_restart(
     answer = await say(w.admin, w.bot_commands, "!lockdown server 2h raid")
     assert "(3 channel(s))" in answer and "for 2h" in answer
     for handle in (w.general, w.mod_log, w.bot_commands):
-        overwrite = channel_of(env, handle).overwrites_for(channel_of(env, handle).guild.default_role)
+        overwrite = channel_of(env, handle).overwrites_for(
+            channel_of(env, handle).guild.default_role
+        )
         assert overwrite.send_messages is False
 
     await restart(env, make_bot)
     await env.advance_time(2 * HOUR - 10)
-    assert channel_of(env, w.general).overwrites_for(
-        channel_of(env, w.general).guild.default_role
-    ).send_messages is False
+    assert (
+        channel_of(env, w.general)
+        .overwrites_for(channel_of(env, w.general).guild.default_role)
+        .send_messages
+        is False
+    )
 
     await env.advance_time(20)
     assert everyone_overwrite(env, w.general) == before_general
@@ -117,7 +126,9 @@ async def test_raid_mode_locks_down_and_alerts(env: simcord.Env, world: World) -
     assert everyone_overwrite(env, w.general) is None  # 3 joins: not more than 3
     w.guild.add_member(env.create_user("joiner3"))
     await env.settle()
-    overwrite = channel_of(env, w.general).overwrites_for(channel_of(env, w.general).guild.default_role)
+    overwrite = channel_of(env, w.general).overwrites_for(
+        channel_of(env, w.general).guild.default_role
+    )
     assert overwrite.send_messages is False
     titles = [m.embeds[0].title for m in w.mod_log.history() if m.embeds]
     assert titles.count("🚨 Raid detected") == 1

@@ -124,7 +124,10 @@ async def test_invites_to_other_servers_go_own_and_allowed_ones_stay(
 
 async def test_links_block_list_and_allow_list(env: simcord.Env, world: World) -> None:
     w = await set_up_automod(
-        env, world, "links badsites delete domains=evil.com", "links onlydocs delete mode=allow domains=python.org"
+        env,
+        world,
+        "links badsites delete domains=evil.com",
+        "links onlydocs delete mode=allow domains=python.org",
     )
     sub = await w.member.send(w.general, "see https://www.evil.com/x")
     assert gone(env, w.general, sub.id)
@@ -137,7 +140,9 @@ async def test_links_block_list_and_allow_list(env: simcord.Env, world: World) -
 
 
 async def test_zalgo_and_emoji_floods(env: simcord.Env, world: World) -> None:
-    w = await set_up_automod(env, world, "zalgo glitch delete marks=3", "emoji emojiflood delete count=5")
+    w = await set_up_automod(
+        env, world, "zalgo glitch delete marks=3", "emoji emojiflood delete count=5"
+    )
     zalgo = await w.member.send(w.general, "he\u0301\u0302\u0303\u0304llo")
     assert gone(env, w.general, zalgo.id)
     accent = await w.member.send(w.general, "café déjà vu")

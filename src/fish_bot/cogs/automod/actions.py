@@ -131,8 +131,8 @@ async def act(
 
 def hit_reason(hit: Hit) -> str:
     """``Automod rule `invites` (invites): an invite link (abc). Excerpt: "..."``."""
-    excerpt = discord.utils.escape_markdown(hit.excerpt).replace("`", "ˋ")
-    return f"Automod rule `{hit.rule.name}` ({hit.rule.kind}): {hit.detail}. Excerpt: \"{excerpt}\""
+    excerpt = discord.utils.escape_markdown(hit.excerpt).replace("`", "'")
+    return f'Automod rule `{hit.rule.name}` ({hit.rule.kind}): {hit.detail}. Excerpt: "{excerpt}"'
 
 
 async def log_deleted(cog: BaseCog, message: discord.Message, hit: Hit) -> None:

@@ -1,12 +1,13 @@
 """Lockdowns: deny Send Messages to @everyone, then restore the exact previous overwrite.
 
 Locking a channel first stores the ``@everyone`` overwrite it has and the bot's own (their
-allow and deny bit fields, or "none"; the bot keeps Send Messages in the locked channel) in ``lockdown_state``, with the expiry job of a timed lockdown, in one
-transaction; only then is the overwrite changed on Discord (DESIGN rule 12). Unlocking, by
-command or by the job :data:`~fish_bot.cogs.automod.constants.UNLOCK_JOB` (one per channel,
-persisted, so it runs after a restart too), puts back exactly the stored overwrite (or removes
-the overwrite when there was none) and then forgets the row. Both are idempotent: unlocking a
-channel that is not locked does nothing, and a job whose row is gone does nothing.
+allow and deny bit fields, or "none"; the bot keeps Send Messages in the locked channel) in
+``lockdown_state``, with the expiry job of a timed lockdown, in one transaction; only then
+are the overwrites changed on Discord (DESIGN rule 12). Unlocking, by command or by the job
+:data:`~fish_bot.cogs.automod.constants.UNLOCK_JOB` (one per channel, persisted, so it runs
+after a restart too), puts back exactly the stored overwrites (removing those that were none)
+and then forgets the row. Both are idempotent: unlocking a channel that is not locked does
+nothing, and a job whose row is gone does nothing.
 """
 
 from __future__ import annotations
