@@ -58,6 +58,7 @@ RULES = (
 
 async def run(bot: commands.Bot, rules: tuple[str, ...] = ()) -> tuple[float, int | None]:
     env = simcord.Env(bot, shard_count=1) if isinstance(bot, FishBot) else simcord.Env(bot)
+    env.settle_timeout = 120  # 500 joins and a burst take longer than SimCord's default deadline
     await env.start()
     if isinstance(bot, FishBot):
         bot.scheduler.poll_interval = 6 * 3600  # no idle job polls during the burst
@@ -85,7 +86,6 @@ async def run(bot: commands.Bot, rules: tuple[str, ...] = ()) -> tuple[float, in
             for i, member in enumerate(members)
         ]
         before = bot.database.stats.queries if isinstance(bot, FishBot) else None
-        env.settle_timeout = 120  # a burst takes longer than SimCord's default deadline
         started = time.perf_counter()
         for author_id, text in texts:
             env.backend.create_message(general.id, author_id, text)
