@@ -262,13 +262,18 @@ class AutomodCommandsMixin(_MixinBase):
 
     @escalation_group.command(name="add")
     @app_commands.describe(
-        count="How many warns (at least 1)",
+        count="How many warns (1-100)",
         window="Within how long: 1h, 7d, 30d...",
         action="timeout, kick or ban",
         duration="How long a timeout lasts (timeout only): 10m, 1h, 1d",
     )
     async def escalation_add_command(
-        self, ctx: Ctx, count: int, window: str, action: str, duration: str | None = None
+        self,
+        ctx: Ctx,
+        count: commands.Range[int, 1, 100],
+        window: str,
+        action: str,
+        duration: str | None = None,
     ) -> None:
         """Add a threshold, e.g. `automod escalation add 3 7d timeout 1h`.
 
@@ -306,7 +311,9 @@ class AutomodCommandsMixin(_MixinBase):
 
     @escalation_group.command(name="remove")
     @app_commands.describe(count="The warn count of the threshold to remove")
-    async def escalation_remove_command(self, ctx: Ctx, count: int) -> None:
+    async def escalation_remove_command(
+        self, ctx: Ctx, count: commands.Range[int, 1, 100]
+    ) -> None:
         """Remove the threshold at a warn count.
 
         Usage: `automod escalation remove <count>`
