@@ -150,3 +150,19 @@ async def test_an_ordinary_message_does_no_database_io(env: simcord.Env, world: 
     await say(w.admin, w.bot_commands, "!automod add words newword delete words=sardine")
     caught = await w.member.send(w.general, "sardine")
     assert gone(env, w.general, caught.id)
+
+
+async def test_with_the_database_down_messages_are_still_deleted(
+    env: simcord.Env, world: World
+) -> None:
+    w = await set_up_automod(env, world, "words swearing warn words=heck")
+    await w.member.send(w.general, "warm-up: the rules are loaded")
+    await fish(env).database.disconnect()
+    try:
+        caught = await w.member.send(w.general, "heck")
+        assert gone(env, w.general, caught.id)  # harm control needs no database
+    finally:
+        await fish(env).database.connect()
+    assert await cases(env, w) == []  # no case could be recorded: none was invented
+    titles = [m.embeds[0].title for m in w.mod_log.history() if m.embeds]
+    assert titles == ["🗑️ Message deleted by automod"]

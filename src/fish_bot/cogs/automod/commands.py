@@ -311,9 +311,7 @@ class AutomodCommandsMixin(_MixinBase):
 
     @escalation_group.command(name="remove")
     @app_commands.describe(count="The warn count of the threshold to remove")
-    async def escalation_remove_command(
-        self, ctx: Ctx, count: commands.Range[int, 1, 100]
-    ) -> None:
+    async def escalation_remove_command(self, ctx: Ctx, count: commands.Range[int, 1, 100]) -> None:
         """Remove the threshold at a warn count.
 
         Usage: `automod escalation remove <count>`

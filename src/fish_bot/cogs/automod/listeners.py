@@ -17,6 +17,7 @@ from fish_bot.cogs.automod.actions import act, enforce, threshold_text
 from fish_bot.cogs.automod.constants import ESCALATION_ACTIONS, RAID_END_JOB
 from fish_bot.cogs.automod.rules import Hit, MessageFacts, invite_codes
 from fish_bot.core.decorators import cog_listener
+from fish_bot.core.error_policy import is_database_outage
 from fish_bot.database.models.cases import CaseType
 
 if TYPE_CHECKING:
@@ -95,7 +96,9 @@ class AutomodListenersMixin(_MixinBase):
             return
         compiled = self.compiled.peek(guild.id)
         if compiled is None:
-            compiled = await self.compiled.get(guild.id)
+            compiled = await self._load_rules(guild.id)
+            if compiled is None:
+                return
         if not compiled.has_rules:
             return
         for hit in compiled.hits(message_facts(message, member), self.windows):
@@ -103,6 +106,18 @@ class AutomodListenersMixin(_MixinBase):
                 continue
             await enforce(self, message, member, hit)
             return
+
+    async def _load_rules(self, guild_id: int) -> CompiledGuild | None:
+        """The guild's rules, read once; None while the database is down (not checked then)."""
+        try:
+            return await self.compiled.get(guild_id)
+        except Exception as error:
+            if not is_database_outage(error):
+                raise
+            self.logger.warning(
+                "Automod rules of guild %s could not be read (database down): %s", guild_id, error
+            )
+            return None
 
     async def _exempt_by_rank(self, member: discord.Member, hit: Hit) -> bool:
         rank = hit.rule.exempt_rank
@@ -156,8 +171,8 @@ class AutomodListenersMixin(_MixinBase):
         guild = self.bot.get_guild(case.guild_id)
         if guild is None:
             return
-        compiled = await self.compiled.get(guild.id)
-        if not compiled.thresholds:
+        compiled = await self._load_rules(guild.id)
+        if compiled is None or not compiled.thresholds:
             return
         member = guild.get_member(case.user_id)
         if member is None or never_checked(member):
