@@ -157,3 +157,24 @@ async def test_raid_mode_verification_gate_is_lifted_on_time(
     assert fish(env).get_guild(w.guild.id).verification_level == previous  # type: ignore[union-attr]
     [job] = await jobs(env, RAID_END_JOB)
     assert job.status == "done"
+
+
+async def test_a_lockdown_due_while_the_bot_was_down_ends_at_start_up(
+    env: simcord.Env, world: World, make_bot: Callable[..., FishBot]
+) -> None:
+    w = await set_up_moderation(env, world)
+    before = await give_custom_overwrite(env, w.general)
+    result = await w.moderator.slash(w.bot_commands, "lockdown", target="#general", duration="1h")
+    assert result.response is not None and "Locked" in result.response.content
+    assert everyone_overwrite(env, w.general) != before
+
+    await fish(env).scheduler.stop()
+    await env.advance_time(3 * HOUR)
+    assert everyone_overwrite(env, w.general) != before  # nothing ran while it was down
+
+    await restart(env, make_bot)
+    assert everyone_overwrite(env, w.general) == before
+    [job] = await jobs(env, UNLOCK_JOB)
+    assert job.status == "done" and job.attempts == 1
+    await restart(env, make_bot)  # nothing is restored twice
+    assert everyone_overwrite(env, w.general) == before

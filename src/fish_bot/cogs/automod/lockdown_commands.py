@@ -48,7 +48,7 @@ class LockdownCommandsMixin(_MixinBase):
             return list(guild.text_channels), True, True
         if target is not None:
             try:
-                channel = await commands.TextChannelConverter().convert(ctx, target)
+                channel = await commands.TextChannelConverter().convert(ctx, target.lstrip("#"))
             except commands.BadArgument:
                 channel = None
             if channel is not None:
@@ -98,11 +98,13 @@ class LockdownCommandsMixin(_MixinBase):
         guild = self.require_guild(ctx)
         await self._check_permissions(ctx)
         channels, server, used = await self._targets(ctx, target)
-        words = [w for w in (None if used else target, duration) if w]
+        # `lockdown 2h spam`: without a channel, the first word may be the duration.
         seconds: int | None = None
         rest: list[str] = []
-        for word in words:
-            if seconds is None and not rest:
+        for word in (None if used else target, duration):
+            if not word:
+                continue
+            if seconds is None:
                 try:
                     seconds = parse_duration(word)
                     continue
