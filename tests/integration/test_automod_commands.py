@@ -166,3 +166,13 @@ async def test_with_the_database_down_messages_are_still_deleted(
     assert await cases(env, w) == []  # no case could be recorded: none was invented
     titles = [m.embeds[0].title for m in w.mod_log.history() if m.embeds]
     assert titles == ["🗑️ Message deleted by automod"]
+
+
+async def test_rules_work_after_the_module_is_reloaded(
+    env: simcord.Env, world: World, owner: object
+) -> None:
+    w = await set_up_automod(env, world, "words swearing delete words=heck")
+    answer = await say(w.owner, w.bot_commands, "!cog reload automod")
+    assert "eloaded" in answer, answer
+    caught = await w.member.send(w.general, "heck")
+    assert gone(env, w.general, caught.id)
