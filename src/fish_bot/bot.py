@@ -45,6 +45,7 @@ BUILTIN_COGS: tuple[str, ...] = (
     "fish_bot.cogs.reminders",
     "fish_bot.cogs.server_logs",
     "fish_bot.cogs.levels",
+    "fish_bot.cogs.automod",
 )
 
 #: Asked, in order, about a prefix command nobody has; True: it handled the message.

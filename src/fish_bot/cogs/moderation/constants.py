@@ -304,6 +304,17 @@ ACTIONS: Final[dict[CaseType, ActionSpec]] = {
             colour=discord.Colour.light_grey(),
             needs_member=False,
         ),
+        ActionSpec(
+            CaseType.DELETE,
+            verb="delete a message of",
+            done="Deleted a message of {user}",
+            emoji="🗑️",
+            label="Message deleted",
+            colour=discord.Colour.light_grey(),
+            dm="after",
+            dm_text="🗑️ A message of yours was removed in **{guild}**.",
+            needs_member=False,
+        ),
     )
 }
 

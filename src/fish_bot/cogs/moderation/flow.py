@@ -222,10 +222,61 @@ class ModerationUtilsMixin(ReconcileMixin):
         """
         guild = self.require_guild(ctx)
         spec = target.spec
-        user = target.user
         if ctx.interaction is not None and not ctx.interaction.response.is_done():
             await ctx.defer()
         done = spec.done.format(user=target.mention)
+        result = await self.perform_action(
+            guild,
+            target,
+            ctx.author.id,
+            action=action,
+            expires_at=expires_at,
+            extra=extra,
+            close_types=close_types,
+        )
+        case = result.case
+        assert case is not None
+        dm_sent = result.dm_sent
+
+        # The answer.
+        text = f"{spec.emoji} {done} (Case #{case.case_number})"
+        if details:
+            text += f" {details}"
+        text += "."
+        if target.reason:
+            text += f"\n**Reason:** {target.reason}"
+        if target.silent:
+            text += "\n🤫 Silent: no DM was sent."
+        elif dm_sent is False:
+            text += "\n📭 Their DMs are closed; they were not told."
+        if result.pending_error is not None:
+            text += (
+                "\n⚠️ The database failed right after the action: the case stays pending and is "
+                f"confirmed against Discord at the next start-up. {result.pending_error}"
+            )
+        await self.reply(ctx, text)
+        return result
+
+    async def perform_action(
+        self,
+        guild: discord.Guild,
+        target: ActionTarget,
+        moderator_id: int,
+        *,
+        action: Action | None,
+        expires_at: datetime | None = None,
+        extra: dict[str, Any] | None = None,
+        close_types: Iterable[CaseType] = (),
+    ) -> ActionResult:
+        """Steps 2-5 without a command: record, DM, act, confirm, mod log (no answer).
+
+        :meth:`execute_action` runs it for the commands; the automod cog runs it with the bot
+        as the moderator (``moderator_id``), after its own checks. Raises
+        :class:`ModerationError` when the database is down (nothing done) or Discord refused
+        (the case is voided).
+        """
+        spec = target.spec
+        user = target.user
 
         # 1. The record first: nothing happens on Discord unless it is committed.
         # A record-only action (warn, note...) is active at once; the others start pending.
@@ -234,7 +285,7 @@ class ModerationUtilsMixin(ReconcileMixin):
             case = await record(
                 guild.id,
                 user.id,
-                ctx.author.id,
+                moderator_id,
                 spec.case_type,
                 reason=target.reason,
                 expires_at=expires_at,
@@ -284,22 +335,6 @@ class ModerationUtilsMixin(ReconcileMixin):
         elif dm_sent:
             note = "The member was told by DM."
         message = await self.log_case(guild, case, user=user, note=note)
-
-        # The answer.
-        text = f"{spec.emoji} {done} (Case #{case.case_number})"
-        if details:
-            text += f" {details}"
-        text += "."
-        if target.reason:
-            text += f"\n**Reason:** {target.reason}"
-        if target.silent:
-            text += "\n🤫 Silent: no DM was sent."
-        elif dm_sent is False:
-            text += "\n📭 Their DMs are closed; they were not told."
-        if pending_error is not None:
-            text += (
-                "\n⚠️ The database failed right after the action: the case stays pending and is "
-                f"confirmed against Discord at the next start-up. {pending_error}"
-            )
-        await self.reply(ctx, text)
-        return ActionResult(case=case, dm_sent=dm_sent, mod_log_message=message)
+        return ActionResult(
+            case=case, dm_sent=dm_sent, mod_log_message=message, pending_error=pending_error
+        )

@@ -89,6 +89,12 @@ class CaseRecordsMixin(ModLogMixin):
             )
             await self._schedule_expiry(case)
             await self._restriction_changed(case, added=True)
+            # The hook other cogs listen to (automod's warning escalation): dispatched as
+            # ``on_fish_case_recorded(case)`` once the case is committed, for every case
+            # recorded active at once (warn, note...), from a command or from automod.
+            await self.db.service.after_commit(
+                partial(self.bot.dispatch, "fish_case_recorded", case)
+            )
         return case
 
     async def record_pending(

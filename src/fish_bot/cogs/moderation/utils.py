@@ -176,6 +176,8 @@ class ActionResult:
     #: True: delivered; False: their DMs are closed; None: not attempted.
     dm_sent: bool | None
     mod_log_message: discord.Message | None
+    #: Why the case could not be confirmed after the action (None: it was).
+    pending_error: str | None = None
 
 
 Action = Callable[[], Awaitable[Any]]

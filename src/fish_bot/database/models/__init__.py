@@ -2,6 +2,7 @@
 
 from fish_bot.database.models.afk import AFK
 from fish_bot.database.models.audit import AuditEntry
+from fish_bot.database.models.automod import AutomodRule, LockdownState, WarnThreshold
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 from fish_bot.database.models.core import CogSetting, Guild, GuildConfig, LogKind
 from fish_bot.database.models.levels import LevelReward, Levels
@@ -18,3 +19,4 @@ __all__ += ["Snippet"]
 __all__ += ["Reminder", "ReminderPreference", "ReminderStatus"]
 __all__ += ["AuditEntry"]
 __all__ += ["LevelReward", "Levels"]
+__all__ += ["AutomodRule", "LockdownState", "WarnThreshold"]

@@ -31,6 +31,8 @@ class CaseType(enum.StrEnum):
     SNIPPETBAN = "SNIPPETBAN"
     SNIPPETUNBAN = "SNIPPETUNBAN"
     NOTE = "NOTE"
+    #: A message removed by automod (the content is in the mod log).
+    DELETE = "DELETE"
 
 
 class CaseStatus(enum.StrEnum):
