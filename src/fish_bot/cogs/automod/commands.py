@@ -29,7 +29,7 @@ from fish_bot.cogs.automod.utils import (
     parse_rule,
     parse_timeout,
 )
-from fish_bot.core.decorators import hybrid_group
+from fish_bot.core.decorators import examples, hybrid_group
 from fish_bot.core.durations import DurationError, parse_duration
 from fish_bot.core.permissions import admin_override, requires_rank
 from fish_bot.core.text import clip, field
@@ -68,6 +68,7 @@ class AutomodCommandsMixin(_MixinBase):
     @commands.guild_only()
     @admin_override()
     @requires_rank(DEFAULT_RANKS["automod"])
+    @examples("automod")
     async def automod_group(self, ctx: Ctx) -> None:
         """Automatic moderation: rules that act on messages, and warning escalation.
 
@@ -82,6 +83,10 @@ class AutomodCommandsMixin(_MixinBase):
         name="A short name for the rule (letters, digits, - and _)",
         action="What it does: delete, warn, timeout, kick or ban",
         options=OPTIONS_HELP,
+    )
+    @examples(
+        "automod add spam flood timeout count=5 seconds=5 duration=10m",
+        "automod add invites no-invites delete",
     )
     async def add_command(
         self, ctx: Ctx, kind: str, name: str, action: str, *, options: str | None = None
@@ -121,6 +126,7 @@ class AutomodCommandsMixin(_MixinBase):
 
     @automod_group.command(name="remove")
     @app_commands.describe(name="The rule's name (see `automod show`)")
+    @examples("automod remove flood")
     async def remove_command(self, ctx: Ctx, name: str) -> None:
         """Delete a rule.
 
@@ -147,6 +153,7 @@ class AutomodCommandsMixin(_MixinBase):
 
     @automod_group.command(name="enable")
     @app_commands.describe(name="The rule's name (see `automod show`)")
+    @examples("automod enable flood")
     async def enable_command(self, ctx: Ctx, name: str) -> None:
         """Switch a rule on.
 
@@ -156,6 +163,7 @@ class AutomodCommandsMixin(_MixinBase):
 
     @automod_group.command(name="disable")
     @app_commands.describe(name="The rule's name (see `automod show`)")
+    @examples("automod disable flood")
     async def disable_command(self, ctx: Ctx, name: str) -> None:
         """Switch a rule off (kept, not applied).
 
@@ -164,6 +172,7 @@ class AutomodCommandsMixin(_MixinBase):
         await self._switch(ctx, name, False)
 
     @automod_group.command(name="show")
+    @examples("automod show")
     async def show_command(self, ctx: Ctx) -> None:
         """List the server's rules and escalation thresholds.
 
@@ -202,6 +211,7 @@ class AutomodCommandsMixin(_MixinBase):
 
     @automod_group.command(name="test")
     @app_commands.describe(text="The message text to try against the rules")
+    @examples("automod test join my server discord.gg/abc")
     async def test_command(self, ctx: Ctx, *, text: str) -> None:
         """Show which rule would fire on a text, without acting (exemptions not applied).
 
@@ -252,6 +262,7 @@ class AutomodCommandsMixin(_MixinBase):
     # --- escalation ---------------------------------------------------------------------
 
     @automod_group.group(name="escalation", invoke_without_command=True)
+    @examples("automod escalation")
     async def escalation_group(self, ctx: Ctx) -> None:
         """Warning escalation: N warns within a window -> timeout, kick or ban.
 
@@ -267,6 +278,7 @@ class AutomodCommandsMixin(_MixinBase):
         action="timeout, kick or ban",
         duration="How long a timeout lasts (timeout only): 10m, 1h, 1d",
     )
+    @examples("automod escalation add 3 7d timeout 1h", "automod escalation add 5 30d kick")
     async def escalation_add_command(
         self,
         ctx: Ctx,
@@ -311,6 +323,7 @@ class AutomodCommandsMixin(_MixinBase):
 
     @escalation_group.command(name="remove")
     @app_commands.describe(count="The warn count of the threshold to remove")
+    @examples("automod escalation remove 3")
     async def escalation_remove_command(self, ctx: Ctx, count: commands.Range[int, 1, 100]) -> None:
         """Remove the threshold at a warn count.
 
@@ -325,6 +338,7 @@ class AutomodCommandsMixin(_MixinBase):
         await self.reply(ctx, f"📉 The threshold at {count} warns is removed.")
 
     @escalation_group.command(name="show")
+    @examples("automod escalation show")
     async def escalation_show_command(self, ctx: Ctx) -> None:
         """List the escalation thresholds.
 

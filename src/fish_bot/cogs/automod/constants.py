@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+from fish_bot.core.permissions import RankRequirement
 from fish_bot.database.models.cases import CaseType
 
 # --- actions -------------------------------------------------------------------------------
@@ -161,7 +162,12 @@ UNLOCK_JOB: Final = "automod.unlock"
 RAID_END_JOB: Final = "automod.raid_end"
 
 #: Default permission ranks of the commands.
-DEFAULT_RANKS: Final[dict[str, int]] = {"automod": 5, "lockdown": 3}
+#: The rank each command group needs, and the Discord permission that decides instead on a
+#: server with no ranks configured.
+DEFAULT_RANKS: Final[dict[str, RankRequirement]] = {
+    "automod": RankRequirement(5, "manage_guild"),
+    "lockdown": RankRequirement(3, "manage_channels"),
+}
 
 #: What the raid mode does: only alert, raise the verification level, or lock every channel.
 RAID_ACTIONS: Final = ("alert", "verification", "lockdown")

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from fish_bot.cogs.automod.constants import DEFAULT_RANKS
 from fish_bot.cogs.automod.utils import AutomodError
-from fish_bot.core.decorators import hybrid_command
+from fish_bot.core.decorators import examples, hybrid_command
 from fish_bot.core.durations import DurationError, format_duration, parse_duration
 from fish_bot.core.permission_subjects import bypasses_permissions
 from fish_bot.core.permissions import requires_rank
@@ -81,6 +81,7 @@ class LockdownCommandsMixin(_MixinBase):
         duration="How long: 30m, 2h, 1d (empty: until `unlock`)",
         reason="Why (shown in the mod log and the audit log)",
     )
+    @examples("lockdown", "lockdown server 30m raid", "lockdown #general 1h cooling off")
     async def lockdown_command(
         self,
         ctx: Ctx,
@@ -147,6 +148,7 @@ class LockdownCommandsMixin(_MixinBase):
     @commands.guild_only()
     @requires_rank(DEFAULT_RANKS["lockdown"])
     @app_commands.describe(target=TARGET_HELP, reason="Why (shown in the audit log)")
+    @examples("unlock", "unlock server")
     async def unlock_command(
         self, ctx: Ctx, target: str | None = None, *, reason: str | None = None
     ) -> None:
