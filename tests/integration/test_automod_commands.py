@@ -176,3 +176,17 @@ async def test_rules_work_after_the_module_is_reloaded(
     assert "eloaded" in answer, answer
     caught = await w.member.send(w.general, "heck")
     assert gone(env, w.general, caught.id)
+
+
+async def test_rule_and_threshold_changes_are_audited(env: simcord.Env, world: World) -> None:
+    w = await set_up_automod(env, world, "spam flood timeout count=4 seconds=5 duration=10m")
+    await say(w.admin, w.bot_commands, "!automod disable flood")
+    await say(w.admin, w.bot_commands, "!automod escalation add 3 7d timeout 1h")
+    await say(w.admin, w.bot_commands, "!automod remove flood")
+
+    rows = await fish(env).db.audit.find_all({"guild_id": w.guild.id, "action": "automod"})
+    found = [(row.target, row.old_value, row.new_value, row.actor_id) for row in rows]
+    assert ("rule flood", None, "off", w.admin.id) in found
+    assert ("escalation at 3 warns", None, "3 warns in 1w → timeout 1h", w.admin.id) in found
+    assert ("rule flood", "present", None, w.admin.id) in found
+    assert any(target == "rule flood" and isinstance(new, dict) for target, _, new, _ in found)

@@ -114,6 +114,10 @@ class AutomodCommandsMixin(_MixinBase):
                     exemptions=spec.exemptions,
                     silent=spec.silent,
                 )
+                described = {"kind": spec.kind, "action": spec.action, "params": spec.params}
+                await self.db.audit.log_action(
+                    guild.id, "automod", f"rule {rule_name}", None, described
+                )
                 await self.rules_changed(guild.id)
         except (DuplicateError, IntegrityViolation):
             raise AutomodError(f"❌ There is already a rule called `{rule_name}`.") from None
@@ -136,6 +140,9 @@ class AutomodCommandsMixin(_MixinBase):
         rule_name = name.strip().lower()
         async with self.db.transaction():
             removed = await self.automod_db.remove_rule(guild.id, rule_name)
+            if removed:
+                target = f"rule {rule_name}"
+                await self.db.audit.log_action(guild.id, "automod", target, "present", None)
             await self.rules_changed(guild.id)
         if not removed:
             raise AutomodError(f"❌ There is no rule called `{rule_name}`.")
@@ -146,6 +153,9 @@ class AutomodCommandsMixin(_MixinBase):
         rule_name = name.strip().lower()
         async with self.db.transaction():
             changed = await self.automod_db.set_rule_enabled(guild.id, rule_name, enabled)
+            if changed:
+                new = "on" if enabled else "off"
+                await self.db.audit.log_action(guild.id, "automod", f"rule {rule_name}", None, new)
             await self.rules_changed(guild.id)
         if not changed:
             raise AutomodError(f"❌ There is no rule called `{rule_name}`.")
@@ -313,6 +323,9 @@ class AutomodCommandsMixin(_MixinBase):
                     action=chosen,
                     duration_seconds=seconds,
                 )
+                text = threshold_text(count, window_seconds, chosen, seconds)
+                target = f"escalation at {count} warns"
+                await self.db.audit.log_action(guild.id, "automod", target, None, text)
                 await self.rules_changed(guild.id)
         except (DuplicateError, IntegrityViolation):
             raise AutomodError(
@@ -332,6 +345,9 @@ class AutomodCommandsMixin(_MixinBase):
         guild = self.require_guild(ctx)
         async with self.db.transaction():
             removed = await self.automod_db.remove_threshold(guild.id, count)
+            if removed:
+                target = f"escalation at {count} warns"
+                await self.db.audit.log_action(guild.id, "automod", target, "present", None)
             await self.rules_changed(guild.id)
         if not removed:
             raise AutomodError(f"❌ There is no threshold at {count} warns.")

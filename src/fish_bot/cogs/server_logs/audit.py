@@ -44,6 +44,7 @@ _LABELS = {
     "rank": "Role rank",
     "command_rank": "Command rank",
     "module": "Module",
+    "automod": "Automod",
 }
 
 
