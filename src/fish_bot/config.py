@@ -84,6 +84,14 @@ class Settings(BaseSettings):
         validation_alias="FISHBOT_COG_PACKAGES",
         description="Comma-separated extra cog packages (import paths) to load.",
     )
+    django_settings_module: str = Field(
+        default="",
+        validation_alias="FISHBOT_DJANGO_SETTINGS_MODULE",
+        description=(
+            "Settings module of a Django project whose models cogs with requires_django use "
+            "(e.g. mysite.settings; needs the 'django' extra). Empty: no Django."
+        ),
+    )
     migrate_on_start: bool = Field(
         default=True,
         validation_alias="FISHBOT_MIGRATE_ON_START",
@@ -163,6 +171,14 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("django_settings_module")
+    @classmethod
+    def _module(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", value):
+            raise ValueError("must be a dotted Python module path, e.g. mysite.settings")
         return value
 
     @field_validator("log_level", mode="before")
