@@ -86,6 +86,9 @@ def setup_django(settings_module: str) -> None:
         ) from None
 
 
+_NOT_ASYNC = "DjangoManager.run takes a plain function, not an async one"
+
+
 def _call_closing(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run ``fn`` in the Django thread between two ``close_old_connections()``."""
     from django.db import close_old_connections
@@ -94,6 +97,11 @@ def _call_closing(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     close_old_connections()
     try:
         result = fn(*args, **kwargs)
+        if inspect.isawaitable(result):  # an async function: nothing ran, say so
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            raise TypeError(_NOT_ASYNC)
         if isinstance(result, QuerySet):
             result = list(result)  # evaluated here, not later on the event loop
         return result
@@ -181,10 +189,11 @@ class DjangoManager:
         Do all of a query's work inside ``fn``: a ``QuerySet`` it returns comes back as a list,
         but a related object first touched on the event loop would query there.
         """
-        if inspect.iscoroutinefunction(fn):
-            raise TypeError("DjangoManager.run takes a plain function, not a coroutine function")
+        from asgiref.sync import iscoroutinefunction, sync_to_async
+
+        if iscoroutinefunction(fn):
+            raise TypeError(_NOT_ASYNC)
         self._check_ready()
-        from asgiref.sync import sync_to_async
 
         result: T = await sync_to_async(_call_closing, thread_sensitive=True)(fn, *args, **kwargs)
         return result
