@@ -179,3 +179,21 @@ async def test_django_is_set_up_once_in_a_worker_thread_before_the_cogs(
     await env.restart_bot(bot)
     assert calls == [(False, False)]  # once, off the event loop, before the cogs
     assert bot.get_cog("Notes") is not None and bot.get_cog("LateNotes") is not None
+
+
+async def test_the_guide_cog_does_not_load_when_its_model_is_missing(
+    env: simcord.Env,
+    make_bot: Callable[..., FishBot],
+    django_db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def renamed_away(self: Any, app_label: str, model_name: str) -> Any:
+        return None  # as for a model the project no longer has
+
+    monkeypatch.setattr(django_bridge.DjangoManager, "get_model", renamed_away)
+    await env.bot.close()
+    bot = make_bot(COGS)
+    await env.restart_bot(bot)
+    assert bot.get_cog("Notes") is None
+    reason = bot.cog_load_errors["django_project.notes_cog"]
+    assert reason == "RuntimeError: Failed to load required Django models"
