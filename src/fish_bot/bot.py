@@ -17,6 +17,7 @@ from discord.ext import commands
 from fish_bot.config import Settings
 from fish_bot.core import error_policy
 from fish_bot.core.base_cog import BaseCog
+from fish_bot.core.django import DjangoManager, DjangoUnavailable
 from fish_bot.core.error_policy import send_interaction, send_reply
 from fish_bot.core.guild_cache import GuildCache
 from fish_bot.core.permission_store import PermissionStore
@@ -110,6 +111,8 @@ class FishBot(commands.AutoShardedBot):
         self.db = DatabaseCoordinator(self.database)
         self.config_manager = ConfigManager(self.db)
         self.permissions = PermissionManager(self)
+        #: Django for cogs that set ``requires_django`` (set up in setup_hook).
+        self.django = DjangoManager(settings.django_settings_module)
         #: Stored permission rules and ranks, cached per guild (layers 5 and 6).
         self.permission_store = PermissionStore(self.db)
         # Jobs scheduled by this process wake the runner themselves; the poll only finds jobs
@@ -167,6 +170,7 @@ class FishBot(commands.AutoShardedBot):
                 )
         await self.config_manager.load()
         await self.load_prefixes()
+        await self.setup_django()
         for name in self.all_cog_packages():
             await self.load_cog(name)
         await self.sync_app_commands()
@@ -179,6 +183,16 @@ class FishBot(commands.AutoShardedBot):
         """
         self.scheduler.start_soon()
         log.info("Ready as %s in %d guilds.", self.user, len(self.guilds))
+
+    async def setup_django(self) -> None:
+        """Set Django up (in a worker thread) before any cog initialises, when it is
+        configured. When it cannot be, each cog that needs it is refused with the reason."""
+        if not self.django.configured:
+            return
+        try:
+            await self.django.setup()
+        except DjangoUnavailable as error:
+            log.error("%s", error)
 
     def all_cog_packages(self) -> list[str]:
         """Built-in cogs, then those named in settings, then installed entry points."""
@@ -207,7 +221,8 @@ class FishBot(commands.AutoShardedBot):
                 if isinstance(original, FishBotError)
                 else f"{type(original).__name__}: {original}"
             )
-            log.error("Cog %s failed to load", name, exc_info=original)
+            if not isinstance(original, DjangoUnavailable):  # that one is one line, below
+                log.error("Cog %s failed to load", name, exc_info=original)
         else:
             self.cog_load_errors.pop(name, None)
             return None
@@ -303,6 +318,7 @@ class FishBot(commands.AutoShardedBot):
             except Exception:
                 log.exception("Unloading %s failed", name)
         await self.config_manager.flush()
+        await self.django.close()
         await self.monitor.stop()
         await super().close()
         await self.database.disconnect()

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from fish_bot.exceptions import ConfigurationError
 
@@ -30,6 +35,19 @@ def _split_csv(value: Any) -> Any:
     if isinstance(value, int):
         return [value]
     return value
+
+
+def _without_field_name(source: PydanticBaseSettingsSource, name: str) -> Any:
+    """``source``, minus a value it found under the field name ``name`` (a value found under
+    the field's alias is keyed by the alias, and kept)."""
+
+    def read() -> dict[str, Any]:
+        values = source()
+        values.pop(name, None)
+        return values
+
+    read.__name__ = type(source).__name__
+    return read
 
 
 class Settings(BaseSettings):
@@ -83,6 +101,14 @@ class Settings(BaseSettings):
         default_factory=list,
         validation_alias="FISHBOT_COG_PACKAGES",
         description="Comma-separated extra cog packages (import paths) to load.",
+    )
+    django_settings_module: str = Field(
+        default="",
+        validation_alias="FISHBOT_DJANGO_SETTINGS_MODULE",
+        description=(
+            "Settings module of a Django project whose models cogs with requires_django use "
+            "(e.g. mysite.settings; needs the 'django' extra). Empty: no Django."
+        ),
     )
     migrate_on_start: bool = Field(
         default=True,
@@ -153,6 +179,25 @@ class Settings(BaseSettings):
         default=0.1, ge=0.0, le=1.0, validation_alias="FISHBOT_SENTRY_TRACES_SAMPLE_RATE"
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[Any, ...]:
+        """Read ``django_settings_module`` from ``FISHBOT_DJANGO_SETTINGS_MODULE`` only: by its
+        field name the environment would also match Django's own ``DJANGO_SETTINGS_MODULE``,
+        which a shell, a Django deployment or Django's set-up itself may have set."""
+        return (
+            init_settings,
+            _without_field_name(env_settings, "django_settings_module"),
+            _without_field_name(dotenv_settings, "django_settings_module"),
+            file_secret_settings,
+        )
+
     @field_validator("owner_ids", "cog_packages", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
@@ -163,6 +208,14 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("django_settings_module")
+    @classmethod
+    def _module(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", value):
+            raise ValueError("must be a dotted Python module path, e.g. mysite.settings")
         return value
 
     @field_validator("log_level", mode="before")

@@ -59,6 +59,7 @@ class Instance:
             "SENTRY_DSN": "",
             "FISHBOT_HEALTH_PORT": "",
             "FISHBOT_LOG_FILE": "",
+            "FISHBOT_DJANGO_SETTINGS_MODULE": "",
             "COLUMNS": "200",
             **self.extra_env,
         }

@@ -21,6 +21,7 @@ import discord
 from discord.ext import commands
 
 from fish_bot.core.data import CogDataStore
+from fish_bot.core.django import DjangoAccess
 from fish_bot.core.error_policy import CheckError
 from fish_bot.core.settings.manager import SettingSpec, parse_settings_config
 from fish_bot.core.task_tracker import TaskTracker
@@ -86,7 +87,7 @@ class AppPermissionCheckFailure(discord.app_commands.CheckFailure):
         self.denial = denial
 
 
-class BaseCog(commands.Cog):
+class BaseCog(DjangoAccess, commands.Cog):
     """Base class of every Fish Bot cog.
 
     A cog declares its settings on the class (readable without building the cog, e.g. by
@@ -174,6 +175,8 @@ class BaseCog(commands.Cog):
         False); a cog still not ready :data:`START_WARNING_SECONDS` later is logged as a
         warning and shown as "Not ready" in ``status``.
         """
+        if self.requires_django:  # refused, naming the cog, when Django is not configured
+            await self.bot.django.require(self.qualified_name)
         manager = self.bot.config_manager
         manager.register(self.slug, self._setting_specs, aliases=(self.qualified_name,))
         try:

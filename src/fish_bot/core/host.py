@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from fish_bot.config import Settings
     from fish_bot.core.base_cog import BaseCog
+    from fish_bot.core.django import DjangoManager
     from fish_bot.core.guild_cache import GuildCache
     from fish_bot.core.permission_store import PermissionStore
     from fish_bot.core.permissions import PermissionManager
@@ -56,6 +57,8 @@ class FishHost(Protocol):
     guild_configs: GuildCache[GuildConfig | None]
     #: Each guild's own command prefix (None: the default), cached per guild.
     prefixes: GuildCache[str | None]
+    #: The Django bridge of cogs that set ``requires_django`` (fish_bot.core.django).
+    django: DjangoManager
     #: Cog packages that failed to load, with the reason.
     cog_load_errors: dict[str, str]
     started_at: datetime

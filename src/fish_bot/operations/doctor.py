@@ -261,6 +261,109 @@ def check_sentry(settings: Settings) -> Check:
     return Check("Sentry", True, "SENTRY_DSN set, sentry-sdk installed")
 
 
+DJANGO_MIGRATE_FIX = "Run the Django project's migrations (`python manage.py migrate`)."
+
+
+def check_django(settings: Settings) -> Check:
+    """The Django bridge: the settings module imports, Django sets up, its database answers
+    and has every migration of the project applied. Blocking; creates nothing (an SQLite file
+    is opened read-only, as the bot's own)."""
+    from fish_bot.core.django import DjangoUnavailable, setup_django
+
+    module = settings.django_settings_module
+    if not module:
+        return Check("Django", True, "off (FISHBOT_DJANGO_SETTINGS_MODULE not set)")
+    try:
+        setup_django(module)
+    except DjangoUnavailable as error:
+        return Check(
+            "Django",
+            False,
+            str(error),
+            "Set FISHBOT_DJANGO_SETTINGS_MODULE to the Django project's settings module "
+            "(importable from here), with the 'django' extra installed.",
+        )
+    from django.db import connections
+
+    connection = connections["default"]
+    vendor = connection.vendor
+    name = str(connection.settings_dict.get("NAME") or "")
+    try:
+        if vendor == "sqlite" and name != ":memory:" and not name.startswith("file:"):
+            path = Path(name)
+            if not path.exists():
+                return Check(
+                    "Django",
+                    False,
+                    f"{module}: the SQLite database {path} does not exist",
+                    DJANGO_MIGRATE_FIX,
+                )
+            applied = _sqlite_django_migrations(path)
+            where = f"SQLite {path} (read-only check)"
+        else:
+            applied = _django_migrations(connection)
+            where = f"{vendor} database {name}".strip()
+    except Exception as error:
+        return Check(
+            "Django",
+            False,
+            f"{module}: the database does not answer: {type(error).__name__}: {error}",
+            "Check DATABASES in the Django settings.",
+        )
+    pending = _pending_django_migrations(applied)
+    if pending:
+        shown = ", ".join(pending[:3]) + (", ..." if len(pending) > 3 else "")
+        return Check(
+            "Django",
+            False,
+            f"{module}: {where}; {len(pending)} Django migration(s) not applied ({shown})",
+            DJANGO_MIGRATE_FIX,
+        )
+    return Check("Django", True, f"{module}: {where}, every migration applied")
+
+
+def _sqlite_django_migrations(path: Path) -> set[tuple[str, str]]:
+    wal = path.with_name(path.name + "-wal")
+    mode = "mode=ro" if wal.exists() else "immutable=1"
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+    try:
+        try:
+            rows = connection.execute("SELECT app, name FROM django_migrations").fetchall()
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return set()
+            raise
+        return {(str(app), str(name)) for app, name in rows}
+    finally:
+        connection.close()
+
+
+def _django_migrations(connection: object) -> set[tuple[str, str]]:
+    """Applied migrations read through Django's own connection (closed afterwards)."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    try:
+        return set(MigrationRecorder(connection).applied_migrations())
+    finally:
+        connection.close()  # type: ignore[attr-defined]
+
+
+def _pending_django_migrations(applied: set[tuple[str, str]]) -> list[str]:
+    """The project's migrations (from its files) that are not in ``applied``."""
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    pending = []
+    for key in sorted(loader.graph.nodes):
+        if key in applied:
+            continue
+        replaces = getattr(loader.graph.nodes[key], "replaces", None) or []
+        if replaces and all(tuple(item) in applied for item in replaces):
+            continue  # a squashed migration whose originals are applied
+        pending.append(f"{key[0]}.{key[1]}")
+    return pending
+
+
 def check_log_file(settings: Settings) -> Check | None:
     if settings.log_file is None:
         return None
@@ -299,5 +402,6 @@ async def run_checks() -> list[Check]:
         checks.append(log_file)
     checks.append(check_health_port(settings))
     checks.append(check_sentry(settings))
+    checks.append(await asyncio.to_thread(check_django, settings))
     checks.append(check_running(settings))
     return checks
