@@ -413,8 +413,12 @@ class FakeDiscord:
             with contextlib.suppress(ConnectionError):
                 await connection._send(raw)
 
-    async def dispatch_many(self, events: list[tuple[str, Any]]) -> None:
-        """Send many events as fast as the socket takes them (compressed before sending)."""
+    async def dispatch_many(self, events: list[tuple[str, Any]]) -> float:
+        """Send many events as fast as the socket takes them; returns when sending began.
+
+        The frames are compressed first (not timed): the returned ``perf_counter`` is the
+        moment the first one was written.
+        """
         state = self._state()
         connection = state.connection
         assert connection is not None
@@ -422,6 +426,7 @@ class FakeDiscord:
             frames = [connection.frame(self._encode(state, t, d)) for t, d in events]
             ws = connection.ws
             text = connection.compressor is None
+            started = time.perf_counter()
             for index, frame in enumerate(frames):
                 if text:
                     await ws.send_str(frame.decode())
@@ -429,6 +434,7 @@ class FakeDiscord:
                     await ws.send_bytes(frame)
                 if index % 256 == 255:
                     await asyncio.sleep(0)
+        return started
 
     def message_payload(
         self, guild: Guild, channel_name: str, author: Member, content: str

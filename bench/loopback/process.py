@@ -68,9 +68,16 @@ class BotProcess:
             key: value
             for key, value in os.environ.items()
             if not key.startswith(("FISHBOT_", "DISCORD_", "SENTRY_"))
+            or key.startswith("FISHBOT_BENCH_")
         }
-        existing = env.get("PYTHONPATH")
-        env["PYTHONPATH"] = str(SITE) + (os.pathsep + existing if existing else "")
+        # FISHBOT_LOOPBACK_SRC: run the bot from another source tree (a "before" checkout).
+        paths = [str(SITE)]
+        source = os.environ.get("FISHBOT_LOOPBACK_SRC")
+        if source:
+            paths.append(source)
+        if env.get("PYTHONPATH"):
+            paths.append(env["PYTHONPATH"])
+        env["PYTHONPATH"] = os.pathsep.join(paths)
         env.update(self.fake.environment())
         env["DISCORD_TOKEN"] = TOKEN
         env["FISHBOT_DATA_DIR"] = str(self.folder / "data")
