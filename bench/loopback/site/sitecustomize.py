@@ -6,7 +6,8 @@ sends its Discord REST requests and its gateway connection there. The bot proces
 changed.
 
 ``FISHBOT_LOOPBACK_DB_STATS=<file>`` also counts the database round trips of the process with
-SQLAlchemy events (statements by verb, BEGIN, COMMIT, ROLLBACK and pool pre-pings), and writes
+SQLAlchemy events (statements by verb, BEGIN, COMMIT, ROLLBACK and pool pre-pings; a COMMIT
+with no open driver transaction apart, as COMMIT_NOOP), and writes
 them as JSON to ``<file>`` whenever the process gets SIGUSR1.
 """
 
@@ -55,8 +56,27 @@ def _count_database() -> None:
 
     event.listen(Engine, "before_cursor_execute", before)
     event.listen(Engine, "begin", begin)
-    event.listen(Engine, "commit", lambda conn: bump("COMMIT"))
-    event.listen(Engine, "rollback", lambda conn: bump("ROLLBACK"))
+
+    def open_transaction(conn):  # type: ignore[no-untyped-def]
+        # Whether the driver has a transaction to end: a COMMIT of an autocommit statement
+        # sends nothing to the database (SQLite's commit() is a no-op then; asyncpg's adapter
+        # skips it), so it is counted apart, as COMMIT_NOOP.
+        raw = conn.connection.dbapi_connection
+        if conn.dialect.name == "sqlite":
+            inner = getattr(raw, "_connection", None)
+            return bool(getattr(inner, "in_transaction", True))
+        return getattr(raw, "_transaction", True) is not None
+
+    event.listen(
+        Engine,
+        "commit",
+        lambda conn: bump("COMMIT" if open_transaction(conn) else "COMMIT_NOOP"),
+    )
+    event.listen(
+        Engine,
+        "rollback",
+        lambda conn: bump("ROLLBACK" if open_transaction(conn) else "ROLLBACK_NOOP"),
+    )
 
     original_ping = DefaultDialect._do_ping_w_event
 

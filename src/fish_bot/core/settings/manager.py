@@ -379,13 +379,7 @@ class ConfigManager:
             batch = dict(self._dirty)
             values = {key: self._values.get(key, _MISSING) for key in batch}
             try:
-                async with self.db.transaction():
-                    controller = self.db.cog_setting
-                    for (cog, scope, name), value in values.items():
-                        if value is _MISSING:
-                            await controller.delete_value(cog, name, scope)
-                        else:
-                            await controller.set_value(cog, name, value, scope)
+                await self._store(values)
             except BaseException as error:
                 for key, generation in batch.items():
                     self._failed[key] = (generation, error)
@@ -405,6 +399,22 @@ class ConfigManager:
                     self._saved.pop(key, None)
                 else:  # changed again during the transaction: that value is stored next
                     self._saved[key] = values[key]
+
+    async def _store(self, values: dict[_Key, Any]) -> None:
+        """Write a batch: one value is one statement (an upsert, atomic by itself); several,
+        or a removal, one transaction."""
+        controller = self.db.cog_setting
+        if len(values) == 1:
+            ((cog, scope, name), value), *_ = values.items()
+            if value is not _MISSING:
+                await controller.set_value(cog, name, value, scope)
+                return
+        async with self.db.transaction():
+            for (cog, scope, name), value in values.items():
+                if value is _MISSING:
+                    await controller.delete_value(cog, name, scope)
+                else:
+                    await controller.set_value(cog, name, value, scope)
 
     async def _persist_many(self, entries: list[tuple[str, int, str, Any]]) -> None:
         async with self._write_lock, self.db.transaction():
