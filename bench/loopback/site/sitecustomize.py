@@ -8,7 +8,8 @@ changed.
 ``FISHBOT_LOOPBACK_DB_STATS=<file>`` also counts the database round trips of the process with
 SQLAlchemy events (statements by verb, BEGIN, COMMIT, ROLLBACK and pool pre-pings; a COMMIT
 with no open driver transaction apart, as COMMIT_NOOP), and writes
-them as JSON to ``<file>`` whenever the process gets SIGUSR1.
+them as JSON to ``<file>`` whenever the process gets SIGUSR1. ``FISHBOT_LOOPBACK_PROFILE=<file>``:
+SIGUSR2 starts cProfile, the next SIGUSR2 writes its stats to ``<file>``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 _API = os.environ.get("FISHBOT_LOOPBACK_API")
 _GATEWAY = os.environ.get("FISHBOT_LOOPBACK_GATEWAY")
 _STATS = os.environ.get("FISHBOT_LOOPBACK_DB_STATS")
+_PROFILE = os.environ.get("FISHBOT_LOOPBACK_PROFILE")
 
 
 def _point_discord() -> None:
@@ -97,7 +99,29 @@ def _count_database() -> None:
     signal.signal(signal.SIGUSR1, dump)
 
 
+def _profile_on_signal() -> None:
+    """SIGUSR2 starts cProfile; the next SIGUSR2 stops it and writes the stats to the file."""
+    import cProfile
+    import signal
+
+    profiler = cProfile.Profile()
+    running = False
+
+    def toggle(signum, frame):  # type: ignore[no-untyped-def]
+        nonlocal running
+        if running:
+            profiler.disable()
+            profiler.dump_stats(str(_PROFILE))
+        else:
+            profiler.enable()
+        running = not running
+
+    signal.signal(signal.SIGUSR2, toggle)
+
+
 if _API and _GATEWAY:
     _point_discord()
 if _STATS:
     _count_database()
+if _PROFILE:
+    _profile_on_signal()
