@@ -261,6 +261,8 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.record_requests = True
+        #: Requests a second per route the rate-limit headers allow (0: send none).
+        self.rate_limit = 100_000
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -575,8 +577,26 @@ class FakeDiscord:
         return web.Response(
             body=json.dumps(payload).encode(),
             status=status,
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **self._ratelimit_headers(path)},
         )
+
+    def _ratelimit_headers(self, path: str) -> dict[str, str]:
+        """Generous rate-limit headers (``rate_limit`` requests a second per route).
+
+        Without any, discord.py allows one request in flight per route and channel (its
+        bucket starts with a limit of 1), which would measure that queue, not the bot. Real
+        Discord allows about 5 messages per 5 s in a channel: a burst there is paced by
+        Discord whatever the bot does.
+        """
+        if not self.rate_limit:
+            return {}
+        bucket = re.sub(r"\d{15,}", "id", path)
+        return {
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(self.rate_limit - 1),
+            "X-RateLimit-Reset-After": "1.0",
+            "X-RateLimit-Bucket": f"{bucket}:{path}",
+        }
 
     def _message(self, channel_id: str, body: Any) -> dict[str, Any]:
         body = body if isinstance(body, dict) else {}
