@@ -350,3 +350,51 @@ async def test_cog_slugs_migration_leaves_slug_scopes_alone_and_reads_through_th
         (7, "count_step"): 4,
     }
     assert await DatabaseCoordinator(service).cog_setting.values_for_cog("Example") == []
+
+
+# --- the start-up check -----------------------------------------------------------------------
+
+
+def test_the_shipped_head_is_read_from_the_files_as_alembic_reads_it() -> None:
+    assert migrations.shipped_head() == head_revision()
+
+
+async def test_is_at_head_only_once_upgraded(service: DatabaseService) -> None:
+    assert await migrations.is_at_head(service) is False  # empty database
+    await upgrade(service, "0001_core")
+    assert await migrations.is_at_head(service) is False
+    await upgrade(service)
+    assert await migrations.is_at_head(service) is True
+
+
+def test_a_restart_at_head_does_not_import_alembic(tmp_path: Path) -> None:
+    """What ``fish-bot run`` does at start-up on a migrated database loads no Alembic/Mako."""
+    import subprocess
+    import sys
+
+    url = f"sqlite+aiosqlite:///{(tmp_path / 'fish_bot.db').as_posix()}"
+    script = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        from fish_bot.database import migrations
+        from fish_bot.database.service import DatabaseService
+
+        async def main():
+            service = DatabaseService({url!r})
+            await service.connect()
+            if sys.argv[1] == "migrate":
+                await migrations.upgrade(service)
+            else:
+                assert await migrations.is_at_head(service)
+                loaded = sorted(m for m in ("alembic", "mako", "pygments") if m in sys.modules)
+                print("loaded:", loaded)
+            await service.disconnect()
+
+        asyncio.run(main())
+        """
+    )
+    subprocess.run([sys.executable, "-c", script, "migrate"], check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script, "check"], check=True, capture_output=True, text=True
+    )
+    assert "loaded: []" in result.stdout

@@ -639,3 +639,77 @@ async def test_after_commit_in_another_task_does_not_wait_for_this_transaction(
     async with db.transaction():
         await asyncio.create_task(db.service.after_commit(lambda: seen.append("task")))
         assert seen == ["task"]  # the spawned task has no transaction of its own open
+
+
+# --- one-statement writes and statement logging -----------------------------------------------
+
+
+async def test_a_one_statement_write_sends_no_begin_or_commit(
+    db_service: DatabaseService, db: DatabaseCoordinator, stored: Stored
+) -> None:
+    await db.guild.create(id=7)
+    stats = db_service.stats
+    before = (stats.transactions, stats.queries)
+
+    changed = await db.guild.update_by_id(7, case_count=41)
+    after = (stats.transactions, stats.queries)
+
+    assert changed is not None and changed.case_count == 41
+    assert [row["case_count"] for row in await stored("guild")] == [41]
+    # One UPDATE ... RETURNING, outside a transaction: no BEGIN, no COMMIT round trip.
+    assert after == (before[0], before[1] + 1)
+
+
+async def test_a_sqlite_connection_is_not_pinged_at_each_checkout(tmp_path: Path) -> None:
+    service = DatabaseService(f"sqlite+aiosqlite:///{(tmp_path / 'x.db').as_posix()}")
+    await service.connect()
+    try:
+        pings = 0
+        dialect: Any = service.engine.sync_engine.dialect
+        original = dialect.do_ping
+
+        def counted(connection: Any) -> bool:
+            nonlocal pings
+            pings += 1
+            return bool(original(connection))
+
+        dialect.do_ping = counted
+        for _ in range(3):
+            async with service.session(read_only=True) as session:
+                await session.execute(sa.text("SELECT 1"))
+        assert pings == 0
+    finally:
+        await service.disconnect()
+
+
+async def test_db_echo_prints_each_statement_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    root = logging.getLogger()
+    handler = Collect()
+    root.addHandler(handler)
+    engine_logger = logging.getLogger("sqlalchemy.engine.Engine")
+    old_level = engine_logger.level
+    service = DatabaseService(f"sqlite+aiosqlite:///{(tmp_path / 'x.db').as_posix()}", echo=True)
+    try:
+        await service.connect()
+        async with service.session(read_only=True) as session:
+            await session.execute(sa.text("SELECT 4242"))
+        printed = capsys.readouterr()
+        shown = [line for line in records if "SELECT 4242" in line]
+        shown += [
+            line for line in (printed.out + printed.err).splitlines() if "SELECT 4242" in line
+        ]
+        assert len(shown) == 1
+    finally:
+        await service.disconnect()
+        root.removeHandler(handler)
+        engine_logger.setLevel(old_level)

@@ -153,7 +153,8 @@ class DatabaseService:
         if self._engine is not None:
             return
         url = make_url(self.url)
-        kwargs: dict[str, Any] = {"echo": self.echo, "pool_pre_ping": True}
+        # A SQLite file cannot drop a connection: no pre-ping round trip at each checkout.
+        kwargs: dict[str, Any] = {"echo": self._engine_echo(), "pool_pre_ping": not self.is_sqlite}
         if self.is_sqlite:
             database = url.database or ""
             if database and database != ":memory:" and not database.startswith("file:"):
@@ -183,6 +184,20 @@ class DatabaseService:
             self._sessionmaker = None
             raise
         log.info("Database connected: %s", self.safe_url())
+
+    def _engine_echo(self) -> bool:
+        """SQLAlchemy's ``echo`` flag for the engine, so each statement is printed once.
+
+        When the process has log handlers (``fish-bot run``), the statements are logged through
+        them (the ``sqlalchemy.engine.Engine`` logger at INFO); ``echo=True`` would add
+        SQLAlchemy's own stdout handler beside them and print every statement twice.
+        """
+        if not self.echo:
+            return False
+        if logging.getLogger().handlers:
+            logging.getLogger("sqlalchemy.engine.Engine").setLevel(logging.INFO)
+            return False
+        return True
 
     async def disconnect(self) -> None:
         """Dispose of the engine and its pool."""
@@ -300,14 +315,16 @@ class DatabaseService:
             self._writer = None
             lock.release()
 
-    async def _open_session(self, *, write: bool, read_only: bool = False) -> AsyncSession:
+    async def _open_session(
+        self, *, write: bool, read_only: bool = False, single: bool = False
+    ) -> AsyncSession:
         if self._sessionmaker is None:
             raise DatabaseUnavailable("the database is not connected (call connect() first)")
         maker = self._sessionmaker
         options: dict[str, Any] | None = None
-        if write:
+        if write and not single:
             options = {IMMEDIATE: True} if self.is_sqlite else None
-        elif read_only:
+        elif read_only or single:
             # SQLite: the listener leaves BEGIN out (the driver autocommits each statement);
             # PostgreSQL: asyncpg runs it outside a transaction (no BEGIN, no COMMIT).
             options = {READ_ONLY: True}
@@ -328,7 +345,7 @@ class DatabaseService:
 
     @asynccontextmanager
     async def session(
-        self, *, write: bool = False, read_only: bool = False
+        self, *, write: bool = False, read_only: bool = False, single: bool = False
     ) -> AsyncIterator[AsyncSession]:
         """A session: the ambient transaction's, or a new one that commits at the end.
 
@@ -336,23 +353,26 @@ class DatabaseService:
         start (no lock-upgrade failures between concurrent writers). ``read_only=True`` marks
         a session that runs ONE read statement: it runs outside a transaction (no BEGIN and
         COMMIT round trips, never a lock); it must not write, nor rely on several statements
-        seeing the same snapshot. Inside a ``transaction()`` both flags are ignored.
+        seeing the same snapshot. ``write=True, single=True`` marks a session that runs ONE
+        write statement (an ``UPDATE ... RETURNING``, an upsert): atomic by itself, it runs
+        without BEGIN and COMMIT round trips (still in SQLite's writer queue). Inside a
+        ``transaction()`` these flags are ignored.
         """
         ambient = self.current_session()
         if ambient is not None:
             yield ambient
             return
-        async with self._own_session(write=write, read_only=read_only) as session:
+        async with self._own_session(write=write, read_only=read_only, single=single) as session:
             yield session
 
     @asynccontextmanager
     async def _own_session(
-        self, *, write: bool, read_only: bool = False
+        self, *, write: bool, read_only: bool = False, single: bool = False
     ) -> AsyncIterator[AsyncSession]:
         """A session of its own (in the writer queue when it writes): committed when the block
         ends cleanly, rolled back when it raises, closed either way."""
         async with self._writer_turn(write):
-            session = await self._open_session(write=write, read_only=read_only)
+            session = await self._open_session(write=write, read_only=read_only, single=single)
             try:
                 yield session
                 await session.commit()

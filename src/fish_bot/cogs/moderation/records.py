@@ -74,8 +74,22 @@ class CaseRecordsMixin(ModLogMixin):
     ) -> Case:
         """Insert an active case, close what it lifts, cancel their jobs, schedule its expiry.
 
-        For actions that happen only in the record (warn, note, poll and snippet bans).
+        For actions that happen only in the record (warn, note, poll and snippet bans). A
+        case that closes nothing and expires never (a warn, a note) is the insert alone: no
+        transaction of its own here (on PostgreSQL one statement numbers and inserts it).
         """
+        if not close_types and (expires_at is None or CaseType(case_type) not in EXPIRY_JOBS):
+            case = await self.db.case.insert_case(
+                guild_id=guild_id,
+                case_user_id=user_id,
+                case_moderator_id=moderator_id,
+                case_type=case_type,
+                case_reason=reason,
+                case_expires_at=expires_at,
+                case_extra=extra,
+            )
+            await self._restriction_changed(case, added=True)
+            return case
         async with self.db.transaction():
             await self._close_lifted(guild_id, user_id, close_types)
             case = await self.db.case.insert_case(

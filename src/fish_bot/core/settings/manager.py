@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fish_bot.core.settings.audit import SettingsAudit
+from fish_bot.core.settings.audit import SettingChange, SettingsAudit
 from fish_bot.core.settings.validators import RuleSet, compile_rules
 from fish_bot.database.models.core import GLOBAL_SCOPE
 from fish_bot.exceptions import (
@@ -386,14 +386,7 @@ class ConfigManager:
             values = {key: self._values.get(key, _MISSING) for key in batch}
             audited = self._audit.take()  # rolled back with the batch if it fails
             try:
-                async with self.db.transaction():
-                    await self._audit.write(self.db, audited)
-                    controller = self.db.cog_setting
-                    for (cog, scope, name), value in values.items():
-                        if value is _MISSING:
-                            await controller.delete_value(cog, name, scope)
-                        else:
-                            await controller.set_value(cog, name, value, scope)
+                await self._store(values, audited)
             except BaseException as error:
                 for key, generation in batch.items():
                     self._failed[key] = (generation, error)
@@ -413,6 +406,24 @@ class ConfigManager:
                     self._saved.pop(key, None)
                 else:  # changed again during the transaction: that value is stored next
                     self._saved[key] = values[key]
+
+    async def _store(self, values: dict[_Key, Any], audited: list[SettingChange]) -> None:
+        """Write a batch and its audit entries: one value with no entry (framework state) is
+        one statement (an upsert, atomic by itself); anything else one transaction, so a
+        change and its audit entry commit or roll back together."""
+        controller = self.db.cog_setting
+        if len(values) == 1 and not audited:
+            ((cog, scope, name), value), *_ = values.items()
+            if value is not _MISSING:
+                await controller.set_value(cog, name, value, scope)
+                return
+        async with self.db.transaction():
+            await self._audit.write(self.db, audited)
+            for (cog, scope, name), value in values.items():
+                if value is _MISSING:
+                    await controller.delete_value(cog, name, scope)
+                else:
+                    await controller.set_value(cog, name, value, scope)
 
     async def _persist_many(self, entries: list[tuple[str, int, str, Any]]) -> None:
         async with self._write_lock, self.db.transaction():

@@ -137,16 +137,20 @@ class BaseController(Generic[ModelT]):
         *,
         write: bool = False,
         read_only: bool = False,
+        single: bool = False,
         row: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[AsyncSession]:
         """A session with driver errors turned into domain errors.
 
-        ``read_only``: the block runs one read statement (no transaction round trips, see
+        ``read_only``: the block runs one read statement; ``single`` (with ``write``): one
+        write statement (no transaction round trips either way, see
         :meth:`DatabaseService.session`). ``row`` holds the values being written, so an
         integrity error can name the key.
         """
         try:
-            async with self.service.session(write=write, read_only=read_only) as session:
+            async with self.service.session(
+                write=write, read_only=read_only, single=single
+            ) as session:
                 yield session
         except IntegrityError as error:
             raise self._integrity_error(error, row) from None
@@ -335,7 +339,7 @@ class BaseController(Generic[ModelT]):
         self._check_columns(values)
         if not values:
             return await self.get_by_id(pk)
-        async with self._session(write=True) as session:
+        async with self._session(write=True, single=True) as session:
             # One statement: UPDATE ... RETURNING (the row as stored, or none).
             statement = (
                 sa.update(self.model)
@@ -402,8 +406,9 @@ class BaseController(Generic[ModelT]):
             )
         else:
             statement = statement.on_conflict_do_nothing(index_elements=conflict)
-        async with self._session(write=True) as session:
-            # One statement: the row comes back with RETURNING (both databases support it).
+        # With updates, one statement: the row comes back with RETURNING (both databases
+        # support it). Without, a row that existed is read by a second statement.
+        async with self._session(write=True, single=bool(updates)) as session:
             returning = sa.select(self.model).from_statement(statement.returning(*self.table.c))
             found = (
                 await session.execute(returning.execution_options(populate_existing=True))

@@ -61,8 +61,45 @@ class CaseController(BaseController[Case]):
         if self.service.in_transaction():
             # The caller's transaction makes number and row atomic: no SAVEPOINT round trips.
             return await self._insert_numbered(values)
+        if not self.service.is_sqlite:
+            # PostgreSQL: number and row in ONE statement, atomic by itself (no BEGIN/COMMIT).
+            case = await self._insert_numbered_in_one_statement(values)
+            if case is not None:
+                return case
         async with self.service.transaction():
             return await self._insert_numbered(values)
+
+    async def _insert_numbered_in_one_statement(self, values: dict[str, Any]) -> Case | None:
+        """``WITH n AS (UPDATE guild ... RETURNING case_count) INSERT INTO case SELECT ...``
+        (PostgreSQL's data-modifying CTE). None when the guild has no row yet."""
+        self._check_columns(values)
+        row = Case(case_number=0, **values)  # the model's defaults (created_at...) filled in
+        columns = [
+            column
+            for column in self.table.c
+            if column.name not in ("id", "case_number") and getattr(row, column.key) is not None
+        ]
+        guild = self.guilds.table
+        number = (
+            sa.update(guild)
+            .where(guild.c.id == values["guild_id"])
+            .values(case_count=guild.c.case_count + 1)
+            .returning(guild.c.case_count)
+            .cte("next_case_number")
+        )
+        select = sa.select(
+            number.c.case_count,
+            *(sa.literal(getattr(row, column.key), type_=column.type) for column in columns),
+        )
+        insert = (
+            sa.insert(self.table)
+            .from_select(["case_number", *(column.name for column in columns)], select)
+            .returning(*self.table.c)
+        )
+        statement = sa.select(Case).from_statement(insert)
+        async with self._session(write=True, single=True, row=values) as session:
+            result = await session.execute(statement.execution_options(populate_existing=True))
+            return result.scalar_one_or_none()
 
     async def _insert_numbered(self, values: dict[str, Any]) -> Case:
         number = await self.guilds.next_case_number(values["guild_id"])

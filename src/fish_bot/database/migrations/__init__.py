@@ -3,29 +3,82 @@
 The functions here are what the bot (at start-up) and ``fish-bot db ...`` call. They run
 Alembic on a connection of the service's engine, so the same code serves SQLite and
 PostgreSQL and honours the service's connection options.
+
+Alembic (and Mako, and Pygments through it: about a hundred modules) is imported only when a
+function needs it: :func:`is_at_head`, which a start-up calls first, reads the database's
+revision with one query and the shipped head from the revision files' text, so a bot whose
+database is already at the newest revision never loads Alembic.
 """
 
 from __future__ import annotations
 
+import ast
 import io
 from collections.abc import Callable
 from contextlib import redirect_stdout
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+import sqlalchemy as sa
 
 from fish_bot.database.service import DatabaseService
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent
+VERSION_TABLE = "alembic_version"
+
+
+def shipped_head() -> str | None:
+    """The newest shipped revision, read from the revision files without importing Alembic.
+
+    None when it cannot be told that way (no single head, a file it cannot read): then ask
+    :func:`head_revision`.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    try:
+        for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+            values: dict[str, Any] = {}
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
+                    continue
+                target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+                if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                    values[target.id] = ast.literal_eval(node.value)
+            if not isinstance(values.get("revision"), str):
+                continue
+            revisions.add(values["revision"])
+            down = values.get("down_revision")
+            parents.update([down] if isinstance(down, str) else list(down or ()))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def is_at_head(service: DatabaseService) -> bool:
+    """Whether the database is at the newest shipped revision (one query, no Alembic)."""
+    head = shipped_head()
+    if head is None:
+        return False
+
+    def read(connection: Any) -> list[str]:
+        if not sa.inspect(connection).has_table(VERSION_TABLE):
+            return []
+        rows = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}"))
+        return [str(row[0]) for row in rows]
+
+    async with service.engine.connect() as connection:
+        return await connection.run_sync(read) == [head]
 
 
 def alembic_config() -> Config:
     """An Alembic Config pointing at the packaged migrations."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", MIGRATIONS_DIR.as_posix())
     config.set_main_option("version_locations", (MIGRATIONS_DIR / "versions").as_posix())
@@ -34,6 +87,8 @@ def alembic_config() -> Config:
 
 
 def script_directory() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
@@ -87,16 +142,21 @@ async def _run(service: DatabaseService, action: Callable[[Config], Any]) -> str
 
 async def upgrade(service: DatabaseService, revision: str = "head") -> str:
     """Upgrade the database to ``revision`` (default: the newest)."""
+    from alembic import command
+
     return await _run(service, lambda config: command.upgrade(config, revision))
 
 
 async def downgrade(service: DatabaseService, revision: str) -> str:
     """Downgrade the database to ``revision`` (``base`` removes every table)."""
+    from alembic import command
+
     return await _run(service, lambda config: command.downgrade(config, revision))
 
 
 async def current_revision(service: DatabaseService) -> str | None:
     """The revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
 
     def read(connection: Any) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
@@ -107,6 +167,8 @@ async def current_revision(service: DatabaseService) -> str | None:
 
 async def revision(service: DatabaseService, message: str, *, autogenerate: bool = True) -> str:
     """Write a new migration file (comparing the models with the database when autogenerate)."""
+    from alembic import command
+
     return await _run(
         service, lambda config: command.revision(config, message=message, autogenerate=autogenerate)
     )
@@ -114,6 +176,9 @@ async def revision(service: DatabaseService, message: str, *, autogenerate: bool
 
 async def pending_changes(service: DatabaseService) -> list[Any]:
     """Differences between the models and the database (empty when they agree)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
     from fish_bot.database.migrations.env_support import compare_options, target_metadata
 
     def compare(connection: Any) -> list[Any]:
