@@ -43,7 +43,9 @@ async def test_create_and_post_by_prefix_and_slash(env: simcord.Env, sw: World) 
 
 async def test_snippet_without_a_name_shows_the_help(env: simcord.Env, sw: World) -> None:
     reply = await say(sw.member, sw.general, "!snippet")
-    assert "Post a saved snippet" in reply.content
+    [page] = reply.embeds  # the help page of the group
+    shown = f"{page.title} {page.description} " + " ".join(f.value for f in page.fields)
+    assert "!snippet" in shown and "Post a saved snippet" in shown
     result = await sw.member.slash(sw.general, "snippet show")
     assert_refused(env, slash_text(result), "Give the name of a snippet: `/snippet show rules`")
 
