@@ -42,6 +42,7 @@ BUILTIN_COGS: tuple[str, ...] = (
     "fish_bot.cogs.afk",
     "fish_bot.cogs.snippets",
     "fish_bot.cogs.reminders",
+    "fish_bot.cogs.advertise",
 )
 
 #: Asked, in order, about a prefix command nobody has; True: it handled the message.

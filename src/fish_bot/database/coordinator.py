@@ -28,6 +28,7 @@ from fish_bot.database.controllers import (
     GuildConfigController,
     GuildController,
 )
+from fish_bot.database.controllers.adverts import AdvertController
 from fish_bot.database.controllers.afk import AfkController
 from fish_bot.database.controllers.cases import CaseController
 from fish_bot.database.controllers.permissions import PermissionController
@@ -56,6 +57,7 @@ def _builtin_factories() -> dict[str, ControllerFactory]:
         "snippet": lambda hub: SnippetController(hub.service, guilds=hub.guild),
         "reminder": lambda hub: ReminderController(hub.service),
         "reminder_preference": lambda hub: ReminderPreferenceController(hub.service),
+        "advert": lambda hub: AdvertController(hub.service),
     }
 
 
@@ -155,6 +157,10 @@ class DatabaseCoordinator:
     @property
     def reminder_preference(self) -> ReminderPreferenceController:
         return self.get("reminder_preference", ReminderPreferenceController)
+
+    @property
+    def advert(self) -> AdvertController:
+        return self.get("advert", AdvertController)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

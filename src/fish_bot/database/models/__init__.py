@@ -1,5 +1,6 @@
 """All table models; importing this package registers every table on ``SQLModel.metadata``."""
 
+from fish_bot.database.models.adverts import Advert, AdvertEnd, AdvertKind
 from fish_bot.database.models.afk import AFK
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 from fish_bot.database.models.core import CogSetting, Guild, GuildConfig, LogKind
@@ -14,3 +15,4 @@ __all__ += ["Case", "CaseStatus", "CaseType"]
 __all__ += ["AFK"]
 __all__ += ["Snippet"]
 __all__ += ["Reminder", "ReminderPreference", "ReminderStatus"]
+__all__ += ["Advert", "AdvertEnd", "AdvertKind"]
