@@ -89,16 +89,18 @@ class FlowMixin(_MixinBase):
                 "❌ A server ad needs the server's invite link as its contact "
                 "(for example `https://discord.gg/abc123`)."
             )
+        client: Any = self.bot  # FishHost names only what core needs
         try:
-            client: Any = self.bot  # FishHost names only what core needs
-            invite = await client.fetch_invite(code)
+            # The raw invite: its server is ``guild.id`` (and ``guild_id`` in newer payloads).
+            data: dict[str, Any] = await client.http.get_invite(code, with_counts=False)
         except discord.NotFound:
             raise AdvertError(
                 f"❌ The invite `{plain(code, 40)}` is not valid (expired or deleted)."
             ) from None
-        if invite.guild is None:
+        guild_id = (data.get("guild") or {}).get("id") or data.get("guild_id")
+        if not guild_id:
             raise AdvertError("❌ That invite is not for a server.")
-        return int(invite.guild.id)
+        return int(guild_id)
 
     # --- posting ---------------------------------------------------------------------------
 
