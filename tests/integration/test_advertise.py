@@ -16,6 +16,7 @@ from .conftest import World
 from .moderation_helpers import calm_scheduler, fish, restart, say
 
 HOUR = 3600
+EXPIRE = "advertise.expire"
 
 
 @pytest.fixture
@@ -99,7 +100,8 @@ async def test_an_ad_becomes_a_forum_post_with_tags_and_no_pings(
     assert starter.embeds[0].description == "I teach Python. @everyone welcome!"
     stored = env.backend.get_channel(thread.id)
     tag_names = {
-        tag["name"] for tag in env.backend.get_channel(forum.id).available_tags
+        tag["name"]
+        for tag in env.backend.get_channel(forum.id).available_tags
         if int(tag["id"]) in stored.applied_tags
     }
     assert tag_names == {"Member", "Gaming"}  # the type's tag and the one named
@@ -152,7 +154,11 @@ async def test_without_a_forum_channel_it_says_how_to_configure(
 
 
 async def test_the_ad_expires_on_time_across_a_restart_with_a_dm(
-    env: simcord.Env, world: World, forum: Any, make_bot: Callable[..., FishBot]
+    db_backend: str,
+    env: simcord.Env,
+    world: World,
+    forum: Any,
+    make_bot: Callable[..., FishBot],
 ) -> None:
     await post(env, world.member, world, member_form())
     await restart(env, make_bot)
@@ -172,6 +178,24 @@ async def test_the_ad_expires_on_time_across_a_restart_with_a_dm(
         for item in shown.modal["components"]
     }
     assert values["title"] == "Python tutor for hire" and values["tags"] == "gaming"
+    # The job running again (at-least-once) changes nothing and sends no second message.
+    [job] = [j for j in await fish(env).db.scheduled_job.find_all() if j.job_type == EXPIRE]
+    await cog(env).expire(job)
+    assert len(world.member.user.dm_channel.history()) == len(dm)
+
+
+async def test_a_form_opened_before_the_first_ad_is_refused_when_sent(
+    env: simcord.Env, world: World, forum: Any
+) -> None:
+    first = await world.member.slash(world.general, "advertise post")
+    second = await world.member.slash(world.general, "advertise post")
+    assert first.modal is not None and second.modal is not None
+    await world.member.submit_modal(first, member_form())
+    refused = await world.member.submit_modal(second, member_form(title="Twice"))
+    assert refused.response is not None and refused.response.ephemeral
+    assert "your next one is allowed" in refused.response.content
+    assert len(posts(forum)) == 1 and len(await ads(env)) == 1
+    env.errors  # noqa: B018  (the refusal was recorded)
 
 
 async def test_reuse_button_fills_the_form(env: simcord.Env, world: World, forum: Any) -> None:
