@@ -282,3 +282,29 @@ async def test_weekly_cleanup_removes_orphaned_records(
     removed = await cog(env)._cleanup_cooldowns()
     assert removed == 1
     assert [a.id for a in await ads(env)] == [ad.id]
+
+
+async def test_a_post_discord_refuses_leaves_no_ad_and_no_cooldown(
+    env: simcord.Env, world: World, forum: Any
+) -> None:
+    env.inject_error(
+        "POST", f"/channels/{forum.id}/threads", status=403, code=50013, message="Missing Access"
+    )
+    refused = await post(env, world.member, world, member_form())
+    assert "I could not post in" in refused and "cooldown did not start" in refused
+    assert await ads(env) == []
+    assert await fish(env).scheduler.pending_count(EXPIRE) == 0
+    assert "Your ad is posted" in await post(env, world.member, world, member_form())
+
+
+async def test_slash_list_and_the_status_embed(env: simcord.Env, world: World, forum: Any) -> None:
+    await post(env, world.member, world, member_form())
+    listed = await world.moderator.slash(world.general, "advertise list")
+    assert listed.response is not None
+    assert "Python tutor for hire" in listed.response.embeds[0].description
+    env.bot.owner_ids = {world.owner.id}
+    await world.owner.send(world.general, "!status advertise")
+    embed = world.general.history()[-1].embeds[0]
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["Ads up"] == "1" and fields["Pending expiries"] == "1"
+    assert "Deletion check: running" in fields["Loops"]
