@@ -150,4 +150,7 @@ _NUMBER = re.compile(r"([0-9]{1,20})\D*$")
 def post_number(text: str) -> int | None:
     """The number in ``12``, ``#12``, ``<#1234>`` or a post's link (its last number)."""
     found = _NUMBER.search(text.strip())
-    return int(found.group(1)) if found else None
+    if found is None:
+        return None
+    number = int(found.group(1))
+    return number if 0 < number < 2**63 else None  # beyond the database's integers: no ad
