@@ -151,6 +151,12 @@ async def test_without_a_forum_channel_it_says_how_to_configure(
 ) -> None:
     answer = await post(env, world.member, world, member_form())
     assert "settings set advertise forum_channel" in answer
+    prefix = await say(world.member, world.general, "!advertise")
+    assert "settings set advertise forum_channel" in prefix
+    await cog(env).set_setting("forum_channel", world.general.id, world.guild.id)
+    answer = await post(env, world.member, world, member_form())
+    assert "is not a forum channel" in answer
+    env.errors  # noqa: B018  (the refusals were recorded)
 
 
 async def test_the_ad_expires_on_time_across_a_restart_with_a_dm(

@@ -58,7 +58,7 @@ class FlowMixin(_MixinBase):
             raise AdvertError(CONFIGURE_HINT)
         if not isinstance(channel, discord.ForumChannel):
             raise AdvertError(
-                f"{channel.mention} is not a forum channel. " + CONFIGURE_HINT.split(": ", 1)[1]
+                f"{channel.mention} is not a forum channel; " + CONFIGURE_HINT.split(": ", 1)[1]
             )
         return channel
 
@@ -227,14 +227,14 @@ class FlowMixin(_MixinBase):
             self._deleting.discard(thread.id)
 
     async def _find_post(self, advert: Advert) -> Any:
-        """The ad's post (a thread), None when it no longer exists."""
+        """The ad's post (a thread), None when it no longer exists (or the bot cannot see it)."""
         assert advert.thread_id is not None
         thread = self.bot.get_channel(advert.thread_id)
         if thread is not None:
             return thread
         try:
             return await self.bot.fetch_channel(advert.thread_id)
-        except discord.NotFound:
+        except (discord.NotFound, discord.Forbidden):
             return None
 
     async def _tell_author(self, advert: Advert) -> None:
