@@ -48,6 +48,7 @@ BUILTIN_COGS: tuple[str, ...] = (
     "fish_bot.cogs.server_logs",
     "fish_bot.cogs.levels",
     "fish_bot.cogs.automod",
+    "fish_bot.cogs.advertise",
 )
 
 #: Asked, in order, about a prefix command nobody has; True: it handled the message.

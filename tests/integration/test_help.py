@@ -283,7 +283,10 @@ async def test_slash_help_and_its_autocomplete(env: simcord.Env, ranked: World) 
     assert names[:2] == ["cases", "cases history"] and "cases search" in names
     assert await ranked.member.autocomplete(ranked.general, "help", "query", "cas") == []
     offered = await ranked.member.autocomplete(ranked.general, "help", "query", "")
-    assert {"ping", "status", "help", "Core"} <= {choice["value"] for choice in offered}
+    assert {"ping", "help", "Core"} <= {choice["value"] for choice in offered}
+    # Only 25 choices fit: with more modules loaded, later names need a letter or two.
+    offered = await ranked.member.autocomplete(ranked.general, "help", "query", "sta")
+    assert "status" in {choice["value"] for choice in offered}
 
 
 async def test_slash_help_of_an_unknown_name(env: simcord.Env, ranked: World) -> None:

@@ -28,6 +28,7 @@ from fish_bot.database.controllers import (
     GuildConfigController,
     GuildController,
 )
+from fish_bot.database.controllers.adverts import AdvertController
 from fish_bot.database.controllers.afk import AfkController
 from fish_bot.database.controllers.audit import AuditController
 from fish_bot.database.controllers.cases import CaseController
@@ -62,6 +63,7 @@ def _builtin_factories() -> dict[str, ControllerFactory]:
         "reminder_preference": lambda hub: ReminderPreferenceController(hub.service),
         "audit": lambda hub: AuditController(hub.service),
         "levels": lambda hub: LevelsController(hub.service, guilds=hub.guild),
+        "advert": lambda hub: AdvertController(hub.service),
     }
 
 
@@ -169,6 +171,10 @@ class DatabaseCoordinator:
     @property
     def reminder_preference(self) -> ReminderPreferenceController:
         return self.get("reminder_preference", ReminderPreferenceController)
+
+    @property
+    def advert(self) -> AdvertController:
+        return self.get("advert", AdvertController)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

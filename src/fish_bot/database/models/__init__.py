@@ -1,5 +1,6 @@
 """All table models; importing this package registers every table on ``SQLModel.metadata``."""
 
+from fish_bot.database.models.adverts import Advert, AdvertEnd, AdvertKind
 from fish_bot.database.models.afk import AFK
 from fish_bot.database.models.audit import AuditEntry
 from fish_bot.database.models.automod import AutomodRule, LockdownState, WarnThreshold
@@ -20,3 +21,4 @@ __all__ += ["Reminder", "ReminderPreference", "ReminderStatus"]
 __all__ += ["AuditEntry"]
 __all__ += ["LevelReward", "Levels"]
 __all__ += ["AutomodRule", "LockdownState", "WarnThreshold"]
+__all__ += ["Advert", "AdvertEnd", "AdvertKind"]
