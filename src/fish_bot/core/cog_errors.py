@@ -75,9 +75,7 @@ class CogErrorsMixin:
     async def handle_error(self, error: BaseException) -> None:
         """Handle errors with proper logging and state updates (the guide's "Error Recovery")."""
         self.record_error(error)
-        self.logger.error(
-            "Error occurred in %s: %s", self.qualified_name, error, exc_info=error
-        )
+        self.logger.error("Error occurred in %s: %s", self.qualified_name, error, exc_info=error)
         hook = "attempt_recovery" if isinstance(error, RecoverableError) else "cleanup_resources"
         try:
             if hook == "attempt_recovery":

@@ -59,9 +59,7 @@ class CogPermissionsMixin:
 
     def _place_subject(self, channel: Any, user: Any) -> Subject:
         guild = getattr(channel, "guild", None) or getattr(user, "guild", None)
-        return Subject(
-            user=user, guild=guild, channel=channel, command=None, command_name=""
-        )
+        return Subject(user=user, guild=guild, channel=channel, command=None, command_name="")
 
     async def is_channel_authorized(self, channel: Any) -> bool:
         """Whether the cog's channel settings let its commands run in ``channel``."""

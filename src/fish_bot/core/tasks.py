@@ -309,7 +309,9 @@ def loop_status_lines(cog: BaseCog) -> list[str]:
         for name, loop in cog_loops_of(holder):
             if loop.is_running():
                 upcoming = loop.next_iteration
-                state = f"running, next <t:{int(upcoming.timestamp())}:R>" if upcoming else "running"
+                state = "running"
+                if upcoming is not None:
+                    state += f", next <t:{int(upcoming.timestamp())}:R>"
             else:
                 state = "stopped"
             stats = table.get(name)
