@@ -12,10 +12,12 @@ import discord
 import pytest
 import simcord
 
+from fish_bot.core.views import RoutedView
 from fish_bot.exceptions import ChannelUnauthorized, UserUnauthorized
 
 from .conftest import World, say
 from .guide_cog.cog import Feature
+from .guide_cog.views import FeatureView
 
 GUIDE_COG = f"{__package__}.guide_cog"
 COGS = ["fish_bot.cogs.admin", GUIDE_COG]
@@ -314,3 +316,22 @@ async def test_the_guides_feature_view_refreshes_once(
     # The refresh was tracked: the next status names it as the last operation.
     status = await feature(env).create_status_embed()
     assert {f.name: f.value for f in status.fields}["Last operation"].startswith("Refresh (ok)")
+
+
+async def test_a_persistent_feature_view_added_with_add_view_answers_once(
+    env: simcord.Env, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same View made persistent (no timeout) and registered with ``bot.add_view``
+    handles its fixed custom_id on any message, e.g. one posted before a restart."""
+    cog = feature(env)
+    persistent = FeatureView(cog)
+    persistent.timeout = None
+    env.bot.add_view(persistent)
+    channel = bot_channel(env, world.general)
+    button: discord.ui.Button[Any] = discord.ui.Button(label="Refresh", custom_id="feature:refresh")
+    message = await channel.send("panel", view=RoutedView(button))
+    result = await world.member.click(message, label="Refresh")
+    assert result.response is not None
+    assert result.response.embeds[0].footer.text == "v2.4"
+    assert result.followups == []
+    assert answered_twice(caplog) == []
