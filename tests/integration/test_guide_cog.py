@@ -335,3 +335,19 @@ async def test_a_persistent_feature_view_added_with_add_view_answers_once(
     assert result.response.embeds[0].footer.text == "v2.4"
     assert result.followups == []
     assert answered_twice(caplog) == []
+
+
+async def test_a_plain_loop_that_fails_shows_so_in_status(
+    env: simcord.Env, world: World, owner: Any
+) -> None:
+    """A plain ``@tasks.loop`` stops at its first uncaught error (discord.py's rule; a
+    ``cog_loop`` keeps running): status says so, and names the failed operation."""
+    cog = feature(env)
+    cog.deletion_checks = None  # type: ignore[assignment]  # the next check raises TypeError
+    await env.advance_time(60)
+    status = await say(world.owner, world.general, "!status feature")
+    fields = {f.name: f.value for f in status.embeds[0].fields}
+    assert "check_deletions: stopped after an error" in fields["Loops"]
+    assert "weekly_cleanup: running" in fields["Loops"]
+    assert "Ad Deletion Check: TypeError" in fields["Errors"]
+    assert any(isinstance(error, TypeError) for error in env.errors)  # discord.py logged it

@@ -312,6 +312,8 @@ def loop_status_lines(cog: BaseCog) -> list[str]:
                 state = "running"
                 if upcoming is not None:
                     state += f", next <t:{int(upcoming.timestamp())}:R>"
+            elif loop.failed():
+                state = "stopped after an error"
             else:
                 state = "stopped"
             stats = table.get(name)
