@@ -105,3 +105,16 @@ class NotFoundError(DatabaseError, UserFacingError):
 
 class IntegrityViolation(DatabaseError, UserFacingError):
     """Another integrity rule (NOT NULL, CHECK) refused the write."""
+
+
+# --- cog errors (the guide's "Error Recovery" and "Retry Logic") ----------------------------
+
+
+class RecoverableError(FishBotError):
+    """An error a cog can recover from: ``BaseCog.handle_error`` calls its
+    ``attempt_recovery()`` hook (any other error gets ``cleanup_resources()``)."""
+
+
+class RetryableError(RecoverableError):
+    """An operation failed in a way that trying again may fix (the guide's retry loop waits
+    ``self.retry_delay`` seconds between attempts)."""

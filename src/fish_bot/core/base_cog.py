@@ -20,13 +20,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import discord
 from discord.ext import commands
 
+from fish_bot.core.cog_errors import CogErrorsMixin
+from fish_bot.core.cog_permissions import CogPermissionsMixin
 from fish_bot.core.data import CogDataStore
 from fish_bot.core.django import DjangoAccess
 from fish_bot.core.error_policy import CheckError
+from fish_bot.core.listener_guard import guard_interaction_listeners
 from fish_bot.core.settings.manager import SettingSpec, parse_settings_config
+from fish_bot.core.status import START_WARNING_SECONDS, CogStatusMixin
 from fish_bot.core.task_tracker import TaskTracker
-from fish_bot.core.tasks import start_cog_loop
-from fish_bot.core.text import CONTENT_LIMIT, clip, field, fit_embed
+from fish_bot.core.tasks import start_cog_loop, stop_cog_loops
+from fish_bot.core.text import CONTENT_LIMIT, clip, fit_embed
 from fish_bot.exceptions import PermissionDenied, UserFacingError
 
 if TYPE_CHECKING:
@@ -53,9 +57,6 @@ PERMISSION_SETTINGS: dict[str, tuple[Any, str, Any]] = {
 }
 
 PAUSED_KEY = "__paused__"
-
-#: A cog still not ready this long after it loaded is logged as a warning and shown in status.
-START_WARNING_SECONDS = 30
 
 _SLUG = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
@@ -87,7 +88,7 @@ class AppPermissionCheckFailure(discord.app_commands.CheckFailure):
         self.denial = denial
 
 
-class BaseCog(DjangoAccess, commands.Cog):
+class BaseCog(CogPermissionsMixin, CogErrorsMixin, CogStatusMixin, DjangoAccess, commands.Cog):
     """Base class of every Fish Bot cog.
 
     A cog declares its settings on the class (readable without building the cog, e.g. by
@@ -124,6 +125,7 @@ class BaseCog(DjangoAccess, commands.Cog):
                 f"{cls.__name__}.slug {cls.slug!r} must be lower-case letters, digits and "
                 "underscores, starting with a letter (at most 64 characters)"
             )
+        guard_interaction_listeners(cls)
 
     @classmethod
     def declared_settings(cls) -> dict[str, SettingSpec]:
@@ -146,6 +148,7 @@ class BaseCog(DjangoAccess, commands.Cog):
         self._start_overdue = False
         self._start_timer: asyncio.TimerHandle | None = None
         self.tasks: Any = None
+        self._note_built()
         config = {**PERMISSION_SETTINGS, **type(self).settings_config, **(settings_config or {})}
         self.settings_config = config
         # Raises SettingsConfigError naming the cog, setting and rule: the cog does not load.
@@ -186,6 +189,7 @@ class BaseCog(DjangoAccess, commands.Cog):
             self._last_error = f"{type(error).__name__}: {error}"
             if self.tasks is not None and hasattr(self.tasks, "stop_tasks"):
                 self.tasks.stop_tasks()
+            stop_cog_loops(self)
             self._data.cancel_save_tasks()
             manager.unregister(self.slug)
             raise
@@ -222,8 +226,17 @@ class BaseCog(DjangoAccess, commands.Cog):
             self._start_timer = None
         if self.tasks is not None and hasattr(self.tasks, "stop_tasks"):
             self.tasks.stop_tasks()
+        stop_cog_loops(self)
         await self._data.close()
         self.bot.config_manager.unregister(self.slug)
+
+    async def _eject(self, bot: Any, guild_ids: Any) -> None:
+        """discord.py's removal of the cog; afterwards every loop of the cog and of its tasks
+        holder is stopped, also when an overridden ``cog_unload`` forgot to."""
+        try:
+            await super()._eject(bot, guild_ids)
+        finally:
+            stop_cog_loops(self)
 
     def set_ready(self, ready: bool = True) -> None:
         if ready:
@@ -401,69 +414,6 @@ class BaseCog(DjangoAccess, commands.Cog):
             raise AppPermissionCheckFailure(denial) from None
         except Exception as error:  # e.g. the database is down: the error policy answers it
             raise CheckError(error) from error
-
-    # --- status -----------------------------------------------------------------------------
-
-    def state_text(self) -> str:
-        if self._has_errors:
-            return "Error"
-        if self.is_paused:
-            return "Paused"
-        if self.is_ready:
-            return "Ready"
-        return "Not ready" if self._start_overdue else "Starting"
-
-    async def create_status_embed(self) -> discord.Embed:
-        """A status embed: state, last operation, task statistics, errors, then cog fields."""
-        colour = discord.Color.red() if self._has_errors else discord.Color.blue()
-        embed = discord.Embed(title=f"{self.qualified_name} status", color=colour)
-        embed.add_field(name="State", value=self.state_text(), inline=True)
-        last = self.task_tracker.last_operation
-        if last is not None:
-            outcome = "ok" if last.success else "failed"
-            embed.add_field(
-                name="Last operation",
-                value=f"{last.name} ({outcome}) <t:{int(last.finished_at.timestamp())}:R>",
-                inline=True,
-            )
-        lines = self.task_tracker.summary_lines(limit=8)
-        if lines:
-            embed.add_field(name="Tasks", value=field("\n".join(lines)), inline=False)
-        errors = self._error_lines()
-        if errors:
-            embed.add_field(name="Errors", value=field("\n".join(errors)), inline=False)
-        await self._add_status_fields(embed)
-        return embed
-
-    def _error_lines(self) -> list[str]:
-        lines = []
-        if self._start_overdue:
-            lines.append(f"Not ready {START_WARNING_SECONDS} s after it loaded")
-        if self._last_error:
-            lines.append(self._last_error)
-        for original, _moved_to, error in self._data.corrupt_files:
-            lines.append(f"Corrupt data file {Path(original).name} moved aside: {error}")
-        for name, stats in self.task_tracker.all_stats().items():
-            if stats.last_error:
-                lines.append(f"{name}: {stats.last_error}")
-        return lines[:10]
-
-    async def _add_status_fields(self, embed: discord.Embed) -> None:
-        """Hook for subclasses to add their own fields to the status embed."""
-
-    def status_summary(self) -> dict[str, Any]:
-        """Machine-readable state for /healthz and the status command."""
-        return {
-            "ready": self.is_ready,
-            "paused": self.is_paused,
-            "errors": self._has_errors,
-            "last_error": self._last_error,
-        }
-
-    def record_error(self, error: BaseException) -> None:
-        """Note an error for the status embed (the cog keeps running)."""
-        self._has_errors = True
-        self._last_error = clip(f"{type(error).__name__}: {error}", 300)
 
     def setting_specs(self) -> dict[str, SettingSpec]:
         return dict(self._setting_specs)

@@ -227,6 +227,17 @@ class PermissionManager:
                 return decision
         return default_decision(check.subject)
 
+    async def layer_verdict(
+        self, key: str, subject: Subject, *, cog: BaseCog | None = None
+    ) -> Decision | None:
+        """The verdict of the one layer ``key`` of :data:`PERMISSION_LAYERS` on ``subject``
+        (``None``: no opinion). BaseCog's ``is_channel_authorized`` and ``has_required_role``
+        ask the module layers through it."""
+        layer = next((layer for layer in PERMISSION_LAYERS if layer.key == key), None)
+        if layer is None:
+            raise KeyError(f"no permission layer {key!r}")
+        return await layer.decide(self._check(subject, cog, subject.command))
+
     async def explain(
         self,
         source: commands.Context[Any] | discord.Interaction | Subject,

@@ -47,7 +47,17 @@ from fish_bot.core.text import clip
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
 
-__all__ = ["CogTasks", "LoopStats", "cog_loop", "find_loops", "start_cog_loop", "stats_for"]
+__all__ = [
+    "CogTasks",
+    "LoopStats",
+    "cog_loop",
+    "cog_loops",
+    "find_loops",
+    "loop_status_lines",
+    "start_cog_loop",
+    "stats_for",
+    "stop_cog_loops",
+]
 
 log = logging.getLogger(__name__)
 
@@ -261,6 +271,72 @@ class CogTasks:
                 detail += f", {stats.skipped_paused} skipped (paused)"
             lines.append(f"{label}: {state}{detail}")
         return lines
+
+
+def _loop_holders(cog: BaseCog) -> list[Any]:
+    """The cog and every object of its instance whose ``cog`` is the cog (the guide's plain
+    ``UnifiedAdvertiseTasks`` holder, wherever the cog keeps it)."""
+    holders: list[Any] = [cog]
+    for value in list(vars(cog).values()):
+        if value is cog or isinstance(value, (type, tasks.Loop)):
+            continue
+        try:
+            owner = vars(value).get("cog") if hasattr(value, "__dict__") else None
+        except TypeError:
+            owner = None
+        if owner is cog and all(value is not seen for seen in holders):
+            holders.append(value)
+    return holders
+
+
+def cog_loops(cog: BaseCog) -> list[tuple[str, tasks.Loop[Any]]]:
+    """Every ``discord.ext.tasks`` loop of the cog and of its holders, :func:`cog_loop` or a
+    plain ``@tasks.loop``: ``(name, loop)``, each loop the holder's own copy."""
+    return [entry for holder in _loop_holders(cog) for entry in cog_loops_of(holder)]
+
+
+def stop_cog_loops(cog: BaseCog) -> None:
+    """Cancel every loop of the cog and its holders (at unload, whatever the cog did)."""
+    for _name, loop in cog_loops(cog):
+        loop.cancel()
+
+
+def loop_status_lines(cog: BaseCog) -> list[str]:
+    """One line per loop of the cog: running (and when it runs next) or stopped, its counts."""
+    lines = []
+    for holder in _loop_holders(cog):
+        table: dict[str, LoopStats] = holder.__dict__.get(_STATS_ATTRIBUTE, {})
+        for name, loop in cog_loops_of(holder):
+            if loop.is_running():
+                upcoming = loop.next_iteration
+                state = "running"
+                if upcoming is not None:
+                    state += f", next <t:{int(upcoming.timestamp())}:R>"
+            elif loop.failed():
+                state = "stopped after an error"
+            else:
+                state = "stopped"
+            stats = table.get(name)
+            if stats is not None:
+                state += f"; {stats.iterations} runs, {stats.failures} failed"
+            else:
+                state += f"; {loop.current_loop} runs"
+            lines.append(f"{name}: {state}")
+    return lines
+
+
+def cog_loops_of(holder: Any) -> list[tuple[str, tasks.Loop[Any]]]:
+    """The loops of one holder (see :func:`cog_loops`)."""
+    found: list[tuple[str, tasks.Loop[Any]]] = []
+    seen: set[str] = set()
+    for cls in type(holder).__mro__:
+        for attr, value in vars(cls).items():
+            if attr in seen or not isinstance(value, tasks.Loop):
+                continue
+            seen.add(attr)
+            info = getattr(value.coro, LOOP_MARKER, None)
+            found.append((info.name if info is not None else attr, getattr(holder, attr)))
+    return found
 
 
 class _LoopHolder:

@@ -352,8 +352,12 @@ class RoutedComponent(discord.ui.DynamicItem[discord.ui.Item[Any]], template=ROU
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         """Refuse forged or stale ids, then apply the cog's readiness and permission model.
 
-        Every refusal is answered here: discord.py drops a click this returns False for.
+        Every refusal is answered here: discord.py drops a click this returns False for. An
+        action the cog has no handler for is left to the cog's own ``on_interaction`` listener
+        or a View holding the id, when there is one (:mod:`fish_bot.core.listener_guard`).
         """
+        from fish_bot.core.listener_guard import answered_by_cog_or_view
+
         route = self.route
         cog = route.cog
         if cog is None:
@@ -369,6 +373,8 @@ class RoutedComponent(discord.ui.DynamicItem[discord.ui.Item[Any]], template=ROU
                     ),
                     None,
                 )
+            if refusal == "unknown action" and answered_by_cog_or_view(cog, interaction):
+                return False  # the cog's own on_interaction listener or a live View answers
             if refusal is not None:
                 cog.logger.info(
                     "Component %s refused for %s: %s (custom_id %r)",
