@@ -154,6 +154,9 @@ class FishBot(commands.AutoShardedBot):
                     current,
                     migrations.head_revision(),
                 )
+        # Listen for other processes' changes before the caches are read: nothing is missed.
+        self.database.bus.configure(redis_url=self.settings.redis_url)
+        await self.database.bus.start()
         await self.config_manager.load()
         await self.load_prefixes()
         for name in self.all_cog_packages():
@@ -294,6 +297,7 @@ class FishBot(commands.AutoShardedBot):
         await self.config_manager.flush()
         await self.monitor.stop()
         await super().close()
+        await self.database.bus.stop()
         await self.database.disconnect()
 
     # --- errors -----------------------------------------------------------------------------

@@ -72,6 +72,8 @@ class GuildConfigController(ChangeNotifier, BaseController[GuildConfig]):
     configuration (``bot.guild_configs``, ``bot.prefixes``) never keeps a replaced value.
     """
 
+    change_topic = "guild_config"
+
     def __init__(self, service: DatabaseService, guilds: GuildController | None = None) -> None:
         super().__init__(GuildConfig, service)
         #: The hub's guild controller (``db.guild``), for the guild row a config refers to.
