@@ -156,7 +156,8 @@ class FishBot(commands.AutoShardedBot):
                 )
         # Listen for other processes' changes before the caches are read: nothing is missed.
         self.database.bus.configure(redis_url=self.settings.redis_url)
-        await self.database.bus.start()
+        if self.database.bus.autostart:
+            await self.database.bus.start()
         await self.config_manager.load()
         await self.load_prefixes()
         for name in self.all_cog_packages():

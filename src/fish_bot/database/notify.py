@@ -103,7 +103,7 @@ class CacheBus:
         redis_url: str | None = None,
         channel: str = CHANNEL,
         reconnect_delay: float = 0.5,
-        keepalive: float = 5.0,
+        keepalive: float = 30.0,
     ) -> None:
         self.service = service
         self.redis_url = redis_url or None
@@ -112,6 +112,8 @@ class CacheBus:
         self.keepalive = keepalive
         #: Tells this process's announcements apart from the others' (unique per bus).
         self.origin = uuid.uuid4().hex[:16]
+        #: The Redis client name of the listener (``CLIENT LIST`` shows it).
+        self.client_name = f"fishbot-cache-bus-{self.origin}"
         self.stats = BusStats(backend=self.backend)
         self._subscribers: dict[str, list[Callback]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -120,6 +122,8 @@ class CacheBus:
         self._redis: Any = None  # the publishing client (redis.asyncio.Redis)
         self._connection: Any = None  # the listening connection (asyncpg or Redis pub/sub)
         self._background: set[asyncio.Task[Any]] = set()
+        #: Whether the bot starts the listener in ``setup_hook`` (a test may start it itself).
+        self.autostart = True
 
     # --- state ---------------------------------------------------------------------------
 
@@ -345,14 +349,10 @@ class CacheBus:
                         await connection.execute("SELECT 1")
         finally:
             self._connection = None
-            if not connection.is_closed():
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(connection.close(), timeout=2)
-            else:
-                connection.terminate()
+            connection.terminate()  # a listener holds no work: no goodbye needed
 
     async def _listen_redis(self, first: bool) -> None:
-        client = _redis_client(self.redis_url or "")
+        client = _redis_client(self.redis_url or "", client_name=self.client_name)
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         self._connection = pubsub
         try:
@@ -392,11 +392,11 @@ class CacheBus:
         }
 
 
-def _redis_client(url: str) -> Any:
+def _redis_client(url: str, *, client_name: str | None = None) -> Any:
     try:
         from redis import asyncio as redis_asyncio
     except ImportError as error:  # pragma: no cover - the extra is not installed
         raise RuntimeError(
             "FISHBOT_REDIS_URL is set but the redis package is missing: install fish-bot[redis]"
         ) from error
-    return redis_asyncio.from_url(url)
+    return redis_asyncio.from_url(url, client_name=client_name)
