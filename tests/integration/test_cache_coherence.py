@@ -66,6 +66,7 @@ class Node:
 
     def close(self) -> None:
         try:
+            self.run(self.bot.database.bus.stop())
             self.run(self.env.shutdown())
             self.run(self.bot.database.disconnect())
         finally:
@@ -241,5 +242,8 @@ def test_a_restarted_listener_connection_resyncs(nodes: list[Node], transport: s
     assert setting(third, "count_messages") is not True
 
     # And it listens again: the next change is seen within the bound.
-    first.run(first.bot.config_manager.set("example", "count_step", 7))
+    async def set_step() -> None:
+        await first.bot.config_manager.set("example", "count_step", 7)
+
+    first.run(set_step())
     eventually(lambda: setting(second, "count_step") == 7)
