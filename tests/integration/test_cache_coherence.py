@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from fish_bot.bot import FishBot
 from fish_bot.config import Settings
 from fish_bot.database.models.core import GLOBAL_SCOPE
+
 from .conftest import OWNER_ID, World, build_world, say
 
 pytestmark = pytest.mark.postgres
@@ -131,9 +132,7 @@ def test_a_global_setting_changed_through_one_bot_is_seen_by_the_others(
     first, second, third = nodes
     assert all(setting(node, "count_messages") is not True for node in nodes)
 
-    assert "count_messages" in command(
-        first, "!settings set example count_messages true --global"
-    )
+    assert "count_messages" in command(first, "!settings set example count_messages true --global")
     eventually(lambda: setting(second, "count_messages") is True)
     eventually(lambda: setting(third, "count_messages") is True)
     # What a user of the third bot sees: the value now comes from the global scope.
