@@ -172,6 +172,10 @@ class FishBot(commands.AutoShardedBot):
                         current,
                         migrations.head_revision(),
                     )
+        # Listen for other processes' changes before the caches are read: nothing is missed.
+        self.database.bus.configure(redis_url=self.settings.redis_url)
+        if self.database.bus.autostart:
+            await self.database.bus.start()
         await self.config_manager.load()
         await self.load_prefixes()
         await self.setup_django()
@@ -325,6 +329,7 @@ class FishBot(commands.AutoShardedBot):
         await self.django.close()
         await self.monitor.stop()
         await super().close()
+        await self.database.bus.stop()
         await self.database.disconnect()
 
     # --- errors -----------------------------------------------------------------------------

@@ -168,6 +168,15 @@ class Settings(BaseSettings):
         validation_alias="FISHBOT_HEALTH_HOST",
         description="Address the health endpoint listens on.",
     )
+    redis_url: str = Field(
+        default="",
+        validation_alias="FISHBOT_REDIS_URL",
+        description=(
+            "Redis URL (redis://host:6379/0): cache invalidations between the bot's processes "
+            "go over Redis pub/sub instead of PostgreSQL LISTEN/NOTIFY (needs the 'redis' extra)."
+        ),
+        repr=False,
+    )
     sentry_dsn: str = Field(
         default="",
         validation_alias="SENTRY_DSN",

@@ -60,7 +60,11 @@ def make_bot(fish_settings: Settings) -> Callable[..., FishBot]:
 
     def factory(cogs: Sequence[str] | None = None, **overrides: Any) -> FishBot:
         settings = fish_settings.model_copy(update=overrides) if overrides else fish_settings
-        return FishBot(settings, cogs=list(BUILTIN_COGS if cogs is None else cogs))
+        bot = FishBot(settings, cogs=list(BUILTIN_COGS if cogs is None else cogs))
+        # One bot, one process: no cache bus listener (on PostgreSQL it would wait on the
+        # network forever, which SimCord's settling refuses). test_cache_coherence.py runs it.
+        bot.database.bus.autostart = False
+        return bot
 
     return factory
 

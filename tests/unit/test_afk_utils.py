@@ -17,6 +17,7 @@ from fish_bot.cogs.afk.utils import (
     check_reason,
     split_duration,
 )
+from fish_bot.database.notify import CacheBus
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -94,9 +95,17 @@ class _Afk:
         return [row for row in self.rows if row.guild_id == guild_id]
 
 
+class _Service:
+    is_sqlite = True  # one process: the cache bus is off
+
+    def __init__(self) -> None:
+        self.bus = CacheBus(self)  # type: ignore[arg-type]
+
+
 class _Db:
     def __init__(self, rows: list[_Row]) -> None:
         self.afk = _Afk(rows)
+        self.service = _Service()
 
 
 async def test_after_the_full_load_every_guild_is_answered_from_memory() -> None:

@@ -12,6 +12,8 @@ committed (``DatabaseService.after_commit``), so the cache never shows a rule th
 not hold. A write made inside an open ``db.transaction()`` (which may still roll back) drops the
 guild from the cache at once; the change is applied after the commit, or the guild is read
 again after a rollback. The cache is a :class:`~fish_bot.core.guild_cache.GuildCache`.
+Every write announces its guild on the cache bus (topic ``permissions``, in the write's
+transaction); another process drops that guild's cached rules and reads them again on use.
 Writes validate their input and raise :class:`~fish_bot.exceptions.UserFacingError` with a
 message fit to show (rank outside 0..10, empty or too long command name).
 """
@@ -30,6 +32,9 @@ from fish_bot.exceptions import UserFacingError
 if TYPE_CHECKING:
     from fish_bot.database.controllers.permissions import GuildPermissions, PermissionController
     from fish_bot.database.coordinator import DatabaseCoordinator
+
+#: The cache bus topic of permission rule and rank changes (see ``database/notify.py``).
+BUS_TOPIC = "permissions"
 
 RULE_KEYS = ("allow_roles", "deny_roles", "allow_channels", "deny_channels")
 
@@ -139,6 +144,8 @@ class PermissionStore:
             # Rows read inside an open transaction may still roll back: don't keep them.
             cacheable=lambda: not self.db.service.in_transaction(),
         )
+        # Another process changed a guild's rules (None: every guild, after a reconnect).
+        self.db.service.bus.subscribe(BUS_TOPIC, lambda event: self.invalidate(event.guild_id))
 
     @property
     def controller(self) -> PermissionController:
@@ -173,6 +180,7 @@ class PermissionStore:
         """
         if self.db.service.in_transaction():
             self._cache.invalidate(guild_id)
+        await self.db.service.bus.publish(BUS_TOPIC, guild_id)
         await self.db.service.after_commit(lambda: self._cache.mutate(guild_id, change))
 
     # --- hooks read by PermissionManager -------------------------------------------------
@@ -317,5 +325,6 @@ class PermissionStore:
         async with self._cache.lock(guild_id):
             removed = await self.controller.clear_guild(guild_id)
             self.invalidate(guild_id)
+            await self.db.service.bus.publish(BUS_TOPIC, guild_id)
             await self.db.service.after_commit(lambda: self.invalidate(guild_id))
         return removed

@@ -13,6 +13,8 @@
   ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing; this process's
   writers queue on an asyncio lock first (in order, no busy-handler sleeps). One-statement
   reads (``session(read_only=True)``) run outside any transaction.
+* ``bus`` (a :class:`~fish_bot.database.notify.CacheBus`) tells the bot's other processes
+  which cached data a write changed (PostgreSQL NOTIFY in the write's transaction, or Redis).
 * Connecting is retried a bounded number of times with backoff on transient errors; then
   :class:`~fish_bot.exceptions.DatabaseUnavailable` is raised.
 """
@@ -48,6 +50,7 @@ from fish_bot.database.engine import (
     is_transient,
     short_error,
 )
+from fish_bot.database.notify import CacheBus
 from fish_bot.exceptions import DatabaseUnavailable
 
 if TYPE_CHECKING:
@@ -110,6 +113,8 @@ class DatabaseService:
         #: How long a SQLite writer waits for this process's other writers (SQLite's own
         #: busy timeout); then DatabaseUnavailable.
         self.writer_wait_seconds = SQLITE_BUSY_TIMEOUT_MS / 1000
+        #: Cross-process cache invalidation (off on SQLite; see ``database/notify.py``).
+        self.bus = CacheBus(self)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DatabaseService:

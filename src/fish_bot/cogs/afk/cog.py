@@ -66,6 +66,7 @@ class Afk(CommandsMixin, ListenersMixin):
         # Timed AFKs wait in the database until the cog is loaded again.
         self.bot.scheduler.unregister_handler(AFK_EXPIRY_JOB)
         self.afk_members.invalidate()
+        self.afk_members.close()
         await super().cog_unload()
 
     # --- the expiry job ----------------------------------------------------------------------

@@ -116,6 +116,7 @@ class AfkFlowMixin(BaseCog):
                     guild_id=guild.id,
                 )
             mark = AfkMark.of(row, changed_at=now)
+            await self.afk_members.announce(guild.id)
             await self.db.service.after_commit(
                 lambda: self.afk_members.put(guild.id, member.id, mark)
             )
@@ -155,6 +156,7 @@ class AfkFlowMixin(BaseCog):
                     await self.bot.scheduler.cancel_where(
                         AFK_EXPIRY_JOB, guild_id, {"member_id": member_id}
                     )
+                await self.afk_members.announce(guild_id)
                 await self.db.service.after_commit(
                     lambda: self.afk_members.discard(guild_id, member_id)
                 )

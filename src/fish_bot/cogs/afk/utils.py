@@ -64,6 +64,9 @@ class AfkMark:
 
 Marks = dict[int, AfkMark]
 
+#: The cache bus topic of AFK changes (see ``database/notify.py``).
+AFK_BUS_TOPIC = "afk"
+
 
 class AfkCache:
     """The AFK members of every guild, in a :class:`GuildCache`.
@@ -79,6 +82,10 @@ class AfkCache:
     def __init__(self, db: DatabaseCoordinator) -> None:
         self.db = db
         self._cache: GuildCache[Marks] = GuildCache(self._load, name="AFK members")
+        # Another process changed a guild's AFK members (None: every guild, after a reconnect).
+        self._unsubscribe = db.service.bus.subscribe(
+            AFK_BUS_TOPIC, lambda event: self.invalidate(event.guild_id)
+        )
         #: Whether every guild's members were loaded (then a missing guild has nobody AFK).
         self._complete = False
         #: Guilds invalidated since the full load: they must be read again.
@@ -127,6 +134,15 @@ class AfkCache:
         """A member is no longer AFK (after the commit)."""
         self.peek(guild_id)
         self._cache.mutate(guild_id, lambda marks: marks.pop(member_id, None))
+
+    async def announce(self, guild_id: int) -> None:
+        """Tell the other processes that the guild's AFK members change (call it inside the
+        write's transaction: a rollback announces nothing)."""
+        await self.db.service.bus.publish(AFK_BUS_TOPIC, guild_id)
+
+    def close(self) -> None:
+        """Stop hearing other processes' changes (the cog unloads)."""
+        self._unsubscribe()
 
     def invalidate(self, guild_id: int | None = None) -> None:
         """Forget a guild (or every guild): it is read again on first use."""

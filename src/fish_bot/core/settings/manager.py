@@ -11,6 +11,12 @@ the spec's pattern ``self.set_setting("x", 1)`` works without ``await`` (validat
 happens at once and raises at once), and :meth:`flush` waits for every pending write at
 shutdown. When a write fails to persist, the cached value goes back to the stored one, the
 failure is logged, and awaiting the task raises it.
+
+Across processes (several bot processes on one PostgreSQL database): every stored batch
+announces, in its own transaction, each (cog, scope) it changed on the cache bus (topic
+``settings``, see ``database/notify.py``); the other processes re-read those rows from the
+database (keys with a write of their own still pending keep theirs). After the bus
+reconnects, every value is read again. Pause state is stored here too, so it follows.
 """
 
 from __future__ import annotations
@@ -35,10 +41,14 @@ if TYPE_CHECKING:
     import discord
 
     from fish_bot.database.coordinator import DatabaseCoordinator
+    from fish_bot.database.notify import Invalidation
 
 log = logging.getLogger(__name__)
 
 _Key = tuple[str, int, str]  # (cog, guild_id or 0, setting)
+
+#: The cache bus topic of settings changes (guild_id: the scope, 0 for global; key: the cog).
+BUS_TOPIC = "settings"
 
 #: Prefix of internal state keys (pause state) that are stored like settings but not declared.
 INTERNAL_PREFIX = "__"
@@ -129,6 +139,9 @@ class ConfigManager:
         #: Changes waiting to be written to the audit trail with the batch that stores them.
         self._audit = SettingsAudit()
         self.loaded = False
+        #: Re-reads of what other processes changed, running now.
+        self._refreshes: set[asyncio.Task[int]] = set()
+        self.db.service.bus.subscribe(BUS_TOPIC, self._remote_change)
 
     # --- start-up and registration -----------------------------------------------------
 
@@ -412,7 +425,7 @@ class ConfigManager:
         one statement (an upsert, atomic by itself); anything else one transaction, so a
         change and its audit entry commit or roll back together."""
         controller = self.db.cog_setting
-        if len(values) == 1 and not audited:
+        if len(values) == 1 and not audited and not self.db.service.bus.enabled:
             ((cog, scope, name), value), *_ = values.items()
             if value is not _MISSING:
                 await controller.set_value(cog, name, value, scope)
@@ -424,6 +437,7 @@ class ConfigManager:
                     await controller.delete_value(cog, name, scope)
                 else:
                     await controller.set_value(cog, name, value, scope)
+            await self._announce(values)
 
     async def _persist_many(self, entries: list[tuple[str, int, str, Any]]) -> None:
         async with self._write_lock, self.db.transaction():
@@ -434,6 +448,9 @@ class ConfigManager:
             await imported.write(self.db, imported.take())
             for cog, guild_id, name, value in entries:
                 await self.db.cog_setting.set_value(cog, name, value, guild_id)
+            await self._announce(
+                (cog, guild_id or GLOBAL_SCOPE, name) for cog, guild_id, name, _ in entries
+            )
         for cog, guild_id, name, value in entries:
             key = (cog, guild_id or GLOBAL_SCOPE, name)
             self._values[key] = copy.deepcopy(value)
@@ -441,6 +458,57 @@ class ConfigManager:
             self._generation[key] = self._stored_generation[key] = generation
             self._dirty.pop(key, None)
             self._saved.pop(key, None)
+
+    # --- other processes ---------------------------------------------------------------
+
+    async def _announce(self, keys: Iterable[_Key]) -> None:
+        """Tell the other processes which (cog, scope) pairs this transaction changes."""
+        bus = self.db.service.bus
+        for cog, scope in sorted({(cog, scope) for cog, scope, _ in keys}):
+            await bus.publish(BUS_TOPIC, scope, cog)
+
+    def _remote_change(self, event: Invalidation) -> None:
+        """Another process stored values (or the bus reconnected): read them again."""
+        if not self.loaded:
+            return
+        cog = None if event.resync else event.key
+        scope = None if event.resync else event.guild_id
+        task = asyncio.get_running_loop().create_task(self.refresh(cog, scope))
+        self._refreshes.add(task)
+        task.add_done_callback(self._refreshed)
+
+    def _refreshed(self, task: asyncio.Task[int]) -> None:
+        self._refreshes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("Re-reading changed settings failed", exc_info=task.exception())
+
+    async def refresh(self, cog: str | None = None, guild_id: int | None = None) -> int:
+        """Read stored values again: of one cog at one scope (``guild_id`` 0: global), of one
+        cog, or (both ``None``) every value. A key with a write of this process pending, or
+        written while the read ran, keeps the value this process gave it. Returns how many
+        values were read."""
+        filters: dict[str, Any] = {}
+        if cog is not None:
+            filters["cog"] = cog
+            if guild_id is not None:
+                filters["guild_id"] = guild_id
+        before = dict(self._generation)
+        rows = await self.db.cog_setting.find_all(filters or None)
+
+        def covered(key: _Key) -> bool:
+            return (cog is None or key[0] == cog) and (guild_id is None or key[1] == guild_id)
+
+        def mine(key: _Key) -> bool:
+            return key in self._dirty or self._generation.get(key, 0) != before.get(key, 0)
+
+        fresh = {(row.cog, row.guild_id, row.key): row.value for row in rows}
+        for key in [key for key in self._values if covered(key)]:
+            if key not in fresh and not mine(key):
+                del self._values[key]
+        for key, value in fresh.items():
+            if not mine(key):
+                self._values[key] = value
+        return len(rows)
 
     async def flush(self) -> None:
         """Wait until every pending write is stored (errors are logged, not raised)."""

@@ -34,6 +34,7 @@ from fish_bot.exceptions import (
 )
 
 if TYPE_CHECKING:
+    from fish_bot.database.notify import Invalidation
     from fish_bot.database.service import DatabaseService
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
@@ -87,16 +88,25 @@ class ChangeNotifier:
     :meth:`_changed` tells every listener which guild changed (``None``: possibly every
     guild), at once and, inside a transaction, again after the commit
     (:meth:`DatabaseService.after_commit`): a cache never keeps a value that a write replaced,
-    nor one another task read while the write's transaction was still open.
+    nor one another task read while the write's transaction was still open. It also announces
+    the change on the cache bus (topic :attr:`change_topic`, in the write's transaction), and
+    the listeners hear the changes other processes announce (a resync: ``None``).
     """
 
     service: DatabaseService
     _listeners: list[Callable[[int | None], None]]
+    #: The cache bus topic of this controller's changes (see ``database/notify.py``).
+    change_topic: str = "rows"
+    _bus_subscribed: bool = False
 
     def add_change_listener(self, listener: Callable[[int | None], None]) -> None:
-        """Call ``listener(guild_id)`` after every write (``None``: any guild may have changed)."""
+        """Call ``listener(guild_id)`` after every write (``None``: any guild may have changed),
+        in this process and, through the cache bus, after the writes of the other processes."""
         if listener not in self._listeners:
             self._listeners.append(listener)
+        if not self._bus_subscribed:
+            self._bus_subscribed = True
+            self.service.bus.subscribe(self.change_topic, self._remote_change)
 
     def remove_change_listener(self, listener: Callable[[int | None], None]) -> None:
         if listener in self._listeners:
@@ -106,8 +116,12 @@ class ChangeNotifier:
         for listener in list(self._listeners):
             listener(guild_id)
 
+    def _remote_change(self, event: Invalidation) -> None:
+        self._notify(event.guild_id)
+
     async def _changed(self, guild_id: int | None) -> None:
         self._notify(guild_id)
+        await self.service.bus.publish(self.change_topic, guild_id)
         if self.service.in_transaction():
             # Readers of other tasks may cache the old row until the commit: tell them again.
             await self.service.after_commit(lambda: self._notify(guild_id))

@@ -73,6 +73,8 @@ class GuildConfigController(ChangeNotifier, BaseController[GuildConfig]):
     configuration (``bot.guild_configs``, ``bot.prefixes``) never keeps a replaced value.
     """
 
+    change_topic = "guild_config"
+
     def __init__(
         self,
         service: DatabaseService,

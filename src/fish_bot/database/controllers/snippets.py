@@ -79,6 +79,8 @@ def _exists(name: str) -> SnippetError:
 class SnippetController(ChangeNotifier, BaseController[Snippet]):
     """Snippets and aliases of every guild."""
 
+    change_topic = "snippets"
+
     def __init__(self, service: DatabaseService, guilds: GuildController | None = None) -> None:
         super().__init__(Snippet, service)
         #: The hub's guild controller (``db.guild``), for the guild row a snippet refers to.
