@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import discord
@@ -15,6 +16,7 @@ from fish_bot.cogs.automod.rules import CompiledGuild, SlidingWindows, compile_g
 from fish_bot.core.base_cog import BaseCog
 from fish_bot.core.guild_cache import GuildCache
 from fish_bot.database.controllers.automod import AutomodController
+from fish_bot.database.notify import Invalidation
 
 if TYPE_CHECKING:
     from fish_bot.bot import FishBot
@@ -22,6 +24,10 @@ if TYPE_CHECKING:
 
 def _controller(hub: object) -> AutomodController:
     return AutomodController(hub.service, guilds=hub.guild)  # type: ignore[attr-defined]
+
+
+#: The cache-bus topic of a guild's automod rules and thresholds.
+AUTOMOD_TOPIC = "automod"
 
 
 class Automod(AutomodCommandsMixin, LockdownCommandsMixin, AutomodListenersMixin, BaseCog):
@@ -60,6 +66,7 @@ class Automod(AutomodCommandsMixin, LockdownCommandsMixin, AutomodListenersMixin
         self.compiled: GuildCache[CompiledGuild] = GuildCache(
             self._load_guild, name="automod rules"
         )
+        self._unsubscribe: Callable[[], None] | None = None
         #: In-memory sliding windows of the spam and duplicate rules and of the raid mode.
         self.windows = SlidingWindows()
         self.joins = SlidingWindows(max_keys=10_000)
@@ -78,13 +85,22 @@ class Automod(AutomodCommandsMixin, LockdownCommandsMixin, AutomodListenersMixin
         return compile_guild(guild_id, stored.rules, stored.thresholds)
 
     async def rules_changed(self, guild_id: int) -> None:
-        """Forget the guild's compiled rules once the change committed."""
+        """Forget the guild's compiled rules once the change committed, here and (through the
+        cache bus, sent with the commit) in every other process."""
+        await self.db.service.bus.publish(AUTOMOD_TOPIC, guild_id)
         await self.db.service.after_commit(lambda: self.compiled.invalidate(guild_id))
+
+    def _remote_rules_change(self, event: Invalidation) -> None:
+        """Another process changed a guild's rules (None: anything may have changed)."""
+        self.compiled.invalidate(event.guild_id)
 
     async def cog_initialize(self) -> None:
         try:
             async with self.task_tracker.task_context("Initialization") as tracker:
                 await super().cog_initialize()
+                self._unsubscribe = self.db.service.bus.subscribe(
+                    AUTOMOD_TOPIC, self._remote_rules_change
+                )
                 self.bot.scheduler.register_handler(UNLOCK_JOB, self.lockdowns.unlock_job)
                 self.bot.scheduler.register_handler(RAID_END_JOB, self.raid_end_job)
                 self.set_ready(True)
@@ -94,6 +110,8 @@ class Automod(AutomodCommandsMixin, LockdownCommandsMixin, AutomodListenersMixin
             raise
 
     async def cog_unload(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         self.bot.scheduler.unregister_handler(UNLOCK_JOB)
         self.bot.scheduler.unregister_handler(RAID_END_JOB)
         self.compiled.invalidate()
