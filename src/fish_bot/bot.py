@@ -17,6 +17,8 @@ from discord.ext import commands
 from fish_bot.config import Settings
 from fish_bot.core import error_policy
 from fish_bot.core.base_cog import BaseCog
+from fish_bot.core.cluster import ClusterInfo
+from fish_bot.core.cluster_membership import ClusterMembership
 from fish_bot.core.error_policy import send_interaction, send_reply
 from fish_bot.core.guild_cache import GuildCache
 from fish_bot.core.permission_store import PermissionStore
@@ -78,9 +80,16 @@ class FishBot(commands.AutoShardedBot):
         *,
         cogs: Sequence[str] | None = None,
         intents: discord.Intents | None = None,
+        node: ClusterInfo | None = None,
         **options: Any,
     ) -> None:
         owner_ids = set(settings.owner_ids)
+        #: This process's place in the cluster (docs/scaling.md); ``node`` given (fish-bot
+        #: run): it registers in cluster_node and, on PostgreSQL, leases its jobs.
+        self.cluster = node or ClusterInfo.from_settings(settings)
+        if self.cluster.shard_count is not None:
+            options.setdefault("shard_count", self.cluster.shard_count)
+            options.setdefault("shard_ids", list(self.cluster.shard_ids or ()))
         # Fish Bot has no voice features: don't warn that the voice libraries are missing.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -105,8 +114,15 @@ class FishBot(commands.AutoShardedBot):
         # Jobs scheduled by this process wake the runner themselves; the poll only finds jobs
         # that another process (a second bot on the same database) added.
         self.scheduler = JobScheduler(
-            self.db, logger=logging.getLogger("fish_bot.scheduler"), poll_interval=300
+            self.db,
+            logger=logging.getLogger("fish_bot.scheduler"),
+            poll_interval=300,
+            cluster=node,
         )
+        self.membership: ClusterMembership | None = (
+            None if node is None else ClusterMembership(self.db, node, lambda: len(self.guilds))
+        )
+        self._identify_gate: Any = None
         #: Each guild's GuildConfig row (None: none stored), read once per guild.
         # Both are GuildCaches, forgotten on every GuildConfigController write; rows read inside
         # an open transaction (which may still roll back) are not kept.
@@ -154,11 +170,25 @@ class FishBot(commands.AutoShardedBot):
                     current,
                     migrations.head_revision(),
                 )
+        if self.membership is not None:
+            await self.membership.start()  # ShardClaimConflict: another node runs our shards
         await self.config_manager.load()
         await self.load_prefixes()
         for name in self.all_cog_packages():
             await self.load_cog(name)
         await self.sync_app_commands()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """IDENTIFY in turn with every process of the cluster (a PostgreSQL advisory lock)."""
+        if self.membership is None or self.database.is_sqlite:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        from fish_bot.core.identify_lock import IdentifyGate, bot_max_concurrency
+
+        if self._identify_gate is None:
+            concurrency = await bot_max_concurrency(self.http)
+            self._identify_gate = IdentifyGate(self.database, max_concurrency=concurrency)
+        await self._identify_gate.wait_turn(shard_id)
 
     async def on_ready(self) -> None:
         """Start the job scheduler once the guild cache is filled (jobs need guilds).
@@ -286,6 +316,10 @@ class FishBot(commands.AutoShardedBot):
     async def close(self) -> None:
         """Stop jobs, unload cogs (saving their data), flush settings, close the database."""
         await self.scheduler.stop()
+        if self.membership is not None:
+            await self.membership.stop()
+        if self._identify_gate is not None:
+            await self._identify_gate.close()
         for name in list(self.extensions):
             try:
                 await self.unload_extension(name)
@@ -405,12 +439,21 @@ async def _command_prefix(bot: commands.Bot, message: discord.Message) -> list[s
     return commands.when_mentioned_or(prefix)(bot, message)
 
 
-async def run_bot(settings: Settings, cogs: Iterable[str] | None = None) -> int:
+async def run_bot(
+    settings: Settings, cogs: Iterable[str] | None = None, *, node: ClusterInfo | None = None
+) -> int:
     """Run the bot until it stops; returns the process exit code."""
-    bot = FishBot(settings, cogs=list(cogs) if cogs is not None else None)
+    from fish_bot.core.identify_lock import apply_api_base
+    from fish_bot.database.controllers.cluster import ShardClaimConflict
+
+    apply_api_base(settings.discord_api_base)
+    bot = FishBot(settings, cogs=list(cogs) if cogs is not None else None, node=node)
     try:
         async with bot:
             await bot.start(settings.discord_token.strip())
+    except ShardClaimConflict as error:
+        log.error("%s", error)
+        return 2
     except discord.LoginFailure:
         log.error("Discord refused the token: copy it again from the developer portal.")
         return 2

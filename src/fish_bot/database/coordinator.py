@@ -30,6 +30,7 @@ from fish_bot.database.controllers import (
 )
 from fish_bot.database.controllers.afk import AfkController
 from fish_bot.database.controllers.cases import CaseController
+from fish_bot.database.controllers.cluster import ClusterNodeController
 from fish_bot.database.controllers.permissions import PermissionController
 from fish_bot.database.controllers.reminders import (
     ReminderController,
@@ -56,6 +57,7 @@ def _builtin_factories() -> dict[str, ControllerFactory]:
         "snippet": lambda hub: SnippetController(hub.service, guilds=hub.guild),
         "reminder": lambda hub: ReminderController(hub.service),
         "reminder_preference": lambda hub: ReminderPreferenceController(hub.service),
+        "cluster_node": lambda hub: ClusterNodeController(hub.service),
     }
 
 
@@ -143,6 +145,10 @@ class DatabaseCoordinator:
     @property
     def scheduled_job(self) -> ScheduledJobController:
         return self.get("scheduled_job", ScheduledJobController)
+
+    @property
+    def cluster_node(self) -> ClusterNodeController:
+        return self.get("cluster_node", ClusterNodeController)
 
     @property
     def permissions(self) -> PermissionController:

@@ -2,6 +2,7 @@
 
 from fish_bot.database.models.afk import AFK
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
+from fish_bot.database.models.cluster import ClusterNode
 from fish_bot.database.models.core import CogSetting, Guild, GuildConfig, LogKind
 from fish_bot.database.models.permissions import CommandRank, CommandRule, RoleRank, RuleTarget
 from fish_bot.database.models.reminders import Reminder, ReminderPreference, ReminderStatus
@@ -14,3 +15,4 @@ __all__ += ["Case", "CaseStatus", "CaseType"]
 __all__ += ["AFK"]
 __all__ += ["Snippet"]
 __all__ += ["Reminder", "ReminderPreference", "ReminderStatus"]
+__all__ += ["ClusterNode"]
