@@ -35,6 +35,8 @@ def cluster_status(
 
     nodes, problems = run_async(lambda: with_service(read_status))
     if not nodes:
+        for problem in problems:
+            out.print(f"[yellow]![/] {problem}", highlight=False)
         out.print(
             "No node is registered: no `fish-bot run` is running on this database "
             "(or it runs in the sandbox or tests).",

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import discord
+import sqlalchemy as sa
 
 from fish_bot.config import Settings
 from fish_bot.core.cluster import ClusterInfo, format_shard_ids
 from fish_bot.database.controllers.cluster import ShardClaimConflict, node_alive
 from fish_bot.database.coordinator import DatabaseCoordinator
+from fish_bot.database.models.cluster import ClusterNode
 from fish_bot.database.service import DatabaseService
 
 __all__ = ["NodeStatus", "claim_node", "cluster_status", "sqlite_problem"]
@@ -68,6 +70,12 @@ class NodeStatus:
 async def cluster_status(service: DatabaseService) -> tuple[list[NodeStatus], list[str]]:
     """Every node with its health, and the problems of the cluster as a whole (one line each)."""
     now = discord.utils.utcnow()
+    async with service.engine.connect() as connection:
+        exists = await connection.run_sync(
+            lambda sync: sa.inspect(sync).has_table(ClusterNode.__tablename__)
+        )
+    if not exists:
+        return [], ["the database has no cluster_node table yet: run `fish-bot db upgrade`"]
     nodes = await DatabaseCoordinator(service).cluster_node.nodes()
     rows = [
         NodeStatus(

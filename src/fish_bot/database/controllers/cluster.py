@@ -44,7 +44,8 @@ class ShardClaimConflict(Exception):
 
     def __init__(self, message: str, holder: ClusterNode) -> None:
         super().__init__(message)
-        self.holder = holder
+        #: A detached copy of the live node (the session that read it rolls back).
+        self.holder = ClusterNode(**holder.model_dump())
 
 
 def _pid_alive(pid: int) -> bool:
