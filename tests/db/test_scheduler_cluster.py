@@ -74,13 +74,24 @@ async def test_an_expired_lease_is_taken_over_and_the_old_runner_cannot_finish(
     now = discord.utils.utcnow()
     job = await db.scheduled_job.add("t", now, guild_id=ON_0)
     assert job.id is not None
-    kwargs = {"job_types": ["t"], "lease_seconds": 30, "shard_count": 2, "shard_ids": [0]}
-    (first,) = await db.scheduled_job.claim_leased(now, 10, owner="a", **kwargs)  # type: ignore[arg-type]
-    assert await db.scheduled_job.claim_leased(now + timedelta(seconds=29), 10, owner="b", **kwargs) == []  # type: ignore[arg-type]
+
+    async def claim(owner: str, seconds: float) -> list[ScheduledJob]:
+        return await db.scheduled_job.claim_leased(
+            now + timedelta(seconds=seconds),
+            10,
+            job_types=["t"],
+            owner=owner,
+            lease_seconds=30,
+            shard_count=2,
+            shard_ids=[0],
+        )
+
+    assert [job.lease_owner for job in await claim("a", 0)] == ["a"]
+    assert await claim("b", 29) == []  # a's lease holds
     assert await db.scheduled_job.renew_leases("a", [job.id], now + timedelta(seconds=60)) == 1
-    assert await db.scheduled_job.claim_leased(now + timedelta(seconds=31), 10, owner="b", **kwargs) == []  # type: ignore[arg-type]
+    assert await claim("b", 31) == []  # renewed
     later = now + timedelta(seconds=61)
-    (taken,) = await db.scheduled_job.claim_leased(later, 10, owner="b", **kwargs)  # type: ignore[arg-type]
+    (taken,) = await claim("b", 61)  # a died: its lease expired
     assert (taken.id, taken.lease_owner, taken.attempts) == (job.id, "b", 2)
     assert not await db.scheduled_job.finish(job.id, owner="a")  # a's run was taken over
     assert await db.scheduled_job.renew_leases("a", [job.id], later) == 0

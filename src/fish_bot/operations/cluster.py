@@ -17,6 +17,9 @@ from fish_bot.database.service import DatabaseService
 
 __all__ = ["NodeStatus", "claim_node", "cluster_status", "sqlite_problem"]
 
+#: The advisory lock under which a starting node migrates the database (PostgreSQL).
+MIGRATE_LOCK_KEY = 0x46495348_0002
+
 POSTGRES_HINT = (
     "use PostgreSQL (FISHBOT_DATABASE_URL=postgresql+asyncpg://user:password@host:5432/dbname), "
     "see docs/scaling.md"
@@ -42,7 +45,17 @@ async def claim_node(settings: Settings, node: ClusterInfo) -> str | None:
     service = DatabaseService.from_settings(settings)
     await service.connect()
     try:
-        if settings.migrate_on_start:
+        if settings.migrate_on_start and service.dialect == "postgresql":
+            # Nodes starting together migrate one after the other (an advisory lock).
+            async with service.engine.connect() as connection:
+                await connection.execute(sa.select(sa.func.pg_advisory_lock(MIGRATE_LOCK_KEY)))
+                try:
+                    await migrations.upgrade(service)
+                finally:
+                    await connection.execute(
+                        sa.select(sa.func.pg_advisory_unlock(MIGRATE_LOCK_KEY))
+                    )
+        elif settings.migrate_on_start:
             await migrations.upgrade(service)
         try:
             await DatabaseCoordinator(service).cluster_node.register(node)
