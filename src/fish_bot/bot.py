@@ -84,12 +84,11 @@ class FishBot(commands.AutoShardedBot):
         **options: Any,
     ) -> None:
         owner_ids = set(settings.owner_ids)
-        #: This process's place in the cluster (docs/scaling.md); ``node`` given (fish-bot
+        #: This process's place in the cluster (docs/scaling.md); ``node`` given (by fish-bot
         #: run): it registers in cluster_node and, on PostgreSQL, leases its jobs.
         self.cluster = node or ClusterInfo.from_settings(settings)
-        if self.cluster.shard_count is not None:
-            options.setdefault("shard_count", self.cluster.shard_count)
-            options.setdefault("shard_ids", list(self.cluster.shard_ids or ()))
+        for name, value in self.cluster.gateway_options().items():
+            options.setdefault(name, value)
         # Fish Bot has no voice features: don't warn that the voice libraries are missing.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -114,14 +113,9 @@ class FishBot(commands.AutoShardedBot):
         # Jobs scheduled by this process wake the runner themselves; the poll only finds jobs
         # that another process (a second bot on the same database) added.
         self.scheduler = JobScheduler(
-            self.db,
-            logger=logging.getLogger("fish_bot.scheduler"),
-            poll_interval=300,
-            cluster=node,
+            self.db, logger=logging.getLogger("fish_bot.scheduler"), poll_interval=300, cluster=node
         )
-        self.membership: ClusterMembership | None = (
-            None if node is None else ClusterMembership(self.db, node, lambda: len(self.guilds))
-        )
+        self.membership = ClusterMembership.of_node(self.db, node, lambda: len(self.guilds))
         self._identify_gate: Any = None
         #: Each guild's GuildConfig row (None: none stored), read once per guild.
         # Both are GuildCaches, forgotten on every GuildConfigController write; rows read inside
@@ -183,11 +177,9 @@ class FishBot(commands.AutoShardedBot):
         if self.membership is None or self.database.is_sqlite:
             await super().before_identify_hook(shard_id, initial=initial)
             return
-        from fish_bot.core.identify_lock import IdentifyGate, bot_max_concurrency
+        from fish_bot.core.identify_lock import IdentifyGate
 
-        if self._identify_gate is None:
-            concurrency = await bot_max_concurrency(self.http)
-            self._identify_gate = IdentifyGate(self.database, max_concurrency=concurrency)
+        self._identify_gate = self._identify_gate or await IdentifyGate.for_bot(self)
         await self._identify_gate.wait_turn(shard_id)
 
     async def on_ready(self) -> None:
@@ -316,10 +308,9 @@ class FishBot(commands.AutoShardedBot):
     async def close(self) -> None:
         """Stop jobs, unload cogs (saving their data), flush settings, close the database."""
         await self.scheduler.stop()
-        if self.membership is not None:
-            await self.membership.stop()
-        if self._identify_gate is not None:
-            await self._identify_gate.close()
+        for part in (self.membership, self._identify_gate):
+            if part is not None:
+                await part.stop()
         for name in list(self.extensions):
             try:
                 await self.unload_extension(name)

@@ -157,6 +157,9 @@ async def test_a_job_scheduled_in_one_process_wakes_the_owner_of_its_guild(
     try:
         assert a.leases is not None and b.leases is not None
         assert b.leases.listening
+        async with asyncio.timeout(30):
+            while a.sleeping_until is None or b.sleeping_until is None:  # both idle for 1 h
+                await asyncio.sleep(0.01)
         # A rolled-back schedule notifies nobody; the committed one after it arrives alone.
         before = b.leases.notifications
         with pytest.raises(RuntimeError):
@@ -190,10 +193,14 @@ async def test_a_lost_listener_connection_is_reopened_and_resyncs(
     try:
         assert scheduler.leases is not None
         old = scheduler.leases._connection
-        await old.close()
-        # A job added while nobody listened (no NOTIFY reaches the closed connection): the
-        # reconnect wakes the runner, which finds it.
+        async with asyncio.timeout(30):
+            while scheduler.sleeping_until is None:  # the runner looked and went to sleep
+                await asyncio.sleep(0.01)
+        # A job whose notification was missed (added without NOTIFY: as if it was sent while
+        # the connection was down): the reconnect wakes the runner, which finds it.
         await db.scheduled_job.add("t", discord.utils.utcnow(), guild_id=ON_0)
+        assert not ran.is_set()
+        await old.close()
         await _wait_for(ran, "the reconnected listener to wake the runner")
         assert scheduler.leases._connection is not old and scheduler.leases.listening
     finally:
@@ -216,3 +223,32 @@ async def test_stop_gives_leased_jobs_back(db_backend: str, db: DatabaseCoordina
     job = await db.scheduled_job.get_by_id(job_id)
     assert job is not None
     assert (job.status, job.attempts, job.lease_owner) == (JobStatus.PENDING.value, 0, None)
+
+
+async def test_identify_turns_are_shared_between_processes(
+    db_backend: str, db: DatabaseCoordinator, hubs: Callable[[], object]
+) -> None:
+    from fish_bot.core.identify_lock import IdentifyGate
+
+    other = await hubs()  # type: ignore[misc]
+    first = IdentifyGate(db.service, max_concurrency=2, window=0.3)
+    second = IdentifyGate(other.service, max_concurrency=2, window=0.3)
+    order: list[str] = []
+    await first.wait_turn(0)
+    order.append("first identifies shard 0")
+
+    async def later() -> None:
+        await second.wait_turn(2)  # bucket 2 % 2 == 0: the same as shard 0
+        order.append("second identifies shard 2")
+
+    waiting = asyncio.create_task(later())
+    await second.wait_turn(1)  # another bucket: no wait for shard 0's window
+    order.append("second identifies shard 1")
+    await waiting
+    assert order == [
+        "first identifies shard 0",
+        "second identifies shard 1",
+        "second identifies shard 2",
+    ]
+    await first.stop()
+    await second.stop()

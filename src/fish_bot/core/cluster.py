@@ -166,6 +166,12 @@ class ClusterInfo:
         ids = format_shard_ids(self.shard_ids).replace(",", "_")
         return f"shards-{ids}-of-{self.shard_count}"
 
+    def gateway_options(self) -> dict[str, object]:
+        """The AutoShardedBot options of this node (none: discord.py decides)."""
+        if self.shard_count is None:
+            return {}
+        return {"shard_count": self.shard_count, "shard_ids": list(self.shard_ids or ())}
+
     def shard_of(self, guild_id: int) -> int | None:
         """The shard of a guild (None when discord.py picks the count)."""
         if self.shard_count is None:

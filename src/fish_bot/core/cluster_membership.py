@@ -44,6 +44,13 @@ class ClusterMembership:
         self.last_error: str | None = None
         self._task: asyncio.Task[None] | None = None
 
+    @classmethod
+    def of_node(
+        cls, db: DatabaseCoordinator, info: ClusterInfo | None, guild_count: Callable[[], int]
+    ) -> ClusterMembership | None:
+        """The membership of a registered node (None: a bot without one, as in the tests)."""
+        return None if info is None else cls(db, info, guild_count)
+
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()

@@ -52,6 +52,11 @@ class IdentifyGate:
         self.window = window
         self._releases: set[asyncio.Task[None]] = set()
 
+    @classmethod
+    async def for_bot(cls, bot: Any) -> IdentifyGate:
+        """A gate on the bot's database, with the bot's ``max_concurrency`` from Discord."""
+        return cls(bot.database, max_concurrency=await bot_max_concurrency(bot.http))
+
     def key(self, shard_id: int | None) -> int:
         return IDENTIFY_LOCK_BASE + (shard_id or 0) % self.max_concurrency
 
@@ -78,7 +83,7 @@ class IdentifyGate:
             with contextlib.suppress(Exception):
                 await connection.close()
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
         for task in list(self._releases):
             task.cancel()
         if self._releases:
