@@ -125,6 +125,15 @@ async def test_concurrent_claims_never_share_a_job(
     assert len(every) == 60 and len(set(every)) == 60
 
 
+async def _idle(*schedulers: JobScheduler) -> None:
+    """Until every scheduler's runner has looked for jobs and gone to sleep."""
+    for _ in range(3000):
+        if all(scheduler.sleeping_until is not None for scheduler in schedulers):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the runners did not go to sleep")
+
+
 async def _wait_for(event: asyncio.Event, what: str) -> None:
     try:
         async with asyncio.timeout(30):
@@ -157,9 +166,7 @@ async def test_a_job_scheduled_in_one_process_wakes_the_owner_of_its_guild(
     try:
         assert a.leases is not None and b.leases is not None
         assert b.leases.listening
-        async with asyncio.timeout(30):
-            while a.sleeping_until is None or b.sleeping_until is None:  # both idle for 1 h
-                await asyncio.sleep(0.01)
+        await _idle(a, b)  # both looked and went to sleep for an hour
         # A rolled-back schedule notifies nobody; the committed one after it arrives alone.
         before = b.leases.notifications
         with pytest.raises(RuntimeError):
@@ -193,9 +200,7 @@ async def test_a_lost_listener_connection_is_reopened_and_resyncs(
     try:
         assert scheduler.leases is not None
         old = scheduler.leases._connection
-        async with asyncio.timeout(30):
-            while scheduler.sleeping_until is None:  # the runner looked and went to sleep
-                await asyncio.sleep(0.01)
+        await _idle(scheduler)
         # A job whose notification was missed (added without NOTIFY: as if it was sent while
         # the connection was down): the reconnect wakes the runner, which finds it.
         await db.scheduled_job.add("t", discord.utils.utcnow(), guild_id=ON_0)
