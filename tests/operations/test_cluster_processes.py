@@ -196,3 +196,33 @@ def test_second_process_claiming_a_taken_shard_exits_2_naming_the_first(
     assert "Shard(s) 1 already run" in result.stderr
     nodes = run(lambda: instance.with_db(lambda db: db.cluster_node.nodes()))
     assert [node.name for node in nodes] == ["first-node"]  # the refused one left no row
+
+
+def test_a_node_that_cannot_reach_discord_leaves_no_row_and_uses_the_rest_base(
+    db_backend: str, make_instance: Callable[[str], Instance]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: the "proxy" is down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    instance = make_instance("unreachable")
+    instance.data_dir.mkdir(parents=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "fish_bot", "run", "--shard-count", "2", "--shard-ids", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(
+            DISCORD_TOKEN=FAKE_TOKEN,
+            FISHBOT_DATABASE_URL=instance.database_url,
+            FISHBOT_DATA_DIR=str(instance.data_dir),
+            FISHBOT_CLUSTER_NAME="lonely",
+            FISHBOT_DISCORD_API_BASE=f"http://127.0.0.1:{port}/api/v10",
+        ),
+        cwd=str(instance.data_dir.parent),
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Could not reach Discord" in result.stderr
+    assert f"127.0.0.1:{port}" in result.stderr  # REST went to the configured base
+    assert run(lambda: instance.with_db(lambda db: db.cluster_node.nodes())) == []

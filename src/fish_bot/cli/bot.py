@@ -55,7 +55,7 @@ def run(
     from fish_bot.bot import run_bot
     from fish_bot.core.cluster import ClusterInfo
     from fish_bot.logs import setup_logging_from_settings
-    from fish_bot.operations.cluster import claim_node, sqlite_problem
+    from fish_bot.operations.cluster import claim_node, release_node, sqlite_problem
     from fish_bot.operations.lock import BotRunningError, RunLock
 
     node = ClusterInfo.from_settings(settings)
@@ -72,7 +72,10 @@ def run(
         refusal = run_async(lambda: claim_node(settings, node))
         if refusal:
             fail(refusal, 2)
-        code = run_async(lambda: run_bot(settings, node=node))
+        try:
+            code = run_async(lambda: run_bot(settings, node=node))
+        finally:  # a bot that stopped before its heartbeat began leaves no live-looking row
+            run_async(lambda: release_node(settings, node))
     finally:
         lock.release()
     raise typer.Exit(code)

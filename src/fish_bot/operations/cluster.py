@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +16,9 @@ from fish_bot.database.coordinator import DatabaseCoordinator
 from fish_bot.database.models.cluster import ClusterNode
 from fish_bot.database.service import DatabaseService
 
-__all__ = ["NodeStatus", "claim_node", "cluster_status", "sqlite_problem"]
+__all__ = ["NodeStatus", "claim_node", "cluster_status", "release_node", "sqlite_problem"]
+
+log = logging.getLogger(__name__)
 
 #: The advisory lock under which a starting node migrates the database (PostgreSQL).
 MIGRATE_LOCK_KEY = 0x46495348_0002
@@ -64,6 +67,19 @@ async def claim_node(settings: Settings, node: ClusterInfo) -> str | None:
         return None
     finally:
         await service.disconnect()
+
+
+async def release_node(settings: Settings, node: ClusterInfo) -> None:
+    """Remove this process's node row after the bot stopped (errors are only logged)."""
+    try:
+        service = DatabaseService.from_settings(settings)
+        await service.connect()
+        try:
+            await DatabaseCoordinator(service).cluster_node.unregister(node)
+        finally:
+            await service.disconnect()
+    except Exception as error:
+        log.warning("Could not remove node %s from cluster_node: %s", node.node_name, error)
 
 
 @dataclass(frozen=True)
