@@ -18,6 +18,8 @@ from discord.ext import commands
 from fish_bot.config import Settings
 from fish_bot.core import error_policy
 from fish_bot.core.base_cog import BaseCog
+from fish_bot.core.cluster import ClusterInfo
+from fish_bot.core.cluster_membership import ClusterMembership
 from fish_bot.core.django import DjangoManager, DjangoUnavailable
 from fish_bot.core.error_policy import send_interaction, send_reply
 from fish_bot.core.guild_cache import GuildCache
@@ -91,9 +93,15 @@ class FishBot(commands.AutoShardedBot):
         *,
         cogs: Sequence[str] | None = None,
         intents: discord.Intents | None = None,
+        node: ClusterInfo | None = None,
         **options: Any,
     ) -> None:
         owner_ids = set(settings.owner_ids)
+        #: This process's place in the cluster (docs/scaling.md); ``node`` given (by fish-bot
+        #: run): it registers in cluster_node and, on PostgreSQL, leases its jobs.
+        self.cluster = node or ClusterInfo.from_settings(settings)
+        for name, value in self.cluster.gateway_options().items():
+            options.setdefault(name, value)
         # Fish Bot has no voice features: don't warn that the voice libraries are missing.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -120,8 +128,10 @@ class FishBot(commands.AutoShardedBot):
         # Jobs scheduled by this process wake the runner themselves; the poll only finds jobs
         # that another process (a second bot on the same database) added.
         self.scheduler = JobScheduler(
-            self.db, logger=logging.getLogger("fish_bot.scheduler"), poll_interval=300
+            self.db, logger=logging.getLogger("fish_bot.scheduler"), poll_interval=300, cluster=node
         )
+        self.membership = ClusterMembership.of_node(self.db, node, lambda: len(self.guilds))
+        self._identify_gate: Any = None
         #: Each guild's GuildConfig row (None: none stored), read once per guild.
         # Both are GuildCaches, forgotten on every GuildConfigController write; rows read inside
         # an open transaction (which may still roll back) are not kept.
@@ -176,12 +186,24 @@ class FishBot(commands.AutoShardedBot):
         self.database.bus.configure(redis_url=self.settings.redis_url)
         if self.database.bus.autostart:
             await self.database.bus.start()
+        if self.membership is not None:
+            await self.membership.start()  # ShardClaimConflict: another node runs our shards
         await self.config_manager.load()
         await self.load_prefixes()
         await self.setup_django()
         for name in self.all_cog_packages():
             await self.load_cog(name)
         await self.sync_app_commands()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """IDENTIFY in turn with every process of the cluster (a PostgreSQL advisory lock)."""
+        if self.membership is None or self.database.is_sqlite:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        from fish_bot.core.identify_lock import IdentifyGate
+
+        self._identify_gate = self._identify_gate or await IdentifyGate.for_bot(self)
+        await self._identify_gate.wait_turn(shard_id)
 
     async def on_ready(self) -> None:
         """Start the job scheduler once the guild cache is filled (jobs need guilds).
@@ -320,6 +342,9 @@ class FishBot(commands.AutoShardedBot):
     async def close(self) -> None:
         """Stop jobs, unload cogs (saving their data), flush settings, close the database."""
         await self.scheduler.stop()
+        for part in (self.membership, self._identify_gate):
+            if part is not None:
+                await part.stop()
         for name in list(self.extensions):
             try:
                 await self.unload_extension(name)
@@ -471,13 +496,22 @@ def tune_garbage_collector(bot: commands.bot.BotBase) -> None:
     bot.add_listener(freeze_startup_heap, "on_ready")
 
 
-async def run_bot(settings: Settings, cogs: Iterable[str] | None = None) -> int:
+async def run_bot(
+    settings: Settings, cogs: Iterable[str] | None = None, *, node: ClusterInfo | None = None
+) -> int:
     """Run the bot until it stops; returns the process exit code."""
-    bot = FishBot(settings, cogs=list(cogs) if cogs is not None else None)
+    from fish_bot.core.identify_lock import apply_api_base
+    from fish_bot.database.controllers.cluster import ShardClaimConflict
+
+    apply_api_base(settings.discord_api_base)
+    bot = FishBot(settings, cogs=list(cogs) if cogs is not None else None, node=node)
     tune_garbage_collector(bot)
     try:
         async with bot:
             await bot.start(settings.discord_token.strip())
+    except ShardClaimConflict as error:
+        log.error("%s", error)
+        return 2
     except discord.LoginFailure:
         log.error("Discord refused the token: copy it again from the developer portal.")
         return 2

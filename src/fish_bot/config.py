@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -187,6 +187,69 @@ class Settings(BaseSettings):
     sentry_traces_sample_rate: float = Field(
         default=0.1, ge=0.0, le=1.0, validation_alias="FISHBOT_SENTRY_TRACES_SAMPLE_RATE"
     )
+    # --- cluster mode (docs/scaling.md) ---
+    shard_count: int | None = Field(
+        default=None,
+        validation_alias="FISHBOT_SHARD_COUNT",
+        description="Total number of shards of the bot (unset: discord.py picks it).",
+    )
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = Field(
+        default=None,
+        validation_alias="FISHBOT_SHARD_IDS",
+        description="The shards this process runs, e.g. 0-3,5 (unset: all of them).",
+    )
+    cluster_name: str = Field(
+        default="",
+        max_length=100,
+        validation_alias="FISHBOT_CLUSTER_NAME",
+        description="This process's node name in the cluster (empty: <host>-<pid>).",
+    )
+    discord_api_base: str = Field(
+        default="",
+        validation_alias="FISHBOT_DISCORD_API_BASE",
+        description=(
+            "Send Discord REST calls here instead of https://discord.com/api/v10 "
+            "(a rate-limit proxy shared by every process), e.g. http://proxy:8080/api/v10."
+        ),
+    )
+
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _blank_count(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_ids(cls, value: Any) -> Any:
+        from fish_bot.core.cluster import parse_shard_ids
+
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, int):
+            value = [value]
+        return parse_shard_ids(value)
+
+    @field_validator("discord_api_base")
+    @classmethod
+    def _api_base(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "must be an http:// or https:// address, e.g. http://proxy:8080/api/v10"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        from fish_bot.core.cluster import validate_shards
+
+        try:
+            validate_shards(self.shard_count, self.shard_ids)
+        except ValueError as error:
+            raise ValueError(f"FISHBOT_SHARD_IDS / FISHBOT_SHARD_COUNT: {error}") from None
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -282,10 +345,13 @@ def describe_validation_error(error: ValidationError) -> str:
     """One line naming each bad setting, its environment variable and what is wrong."""
     parts = []
     for item in error.errors():
-        field = str(item["loc"][0]) if item["loc"] else "?"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if not item["loc"]:  # a check of several settings together names them itself
+            parts.append(message)
+            continue
+        field = str(item["loc"][0])
         info = Settings.model_fields.get(field)
         env = info.validation_alias if info is not None and info.validation_alias else field
-        message = str(item["msg"]).removeprefix("Value error, ")
         parts.append(f"{env}: {message} (got {item.get('input')!r})")
     return "Bad setting: " + "; ".join(parts)
 

@@ -40,7 +40,8 @@ def test_help_lists_every_command_with_its_full_description(
     instance = make_instance("bot")
     group: Any = get_command(app)
     for args, names in (
-        ((), ("run", "sandbox", "doctor", "db", "settings")),
+        ((), ("run", "sandbox", "doctor", "db", "settings", "cluster")),
+        (("cluster",), ("status",)),
         (
             ("db",),
             ("upgrade", "downgrade", "current", "history", "revision", "backup", "restore", "copy"),

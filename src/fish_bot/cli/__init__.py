@@ -4,6 +4,7 @@ settings files.
 * :mod:`fish_bot.cli.app`: the Typer applications, ``--version``, ``-h``, the one error style
   (``error: ...`` on stderr) and the helpers every command uses.
 * :mod:`fish_bot.cli.bot`: ``run``, ``doctor``, ``sandbox``.
+* :mod:`fish_bot.cli.cluster`: ``cluster status``.
 * :mod:`fish_bot.cli.db`: ``db upgrade|downgrade|current|history|revision|backup|restore|copy``.
 * :mod:`fish_bot.cli.settings`: ``settings export|import``.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import sys
 
 from fish_bot.cli import bot as bot
+from fish_bot.cli import cluster as cluster
 from fish_bot.cli import db as db
 from fish_bot.cli import settings as settings
 from fish_bot.cli.app import app, fail

@@ -18,9 +18,34 @@ def run(
     no_migrate: Annotated[
         bool, typer.Option("--no-migrate", help="Do not upgrade the database at start-up.")
     ] = False,
+    shard_count: Annotated[
+        int | None,
+        typer.Option(
+            "--shard-count",
+            metavar="N",
+            help="Total number of shards of the bot (FISHBOT_SHARD_COUNT; default: Discord's).",
+        ),
+    ] = None,
+    shard_ids: Annotated[
+        str | None,
+        typer.Option(
+            "--shard-ids",
+            metavar="IDS",
+            help="The shards this process runs, e.g. 0-3,5 (FISHBOT_SHARD_IDS; default: all).",
+        ),
+    ] = None,
 ) -> None:
-    """Run the bot with the token from DISCORD_TOKEN (environment or .env)."""
-    settings = settings_or_exit()
+    """Run the bot with the token from DISCORD_TOKEN (environment or .env).
+
+    With --shard-count and --shard-ids the process runs only those shards, as one node of a
+    cluster on a PostgreSQL database (docs/scaling.md).
+    """
+    overrides: dict[str, object] = {}
+    if shard_count is not None:
+        overrides["shard_count"] = shard_count
+    if shard_ids is not None:
+        overrides["shard_ids"] = shard_ids
+    settings = settings_or_exit(**overrides)
     problem = settings.token_problem()
     if problem:
         fail(problem, 2)
@@ -28,17 +53,29 @@ def run(
         settings = settings.model_copy(update={"migrate_on_start": False})
 
     from fish_bot.bot import run_bot
+    from fish_bot.core.cluster import ClusterInfo
     from fish_bot.logs import setup_logging_from_settings
+    from fish_bot.operations.cluster import claim_node, release_node, sqlite_problem
     from fish_bot.operations.lock import BotRunningError, RunLock
 
-    lock = RunLock(settings.data_dir)
+    node = ClusterInfo.from_settings(settings)
+    problem = sqlite_problem(settings, node)
+    if problem:
+        fail(problem, 2)
+    lock = RunLock(settings.data_dir, scope=node.lock_scope)
     try:
         lock.acquire()
     except BotRunningError as error:
         fail(str(error), 1)
     setup_logging_from_settings(settings)
     try:
-        code = run_async(lambda: run_bot(settings))
+        refusal = run_async(lambda: claim_node(settings, node))
+        if refusal:
+            fail(refusal, 2)
+        try:
+            code = run_async(lambda: run_bot(settings, node=node))
+        finally:  # a bot that stopped before its heartbeat began leaves no live-looking row
+            run_async(lambda: release_node(settings, node))
     finally:
         lock.release()
     raise typer.Exit(code)

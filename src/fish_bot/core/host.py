@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from fish_bot.config import Settings
     from fish_bot.core.base_cog import BaseCog
+    from fish_bot.core.cluster import ClusterInfo
     from fish_bot.core.django import DjangoManager
     from fish_bot.core.guild_cache import GuildCache
     from fish_bot.core.permission_store import PermissionStore
@@ -53,6 +54,8 @@ class FishHost(Protocol):
     permission_store: PermissionStore
     #: Persisted jobs that run at a time.
     scheduler: JobScheduler
+    #: This process's node name and shards (cluster mode, docs/scaling.md).
+    cluster: ClusterInfo
     #: Each guild's configuration row (None: the guild stored none), cached per guild.
     guild_configs: GuildCache[GuildConfig | None]
     #: Each guild's own command prefix (None: the default), cached per guild.

@@ -31,8 +31,11 @@ Guarantees:
 Time comes from ``clock`` (``discord.utils.utcnow`` by default) and waiting from asyncio
 timers only, so a virtual clock (SimCord's ``env.advance_time``) drives the scheduler in tests.
 
-One scheduler per database: :meth:`JobScheduler.start` puts jobs left ``running`` back to
-``pending``, which would steal the jobs of another live process.
+One scheduler per database, unless it is given a ``cluster`` (a
+:class:`~fish_bot.core.cluster.ClusterInfo`) on PostgreSQL: then it runs only the jobs of its
+shards' guilds (and its share of jobs without a guild) with leased ``SKIP LOCKED`` claims and
+NOTIFY wake-ups (:mod:`fish_bot.core.scheduler_cluster`), and never resets other processes'
+jobs. Otherwise :meth:`JobScheduler.start` puts jobs left ``running`` back to ``pending``.
 
 The bot calls :meth:`JobScheduler.start_soon` when it is ready: a start that fails (its first
 write fails: a read-only database file, a database that drops right after start-up) is
@@ -52,10 +55,12 @@ from typing import TYPE_CHECKING, Any
 
 import discord.utils
 
+from fish_bot.core.scheduler_cluster import JobLeases
 from fish_bot.core.text import clip
 from fish_bot.database.models.scheduler import JobStatus, ScheduledJob
 
 if TYPE_CHECKING:
+    from fish_bot.core.cluster import ClusterInfo
     from fish_bot.database.controllers.scheduler import ScheduledJobController
     from fish_bot.database.coordinator import DatabaseCoordinator
 
@@ -89,6 +94,8 @@ class JobScheduler:
         error_backoff: float = 5.0,
         start_backoff: float = 5.0,
         start_backoff_max: float = 300.0,
+        cluster: ClusterInfo | None = None,
+        lease_seconds: float = 60.0,
     ) -> None:
         if poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
@@ -117,6 +124,17 @@ class JobScheduler:
         #: When the next start attempt is due (None: no retry waiting).
         self.next_start_at: datetime | None = None
         self._starter: asyncio.Task[None] | None = None
+        #: Cluster mode (PostgreSQL and a node): leased claims and NOTIFY wake-ups.
+        self.leases: JobLeases | None = None
+        if cluster is not None and db.service.dialect == "postgresql":
+            self.leases = JobLeases(
+                lambda: self.controller,
+                db.service,
+                cluster,
+                lease_seconds=lease_seconds,
+                wake=self._wake_for_notice,
+                clock=clock,
+            )
         self.stats: dict[str, Any] = {
             "ran": 0,
             "failed": 0,
@@ -177,7 +195,12 @@ class JobScheduler:
         if run_at.tzinfo is None or run_at.utcoffset() is None:
             raise ValueError("run_at must be timezone-aware (use discord.utils.utcnow())")
         job = await self.controller.add(
-            job_type, run_at, payload or {}, guild_id=guild_id, max_attempts=max_attempts
+            job_type,
+            run_at,
+            payload or {},
+            guild_id=guild_id,
+            max_attempts=max_attempts,
+            notify=self.leases is not None,
         )
         assert job.id is not None
         await self.db.service.after_commit(lambda: self._wake_for(run_at))
@@ -205,6 +228,17 @@ class JobScheduler:
         if self._sleep_until is None or run_at < self._sleep_until or run_at <= self.clock():
             self._wake_runner()
 
+    def _wake_for_notice(self, run_at: datetime | None) -> None:
+        """A NOTIFY from another process (run_at None: re-check everything)."""
+        if run_at is None:
+            self._wake_runner()
+        else:
+            self._wake_for(run_at)
+
+    @property
+    def _owner(self) -> str | None:
+        return None if self.leases is None else self.leases.owner
+
     def _wake_runner(self) -> None:
         self._woken = True
         if self._sleeper is not None:
@@ -224,18 +258,25 @@ class JobScheduler:
             if not job_types:
                 break
             now = self.clock()
-            jobs = await self.controller.due(now, self.batch_size, job_types=job_types)
+            if self.leases is not None:
+                jobs = await self.leases.claim(now, self.batch_size, job_types)
+                tasks = [self._start_job(job, now, claimed=True) for job in jobs]
+            else:
+                jobs = await self.controller.due(now, self.batch_size, job_types=job_types)
+                tasks = [self._start_job(job, now) for job in jobs]
             if not jobs:
                 break
-            tasks = [self._start_job(job, now) for job in jobs]
             await asyncio.wait(tasks)  # unlike gather, a cancelled caller leaves them running
             ran += sum(1 for task in tasks if not task.cancelled() and task.result())
             if len(jobs) < self.batch_size:
                 break
         return ran
 
-    def _start_job(self, job: ScheduledJob, now: datetime) -> asyncio.Task[bool]:
-        task = asyncio.create_task(self._run_job(job, now), name=f"fish-bot-job-{job.id}")
+    def _start_job(
+        self, job: ScheduledJob, now: datetime, *, claimed: bool = False
+    ) -> asyncio.Task[bool]:
+        run = self._run_claimed(job) if claimed else self._run_job(job, now)
+        task = asyncio.create_task(run, name=f"fish-bot-job-{job.id}")
         self._active.add(task)
         task.add_done_callback(self._active.discard)
         return task
@@ -251,6 +292,20 @@ class JobScheduler:
             return False
         if claimed is None:
             return False  # someone else ran it, or it was cancelled meanwhile
+        return await self._run_claimed(claimed)
+
+    async def _run_claimed(self, claimed: ScheduledJob) -> bool:
+        """Run a job this runner has claimed; True when its handler ran."""
+        assert claimed.id is not None
+        try:
+            return await self._run_handler(claimed)
+        finally:
+            if self.leases is not None:
+                self.leases.done(claimed.id)
+
+    async def _run_handler(self, claimed: ScheduledJob) -> bool:
+        assert claimed.id is not None
+        job = claimed
         handler = self._handlers.get(claimed.job_type)
         if handler is None:  # unregistered between due() and claim(): give it back
             await self._release(claimed)
@@ -274,7 +329,7 @@ class JobScheduler:
             await self._handle_failure(claimed, error)
         else:
             try:
-                await self.controller.finish(job.id)
+                await self.controller.finish(claimed.id, owner=self._owner)
             except Exception as error:
                 # The job stays "running" and runs again after the next start-up.
                 self._record_error(f"finishing job {job.id}: {error!r}")
@@ -292,7 +347,7 @@ class JobScheduler:
         self._record_error(f"job {job.id} ({job.job_type}): {text}")
         retry_at = self.clock() + timedelta(seconds=self.retry_delay(job.attempts))
         try:
-            status = await self.controller.fail(job.id, text, retry_at)
+            status = await self.controller.fail(job.id, text, retry_at, owner=self._owner)
         except Exception:
             self.log.exception("Could not record the failure of scheduled job %s", job.id)
             status = None
@@ -319,7 +374,7 @@ class JobScheduler:
     async def _release(self, job: ScheduledJob) -> None:
         assert job.id is not None
         try:
-            await self.controller.release(job.id)
+            await self.controller.release(job.id, owner=self._owner)
         except Exception:
             # reset_stale_running() at the next start-up gives it back instead.
             self.log.exception("Could not give back scheduled job %s", job.id)
@@ -345,9 +400,15 @@ class JobScheduler:
         """
         if self.is_running:
             return
-        reset = await self.controller.reset_stale_running()
-        if reset:
-            self.log.warning("%d scheduled job(s) were interrupted by a restart; rerunning", reset)
+        if self.leases is not None:
+            # Other processes' running jobs are theirs: a dead runner's lease expires instead.
+            await self.leases.start()
+        else:
+            reset = await self.controller.reset_stale_running()
+            if reset:
+                self.log.warning(
+                    "%d scheduled job(s) were interrupted by a restart; rerunning", reset
+                )
         if self.is_running:  # another start() won the race while we awaited
             return
         self._runner = asyncio.create_task(self._run_forever(), name="fish-bot-job-scheduler")
@@ -442,6 +503,8 @@ class JobScheduler:
                 task.cancel()
             if still_running:
                 await asyncio.wait(still_running)
+        if self.leases is not None:
+            await self.leases.stop()
         for task in active:
             if not task.cancelled() and task.exception() is not None:
                 self.log.error("Scheduled job task ended with an error", exc_info=task.exception())
@@ -495,7 +558,10 @@ class JobScheduler:
         job_types = list(self._handlers)
         if not job_types:
             return self.poll_interval
-        next_at = await self.controller.next_run_at(job_types=job_types)
+        if self.leases is not None:
+            next_at = await self.leases.next_wake_at(job_types)
+        else:
+            next_at = await self.controller.next_run_at(job_types=job_types)
         if next_at is None:
             return self.poll_interval
         seconds = (next_at - self.clock()).total_seconds()

@@ -32,6 +32,7 @@ from fish_bot.database.controllers.adverts import AdvertController
 from fish_bot.database.controllers.afk import AfkController
 from fish_bot.database.controllers.audit import AuditController
 from fish_bot.database.controllers.cases import CaseController
+from fish_bot.database.controllers.cluster import ClusterNodeController
 from fish_bot.database.controllers.levels import LevelsController
 from fish_bot.database.controllers.permissions import PermissionController
 from fish_bot.database.controllers.reminders import (
@@ -64,6 +65,7 @@ def _builtin_factories() -> dict[str, ControllerFactory]:
         "audit": lambda hub: AuditController(hub.service),
         "levels": lambda hub: LevelsController(hub.service, guilds=hub.guild),
         "advert": lambda hub: AdvertController(hub.service),
+        "cluster_node": lambda hub: ClusterNodeController(hub.service),
     }
 
 
@@ -159,6 +161,10 @@ class DatabaseCoordinator:
     @property
     def scheduled_job(self) -> ScheduledJobController:
         return self.get("scheduled_job", ScheduledJobController)
+
+    @property
+    def cluster_node(self) -> ClusterNodeController:
+        return self.get("cluster_node", ClusterNodeController)
 
     @property
     def permissions(self) -> PermissionController:

@@ -81,6 +81,7 @@ async def health_report(bot: FishHost) -> tuple[int, dict[str, Any]]:
         "uptime_seconds": round(
             max(0.0, (discord.utils.utcnow() - bot.started_at).total_seconds()), 3
         ),
+        "cluster": bot.cluster.labels(),
         "gateway": gateway,
         "database": database,
         "scheduler": scheduler,

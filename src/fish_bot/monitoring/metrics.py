@@ -249,6 +249,12 @@ class ScrapeCollector(Collector):
         now = discord.utils.utcnow()
         yield _family("fishbot_up", "gauge", "1 while the process serves metrics.", [({}, 1)])
         yield _family(
+            "fishbot_cluster_node",
+            "gauge",
+            "1, labelled with this process's cluster node name, shard count and shard ids.",
+            [(dict(bot.cluster.labels()), 1)],
+        )
+        yield _family(
             "fishbot_ready",
             "gauge",
             "1 when the bot is logged in and its guild cache is filled.",

@@ -13,6 +13,12 @@ Two files in the data folder:
 is held. A note written on another host (a data folder shared over the network, where OS locks
 may not reach) cannot be checked and counts as held: delete the note by hand if that bot is
 really stopped.
+
+Cluster mode (``--shard-ids``, PostgreSQL) takes one lock per shard set instead,
+``fish_bot.<shards>.lock`` / ``.pid`` (the scope is
+:attr:`fish_bot.core.cluster.ClusterInfo.lock_scope`), so several processes of one machine may
+share a data folder while each shard set still runs once; the ``cluster_node`` table catches
+overlapping sets and other machines. :func:`running_bot` sees every one of these locks.
 """
 
 from __future__ import annotations
@@ -57,24 +63,39 @@ class LockInfo:
         return f"pid {self.pid}{where}, since {self.started_at}"
 
 
-def lock_path(data_dir: Path) -> Path:
-    return Path(data_dir) / LOCK_NAME
+def _names(scope: str | None) -> tuple[str, str]:
+    """The note's and the OS lock's file names for a scope (None: the whole bot)."""
+    if scope is None:
+        return LOCK_NAME, OS_LOCK_NAME
+    return f"fish_bot.{scope}.pid", f"fish_bot.{scope}.lock"
 
 
-def _os_lock(data_dir: Path) -> FileLock:
+def lock_path(data_dir: Path, scope: str | None = None) -> Path:
+    return Path(data_dir) / _names(scope)[0]
+
+
+def _os_lock(data_dir: Path, scope: str | None = None) -> FileLock:
     """A non-blocking, not thread-bound lock object on ``<data_dir>/fish_bot.lock``."""
-    return FileLock(Path(data_dir) / OS_LOCK_NAME, timeout=0, thread_local=False)
+    return FileLock(Path(data_dir) / _names(scope)[1], timeout=0, thread_local=False)
 
 
-#: Data folders whose lock this process holds (a second RunLock here must see it as held).
-_HELD_HERE: set[Path] = set()
+#: Data folders (and scopes) whose lock this process holds (a second RunLock here must see it).
+_HELD_HERE: set[tuple[Path, str | None]] = set()
 
 
-def _held_by_another_process(data_dir: Path) -> bool:
+def _scopes(data_dir: Path) -> list[str | None]:
+    """The default scope and every shard-set scope that has a note in the folder."""
+    scopes: list[str | None] = [None]
+    for note in sorted(Path(data_dir).glob("fish_bot.*.pid")):
+        scopes.append(note.name.removeprefix("fish_bot.").removesuffix(".pid"))
+    return scopes
+
+
+def _held_by_another_process(data_dir: Path, scope: str | None = None) -> bool:
     """Whether another process holds the OS lock (probing takes and drops it at once)."""
-    if not (Path(data_dir) / OS_LOCK_NAME).exists():
+    if not (Path(data_dir) / _names(scope)[1]).exists():
         return False
-    probe = _os_lock(data_dir)
+    probe = _os_lock(data_dir, scope)
     try:
         probe.acquire()
     except Timeout:
@@ -83,9 +104,9 @@ def _held_by_another_process(data_dir: Path) -> bool:
     return False
 
 
-def read_lock(data_dir: Path) -> LockInfo | None:
+def read_lock(data_dir: Path, scope: str | None = None) -> LockInfo | None:
     """The lock's content, or None when there is no readable lock file."""
-    path = lock_path(data_dir)
+    path = lock_path(data_dir, scope)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return LockInfo(
@@ -98,11 +119,12 @@ def read_lock(data_dir: Path) -> LockInfo | None:
 def running_bot(data_dir: Path) -> LockInfo | None:
     """The bot holding the data folder's run lock, or None (no bot, or a stale note)."""
     data_dir = Path(data_dir)
-    info = read_lock(data_dir)
-    if info is not None and info.host and info.host != socket.gethostname():
-        return info
-    if data_dir.resolve() in _HELD_HERE or _held_by_another_process(data_dir):
-        return info or LockInfo(0, "", "", lock_path(data_dir))
+    for scope in _scopes(data_dir):
+        info = read_lock(data_dir, scope)
+        if info is not None and info.host and info.host != socket.gethostname():
+            return info
+        if (data_dir.resolve(), scope) in _HELD_HERE or _held_by_another_process(data_dir, scope):
+            return info or LockInfo(0, "", "", lock_path(data_dir, scope))
     return None
 
 
@@ -119,9 +141,11 @@ def refuse_if_running(data_dir: Path, action: str) -> None:
 class RunLock:
     """Hold the data folder's run lock for the life of a bot process (a context manager)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, scope: str | None = None) -> None:
         self.data_dir = Path(data_dir)
-        self.path = lock_path(self.data_dir)
+        #: None: the whole bot; a shard set's name in cluster mode.
+        self.scope = scope
+        self.path = lock_path(self.data_dir, scope)
         self.held = False
         self._lock: FileLock | None = None
 
@@ -134,17 +158,18 @@ class RunLock:
 
     def acquire(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = self.data_dir.resolve()
-        note = read_lock(self.data_dir)
+        key = (self.data_dir.resolve(), self.scope)
+        note = read_lock(self.data_dir, self.scope)
         if key in _HELD_HERE:
             raise self._refuse(note or LockInfo(os.getpid(), "", "", self.path))
         if note is not None and note.host and note.host != socket.gethostname():
             raise self._refuse(note)
-        lock = _os_lock(self.data_dir)
+        lock = _os_lock(self.data_dir, self.scope)
         try:
             lock.acquire()
         except Timeout:
-            raise self._refuse(read_lock(self.data_dir) or LockInfo(0, "", "", self.path)) from None
+            holder = read_lock(self.data_dir, self.scope) or LockInfo(0, "", "", self.path)
+            raise self._refuse(holder) from None
         payload = json.dumps(
             {
                 "pid": os.getpid(),
@@ -165,8 +190,8 @@ class RunLock:
         if not self.held:
             return
         self.held = False
-        _HELD_HERE.discard(self.data_dir.resolve())
-        info = read_lock(self.data_dir)
+        _HELD_HERE.discard((self.data_dir.resolve(), self.scope))
+        info = read_lock(self.data_dir, self.scope)
         if info is not None and info.pid == os.getpid():
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()

@@ -5,6 +5,7 @@ from fish_bot.database.models.afk import AFK
 from fish_bot.database.models.audit import AuditEntry
 from fish_bot.database.models.automod import AutomodRule, LockdownState, WarnThreshold
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
+from fish_bot.database.models.cluster import ClusterNode
 from fish_bot.database.models.core import CogSetting, Guild, GuildConfig, LogKind
 from fish_bot.database.models.levels import LevelReward, Levels
 from fish_bot.database.models.permissions import CommandRank, CommandRule, RoleRank, RuleTarget
@@ -22,3 +23,4 @@ __all__ += ["AuditEntry"]
 __all__ += ["LevelReward", "Levels"]
 __all__ += ["AutomodRule", "LockdownState", "WarnThreshold"]
 __all__ += ["Advert", "AdvertEnd", "AdvertKind"]
+__all__ += ["ClusterNode"]

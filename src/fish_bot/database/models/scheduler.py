@@ -73,3 +73,11 @@ class ScheduledJob(SQLModel, table=True):
     finished_at: datetime | None = Field(
         default=None, sa_column=sa.Column(UTCDateTime, nullable=True)
     )
+    #: Cluster mode: the node running the job (None: not leased; the single-process runner).
+    lease_owner: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(100), nullable=True)
+    )
+    #: Cluster mode: the run is the owner's until then; an expired lease is taken over.
+    lease_expires_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime, nullable=True)
+    )
