@@ -156,8 +156,12 @@ def test_the_demo_script_prints_the_transcript(data_dir: Path) -> None:
     assert "  Fish Bot in #mod-log:\n    | **⚠️ Case #1 · Warning**" in transcript
     assert "a DM to bob" not in transcript  # dm_members was switched off
     assert "`warn` needs permission rank 2; your rank is 0." in transcript
-    # The slash refusal is an answer only alice sees, printed all the same.
-    assert "  Fish Bot (only alice sees this): ⛔ `warn` needs permission rank 2" in transcript
+    # A slash refusal is an answer only alice sees, printed all the same.
+    assert (
+        "alice: /slash ping\n  Fish Bot (only alice sees this): ⛔ `ping` is disabled in this "
+        "channel." in transcript
+    )
+    assert "  Fish Bot (only moderator sees this): '5' has no unit" in transcript
     # A bare number is refused; "10 minutes" is ten minutes and "too loud" the reason.
     assert "'10' has no unit ('too' is not a unit of time" in transcript
     assert "Timed out @bob (Case #2) until" in transcript and "(10m)" in transcript
@@ -188,7 +192,8 @@ def test_the_transcript_shows_the_answers_only_one_person_sees(data_dir: Path) -
     """Ephemeral answers (a denied slash command, a bad slash duration) are printed, marked
     with who sees them, instead of "(no reply)"."""
     script = (
-        "alice: /slash warn member=bob reason=spam\n"
+        "owner: !perm deny ping #general\n"
+        "alice: /slash ping\n"
         "moderator: /slash tempban user=bob duration=5 reason=spam\n"
         'moderator: /slash tempban user=bob duration="5 parsecs" reason=spam\n'
         "moderator: !tempban @bob 5 days spamming\n"
@@ -199,8 +204,8 @@ def test_the_transcript_shows_the_answers_only_one_person_sees(data_dir: Path) -
     out = result.stdout
     assert "(no reply)" not in out
     assert (
-        "alice: /slash warn member=bob reason=spam\n"
-        "  Fish Bot (only alice sees this): ⛔ `warn` needs permission rank 2; your rank is 0.\n"
+        "alice: /slash ping\n  Fish Bot (only alice sees this): ⛔ `ping` is disabled in this "
+        "channel.\n"
     ) in out
     assert (
         "  Fish Bot (only moderator sees this): '5' has no unit (a bare number is never read "
@@ -366,7 +371,7 @@ async def test_the_console_acts_as_people_and_prints_the_replies(tmp_path: Path)
                     "/slash feedback",
                     "/modal Comment=lovely",
                     "/slash nope",
-                    "/slash tempban user=bob duration=spamming",
+                    "/slash reminders cancel reminder_id=999",
                     "!example remind 1s drink water",
                     3.0,
                     "/quit",
@@ -387,7 +392,7 @@ async def test_the_console_acts_as_people_and_prints_the_replies(tmp_path: Path)
     assert "[modal: Feedback]" in text and "Comment" in text
     assert "Thanks for: lovely" in text
     assert "✗ there is no slash command /nope" in text
-    assert "Fish Bot (only alice sees this): ⛔" in text  # alice may not tempban
+    assert "Fish Bot (only alice sees this): You have no reminder #999" in text
     # The reminder came while nobody typed, and was printed all the same.
     assert "I will remind you" in text
     assert "@alice, you asked me to remind you: drink water" in text
