@@ -86,6 +86,9 @@ async def test_a_member_sees_fewer_commands_than_a_moderator(
     # `cog` is a group whose subcommands need rank 8 or a bot owner: not listed for either.
     assert "`!cog`" not in member and "`!cog`" not in moderator
     assert "`!config`" not in moderator  # it needs rank 7
+    # A group that is a command itself (`afk lunch`, `snippet rules`) is listed for a member
+    # even though its moderator subcommands are not.
+    assert "`!afk`" in member and "`!snippet`" in member
     # The owner (a bot owner) sees the owner-only commands.
     fish(env).owner_ids = {ranked.owner.id}
     owner = text_of(embed_of(await say(ranked.owner, ranked.general, "!help")))
@@ -302,7 +305,7 @@ async def test_slash_help_of_an_unknown_name(env: simcord.Env, ranked: World) ->
 async def test_the_menu_switches_modules_for_whoever_asked(env: simcord.Env, ranked: World) -> None:
     message = await say(ranked.moderator, ranked.general, "!help")
     values = option_values(message)
-    assert values[0] == "__overview__" and values[1:] == sorted(values[1:])
+    assert values[0] == "__overview__" and len(values) == len(set(values))
     assert {"core", "example", "help", "moderation"} <= set(values)
     member_menu = await say(ranked.member, ranked.general, "!help")
     assert "moderation" not in option_values(member_menu)

@@ -237,11 +237,15 @@ class CommandsMixin(_MixinBase):
 
 
 def _drop_empty_groups(listed: list[AnyCommand]) -> list[AnyCommand]:
-    """Leave out a group none of whose subcommands is listed: on its own it only shows help."""
+    """Leave out a group none of whose subcommands is listed, unless the group does something
+    by itself: a hybrid group with a ``fallback`` (`afk lunch`, `snippet rules`, `cases`) is a
+    command of its own; any other group only shows its help."""
     shown = {id(command) for command in listed}
 
     def keep(command: AnyCommand) -> bool:
         if not isinstance(command, commands.Group) or not command.commands:
+            return True
+        if getattr(command, "fallback", None):
             return True
         return any(id(sub) in shown and keep(sub) for sub in command.commands)
 
