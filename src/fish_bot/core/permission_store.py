@@ -171,16 +171,20 @@ class PermissionStore:
         """Load several guilds' rules ahead of their first check."""
         await self._cache.preload(guild_ids)
 
-    async def _written(self, guild_id: int, change: Callable[[GuildRules], object]) -> None:
+    async def _written(
+        self, outer: bool, guild_id: int, change: Callable[[GuildRules], object]
+    ) -> None:
         """After a write: apply ``change`` to the cached guild once the write is committed.
 
-        Inside an open transaction the guild is dropped from the cache now (its rows may
-        still roll back) and the change is applied only after the commit; a rollback leaves
-        the guild to be read again.
+        Written in the caller's transaction (``outer``), the guild is dropped from the cache
+        now (its rows may still roll back, and a read inside that transaction must see its own
+        write) and the change is applied only after the commit; a rollback leaves the guild to
+        be read again. Written in the store's own short transaction (with its audit entry),
+        the cached guild keeps its committed value until that commit and is changed in place.
         """
-        if self.db.service.in_transaction():
+        if outer:
             self._cache.invalidate(guild_id)
-        await self.db.service.bus.publish(BUS_TOPIC, guild_id)
+        await self.db.service.bus.publish(BUS_TOPIC, guild_id)  # sent with the commit
         await self.db.service.after_commit(lambda: self._cache.mutate(guild_id, change))
 
     # --- hooks read by PermissionManager -------------------------------------------------
@@ -230,12 +234,15 @@ class PermissionStore:
         name = validate_command_name(command)
         kind = RuleTarget(target)
         old = await self._rule_state(guild_id, name, kind, target_id)
+        outer = self.db.service.in_transaction()  # the caller's transaction, or ours
         async with self._cache.lock(guild_id), self.db.transaction():
             await self.controller.set_rule(guild_id, name, kind, target_id, allow=allow)
             new = "allow" if allow else "deny"
             target_text = f"{name} {kind.value}:{target_id}"
             await self.db.audit.log_action(guild_id, "rule", target_text, old, new)
-            await self._written(guild_id, lambda rules: rules._set(name, kind, target_id, allow))
+            await self._written(
+                outer, guild_id, lambda rules: rules._set(name, kind, target_id, allow)
+            )
 
     async def allow(
         self, guild_id: int, command: str, target: RuleTarget | str, target_id: int
@@ -256,12 +263,15 @@ class PermissionStore:
         name = validate_command_name(command)
         kind = RuleTarget(target)
         old = await self._rule_state(guild_id, name, kind, target_id)
+        outer = self.db.service.in_transaction()  # the caller's transaction, or ours
         async with self._cache.lock(guild_id), self.db.transaction():
             removed = await self.controller.remove_rule(guild_id, name, kind, target_id)
             if removed:
                 target_text = f"{name} {kind.value}:{target_id}"
                 await self.db.audit.log_action(guild_id, "rule", target_text, old, None)
-            await self._written(guild_id, lambda rules: rules._discard(name, kind, target_id))
+            await self._written(
+                outer, guild_id, lambda rules: rules._discard(name, kind, target_id)
+            )
         return removed
 
     async def clear_command(self, guild_id: int, command: str) -> int:
@@ -269,11 +279,12 @@ class PermissionStore:
         name = validate_command_name(command)
         current = (await self._guild(guild_id)).rules_for(name)
         old = {key: sorted(ids) for key, ids in current.items() if ids}
+        outer = self.db.service.in_transaction()  # the caller's transaction, or ours
         async with self._cache.lock(guild_id), self.db.transaction():
             removed = await self.controller.clear_command(guild_id, name)
             if removed:
                 await self.db.audit.log_action(guild_id, "rule", f"{name} (all)", old, None)
-            await self._written(guild_id, lambda rules: rules.commands.pop(name, None))
+            await self._written(outer, guild_id, lambda rules: rules.commands.pop(name, None))
         return removed
 
     # --- writes: ranks -------------------------------------------------------------------
@@ -282,20 +293,24 @@ class PermissionStore:
         """Give a role a permission rank (0..10)."""
         value = validate_rank(rank)
         old = (await self._guild(guild_id)).role_ranks.get(role_id)
+        outer = self.db.service.in_transaction()  # the caller's transaction, or ours
         async with self._cache.lock(guild_id), self.db.transaction():
             await self.controller.set_role_rank(guild_id, role_id, value)
             if old != value:
                 await self.db.audit.log_action(guild_id, "rank", f"role:{role_id}", old, value)
-            await self._written(guild_id, lambda rules: rules.role_ranks.update({role_id: value}))
+            await self._written(
+                outer, guild_id, lambda rules: rules.role_ranks.update({role_id: value})
+            )
 
     async def remove_role_rank(self, guild_id: int, role_id: int) -> bool:
         """Forget a role's rank; returns whether it had one."""
         old = (await self._guild(guild_id)).role_ranks.get(role_id)
+        outer = self.db.service.in_transaction()  # the caller's transaction, or ours
         async with self._cache.lock(guild_id), self.db.transaction():
             removed = await self.controller.remove_role_rank(guild_id, role_id)
             if removed:
                 await self.db.audit.log_action(guild_id, "rank", f"role:{role_id}", old, None)
-            await self._written(guild_id, lambda rules: rules.role_ranks.pop(role_id, None))
+            await self._written(outer, guild_id, lambda rules: rules.role_ranks.pop(role_id, None))
         return removed
 
     async def set_command_rank(self, guild_id: int, command: str, rank: int) -> None:
@@ -303,21 +318,25 @@ class PermissionStore:
         name = validate_command_name(command)
         value = validate_rank(rank)
         old = (await self._guild(guild_id)).command_ranks.get(name)
+        outer = self.db.service.in_transaction()  # the caller's transaction, or ours
         async with self._cache.lock(guild_id), self.db.transaction():
             await self.controller.set_command_rank(guild_id, name, value)
             if old != value:
                 await self.db.audit.log_action(guild_id, "command_rank", name, old, value)
-            await self._written(guild_id, lambda rules: rules.command_ranks.update({name: value}))
+            await self._written(
+                outer, guild_id, lambda rules: rules.command_ranks.update({name: value})
+            )
 
     async def reset_command_rank(self, guild_id: int, command: str) -> bool:
         """Go back to the command's declared rank; returns whether there was an override."""
         name = validate_command_name(command)
         old = (await self._guild(guild_id)).command_ranks.get(name)
+        outer = self.db.service.in_transaction()  # the caller's transaction, or ours
         async with self._cache.lock(guild_id), self.db.transaction():
             removed = await self.controller.remove_command_rank(guild_id, name)
             if removed:
                 await self.db.audit.log_action(guild_id, "command_rank", name, old, None)
-            await self._written(guild_id, lambda rules: rules.command_ranks.pop(name, None))
+            await self._written(outer, guild_id, lambda rules: rules.command_ranks.pop(name, None))
         return removed
 
     async def clear_guild(self, guild_id: int) -> int:
