@@ -89,6 +89,7 @@ class CaseRecordsMixin(ModLogMixin):
                 case_extra=extra,
             )
             await self._restriction_changed(case, added=True)
+            await self._case_recorded(case)
             return case
         async with self.db.transaction():
             await self._close_lifted(guild_id, user_id, close_types)
@@ -103,13 +104,14 @@ class CaseRecordsMixin(ModLogMixin):
             )
             await self._schedule_expiry(case)
             await self._restriction_changed(case, added=True)
-            # The hook other cogs listen to (automod's warning escalation): dispatched as
-            # ``on_fish_case_recorded(case)`` once the case is committed, for every case
-            # recorded active at once (warn, note...), from a command or from automod.
-            await self.db.service.after_commit(
-                partial(self.bot.dispatch, "fish_case_recorded", case)
-            )
+            await self._case_recorded(case)
         return case
+
+    async def _case_recorded(self, case: Case) -> None:
+        """The hook other cogs listen to (automod's warning escalation): dispatched as
+        ``on_fish_case_recorded(case)`` once the case is committed, for every case recorded
+        active at once (warn, note...), from a command or from automod."""
+        await self.db.service.after_commit(partial(self.bot.dispatch, "fish_case_recorded", case))
 
     async def record_pending(
         self,
