@@ -116,7 +116,7 @@ async def test_raid_mode_locks_down_and_alerts(env: simcord.Env, world: World) -
     for command in (
         "!settings set automod raid_joins 3",
         "!settings set automod raid_action lockdown",
-        "!settings set automod raid_duration 600",
+        "!settings set automod raid_duration 10m",
     ):
         await w.admin.send(w.bot_commands, command)
     await env.settle()
