@@ -36,8 +36,13 @@ DEFAULT_API_BASE = "https://discord.com/api/v10"
 
 
 def apply_api_base(base: str) -> str:
-    """Point discord.py's REST calls at ``base`` (empty: Discord itself); the base in use."""
-    discord.http.Route.BASE = base.rstrip("/") if base else DEFAULT_API_BASE
+    """Point discord.py's REST calls at ``base``; the base in use.
+
+    Empty leaves discord.py's own base as it is (Discord itself, or whatever the process was
+    started with, e.g. the loopback benchmark's fake Discord).
+    """
+    if base:
+        discord.http.Route.BASE = base.rstrip("/")
     return discord.http.Route.BASE
 
 
