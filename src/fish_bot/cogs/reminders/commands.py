@@ -169,7 +169,7 @@ class CommandsMixin(_MixinBase):
     @app_commands.describe(reminder_id="The reminder's number, as `reminders` shows it (e.g. 12)")
     @examples("reminders cancel 12")
     async def reminders_cancel(
-        self, ctx: commands.Context[Any], reminder_id: commands.Range[int, 1, 2**53]
+        self, ctx: commands.Context[Any], reminder_id: commands.Range[int, 1, 2**53 - 1]
     ) -> None:
         """Cancel one of your reminders by its number."""
         await self._cancel(ctx.author.id, int(reminder_id))
