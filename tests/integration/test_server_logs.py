@@ -333,3 +333,22 @@ async def test_the_bots_own_ban_is_recorded_once(
     assert len(await cases(env, world)) == 1
     assert "🔨 Member banned" not in titles(logs["member"])
     assert "📤 Member left" in titles(logs["member"])
+
+
+async def test_channel_and_role_changes_say_what_changed(
+    env: simcord.Env, world: World, logs: dict[str, Any]
+) -> None:
+    env.backend.edit_channel(world.general.id, {"name": "lobby", "topic": "say hi"})
+    await env.settle()
+    permissions = discord.Permissions(manage_messages=True)
+    env.backend.edit_role(
+        world.guild.id, world.member_role.id, {"name": "Regular", "permissions": permissions.value}
+    )
+    await env.settle()
+    await env.advance_time(FLUSH)
+
+    changed = {e.title: text_of(e) for e in entries(logs["server"])}
+    assert "Name: general → lobby" in changed["📁 Channel changed"]
+    assert "Topic: None → say hi" in changed["📁 Channel changed"]
+    assert "Name: Member → Regular" in changed["🎭 Role changed"]
+    assert "Permissions granted: manage_messages" in changed["🎭 Role changed"]
