@@ -47,6 +47,9 @@ def _allowed_values(table: sa.Table) -> dict[str, list[str]]:
 
 def sample_value(table: sa.Table, column: sa.Column[Any], index: int, parents: Any) -> Any:
     for key in column.foreign_keys:
+        if key.column.table is table:  # a row pointing at another of its table (an alias)
+            assert column.nullable, f"{table.name}.{column.name} refers to its own table"
+            return None
         return parents[key.column.table.name][index][key.column.key]
     allowed = _allowed_values(table).get(column.name)
     if allowed:
