@@ -5,7 +5,7 @@ permission rules, guild configuration and prefixes, snippets, AFK members). A wr
 process must reach the caches of the others; this bus carries the news.
 
 * :meth:`CacheBus.publish` ``(topic, guild_id, key)`` announces "this changed". On PostgreSQL it
-  runs ``SELECT pg_notify('fishbot_cache', payload)`` in the session of the change (the ambient
+  runs ``SELECT pg_notify('fishbot_cache_<database>', payload)`` in the session of the change (the ambient
   ``db.transaction()`` when one is open, else the controller's own session or a short one):
   PostgreSQL delivers a notification only when its transaction commits, so a rolled-back change
   notifies nobody. With ``FISHBOT_REDIS_URL`` set, the payload goes to Redis pub/sub instead,
@@ -38,6 +38,7 @@ import contextlib
 import inspect
 import json
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -93,6 +94,28 @@ class BusStats:
     last_error: str = field(default="")
 
 
+def channel_for(service: DatabaseService) -> str:
+    """The bus channel of one database: ``fishbot_cache``, then its database name and, when
+    the service works in a schema of its own (``search_path``), that schema.
+
+    PostgreSQL notifications already stay in their database; Redis is shared by everyone who
+    uses it, and two bots (or two test runs) on other databases must not hear each other.
+    """
+    parts = [CHANNEL]
+    try:
+        database = make_url(service.url).database
+    except Exception:
+        database = None
+    if database and make_url(service.url).get_backend_name() == "postgresql":
+        parts.append(database)
+    settings = service.engine_options.get("connect_args", {}).get("server_settings", {})
+    schema = settings.get("search_path") if isinstance(settings, dict) else None
+    if schema:
+        parts.append(str(schema))
+    name = "_".join(re.sub(r"[^a-z0-9_]", "_", part.lower()) for part in parts)
+    return name[:63]  # PostgreSQL's identifier limit
+
+
 class CacheBus:
     """Cross-process cache invalidation over PostgreSQL LISTEN/NOTIFY or Redis pub/sub."""
 
@@ -107,7 +130,7 @@ class CacheBus:
     ) -> None:
         self.service = service
         self.redis_url = redis_url or None
-        self.channel = channel
+        self.channel = channel if channel != CHANNEL else channel_for(service)
         self.reconnect_delay = reconnect_delay
         self.keepalive = keepalive
         #: Tells this process's announcements apart from the others' (unique per bus).
