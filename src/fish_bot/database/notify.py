@@ -5,8 +5,9 @@ permission rules, guild configuration and prefixes, snippets, AFK members). A wr
 process must reach the caches of the others; this bus carries the news.
 
 * :meth:`CacheBus.publish` ``(topic, guild_id, key)`` announces "this changed". On PostgreSQL it
-  runs ``SELECT pg_notify('fishbot_cache_<database>', payload)`` in the session of the change (the ambient
-  ``db.transaction()`` when one is open, else the controller's own session or a short one):
+  runs ``SELECT pg_notify('fishbot_cache_<database>', payload)`` in the session of the change
+  (the ambient ``db.transaction()`` when one is open, else the controller's own session or a
+  short one):
   PostgreSQL delivers a notification only when its transaction commits, so a rolled-back change
   notifies nobody. With ``FISHBOT_REDIS_URL`` set, the payload goes to Redis pub/sub instead,
   after the commit (``DatabaseService.after_commit``; dropped on a rollback).
