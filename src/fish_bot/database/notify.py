@@ -104,12 +104,14 @@ def channel_for(service: DatabaseService) -> str:
     """
     parts = [CHANNEL]
     try:
-        database = make_url(service.url).database
-    except Exception:
+        url = make_url(str(getattr(service, "url", "")))
+        database = url.database if url.get_backend_name() == "postgresql" else None
+    except Exception:  # no or an odd URL: the plain channel
         database = None
-    if database and make_url(service.url).get_backend_name() == "postgresql":
+    if database:
         parts.append(database)
-    settings = service.engine_options.get("connect_args", {}).get("server_settings", {})
+    options = getattr(service, "engine_options", None) or {}
+    settings = options.get("connect_args", {}).get("server_settings", {})
     schema = settings.get("search_path") if isinstance(settings, dict) else None
     if schema:
         parts.append(str(schema))
