@@ -78,7 +78,10 @@ class CaseRecordsMixin(ModLogMixin):
         case that closes nothing and expires never (a warn, a note) is the insert alone: no
         transaction of its own here (on PostgreSQL one statement numbers and inserts it).
         """
-        if not close_types and (expires_at is None or CaseType(case_type) not in EXPIRY_JOBS):
+        alone = not close_types and (expires_at is None or CaseType(case_type) not in EXPIRY_JOBS)
+        async with contextlib.nullcontext() if alone else self.db.transaction():
+            if not alone:
+                await self._close_lifted(guild_id, user_id, close_types)
             case = await self.db.case.insert_case(
                 guild_id=guild_id,
                 case_user_id=user_id,
@@ -88,21 +91,8 @@ class CaseRecordsMixin(ModLogMixin):
                 case_expires_at=expires_at,
                 case_extra=extra,
             )
-            await self._restriction_changed(case, added=True)
-            await self._case_recorded(case)
-            return case
-        async with self.db.transaction():
-            await self._close_lifted(guild_id, user_id, close_types)
-            case = await self.db.case.insert_case(
-                guild_id=guild_id,
-                case_user_id=user_id,
-                case_moderator_id=moderator_id,
-                case_type=case_type,
-                case_reason=reason,
-                case_expires_at=expires_at,
-                case_extra=extra,
-            )
-            await self._schedule_expiry(case)
+            if not alone:
+                await self._schedule_expiry(case)
             await self._restriction_changed(case, added=True)
             await self._case_recorded(case)
         return case
