@@ -80,6 +80,42 @@ async def test_fifty_concurrent_inserts_get_numbers_one_to_fifty(
     assert [r["case_count"] for r in await stored("guild")] == [50]
 
 
+async def test_a_case_of_its_own_is_numbered_and_inserted_in_one_statement(
+    db: DatabaseCoordinator, stored: Stored
+) -> None:
+    """No BEGIN/COMMIT: one INSERT that takes the number (SQLite: 0014's trigger; PostgreSQL:
+    a data-modifying CTE). Mixed with cases numbered inside transactions, no gap, no twin."""
+    await add(db, CaseType.WARN)  # creates the guild row (and reads SQLite's trigger once)
+    stats = db.service.stats
+    before = (stats.transactions, stats.queries)
+    second = await add(db, CaseType.NOTE)
+    after = (stats.transactions, stats.queries)
+    async with db.transaction():
+        third = await add(db, CaseType.BAN)
+    fourth = await add(db, CaseType.WARN, BOB)
+
+    assert after == (before[0], before[1] + 1)
+    assert [second.case_number, third.case_number, fourth.case_number] == [2, 3, 4]
+    assert sorted(r["case_number"] for r in await stored("case")) == [1, 2, 3, 4]
+    assert [r["case_count"] for r in await stored("guild")] == [4]
+
+
+async def test_without_the_sqlite_counter_trigger_numbers_stay_unique(
+    db: DatabaseCoordinator, stored: Stored
+) -> None:
+    """A later table rebuild that dropped 0014's trigger must not give two cases one number
+    (SQLite falls back to numbering in a transaction; PostgreSQL never had the trigger)."""
+    from fish_bot.database.controllers.cases import CASE_COUNTER_TRIGGER
+
+    if db.service.is_sqlite:
+        async with db.service.engine.begin() as connection:
+            await connection.exec_driver_sql(f"DROP TRIGGER {CASE_COUNTER_TRIGGER}")
+    cases = await asyncio.gather(*(add(db, CaseType.WARN, ALICE + i) for i in range(5)))
+
+    assert sorted(case.case_number for case in cases) == [1, 2, 3, 4, 5]
+    assert [r["case_count"] for r in await stored("guild")] == [5]
+
+
 async def test_a_rolled_back_case_gives_its_number_back(
     db: DatabaseCoordinator, stored: Stored
 ) -> None:

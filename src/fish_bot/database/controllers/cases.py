@@ -16,6 +16,9 @@ from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 if TYPE_CHECKING:
     from fish_bot.database.service import DatabaseService
 
+#: SQLite's trigger (migration 0014) that raises ``guild.case_count`` on each case insert.
+CASE_COUNTER_TRIGGER = "case_number_advances_guild_counter"
+
 #: Case types that put a restriction in force, and the type that lifts each.
 RESTRICTIONS: dict[CaseType, CaseType] = {
     CaseType.BAN: CaseType.UNBAN,
@@ -34,6 +37,8 @@ class CaseController(BaseController[Case]):
         super().__init__(Case, service)
         #: The hub's guild controller (``db.guild``), which allocates case numbers.
         self.guilds = guilds if guilds is not None else GuildController(service)
+        #: SQLite: whether migration 0014's counter trigger is there (read once).
+        self._sqlite_trigger: bool | None = None
 
     async def insert_case(
         self,
@@ -61,17 +66,34 @@ class CaseController(BaseController[Case]):
         if self.service.in_transaction():
             # The caller's transaction makes number and row atomic: no SAVEPOINT round trips.
             return await self._insert_numbered(values)
-        if not self.service.is_sqlite:
-            # PostgreSQL: number and row in ONE statement, atomic by itself (no BEGIN/COMMIT).
+        # Number and row in ONE statement, atomic by itself (no BEGIN/COMMIT round trips).
+        if await self._one_statement_numbering():
             case = await self._insert_numbered_in_one_statement(values)
             if case is not None:
                 return case
         async with self.service.transaction():
             return await self._insert_numbered(values)
 
+    async def _one_statement_numbering(self) -> bool:
+        """PostgreSQL always; SQLite while migration 0014's trigger exists (a later table
+        rebuild that dropped it falls back to the transaction, never to duplicate numbers)."""
+        if not self.service.is_sqlite:
+            return True
+        if self._sqlite_trigger is None:
+            query = sa.text("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = :name")
+            async with self.service.session(read_only=True) as session:
+                found = await session.execute(query, {"name": CASE_COUNTER_TRIGGER})
+                self._sqlite_trigger = found.first() is not None
+        return self._sqlite_trigger
+
     async def _insert_numbered_in_one_statement(self, values: dict[str, Any]) -> Case | None:
-        """``WITH n AS (UPDATE guild ... RETURNING case_count) INSERT INTO case SELECT ...``
-        (PostgreSQL's data-modifying CTE). None when the guild has no row yet."""
+        """One statement that numbers and inserts the case; None when the guild has no row yet.
+
+        PostgreSQL: ``WITH n AS (UPDATE guild ... RETURNING case_count) INSERT INTO case
+        SELECT ...`` (a data-modifying CTE). SQLite has none: ``INSERT INTO case SELECT
+        guild.case_count + 1, ... FROM guild``, and the trigger of migration 0014 raises the
+        counter in the same statement.
+        """
         self._check_columns(values)
         row = Case(case_number=0, **values)  # the model's defaults (created_at...) filled in
         columns = [
@@ -80,17 +102,20 @@ class CaseController(BaseController[Case]):
             if column.name not in ("id", "case_number") and getattr(row, column.key) is not None
         ]
         guild = self.guilds.table
-        number = (
-            sa.update(guild)
-            .where(guild.c.id == values["guild_id"])
-            .values(case_count=guild.c.case_count + 1)
-            .returning(guild.c.case_count)
-            .cte("next_case_number")
-        )
-        select = sa.select(
-            number.c.case_count,
-            *(sa.literal(getattr(row, column.key), type_=column.type) for column in columns),
-        )
+        literals = [sa.literal(getattr(row, column.key), type_=column.type) for column in columns]
+        if self.service.is_sqlite:
+            select = sa.select(guild.c.case_count + 1, *literals).where(
+                guild.c.id == values["guild_id"]
+            )
+        else:
+            number = (
+                sa.update(guild)
+                .where(guild.c.id == values["guild_id"])
+                .values(case_count=guild.c.case_count + 1)
+                .returning(guild.c.case_count)
+                .cte("next_case_number")
+            )
+            select = sa.select(number.c.case_count, *literals)
         insert = (
             sa.insert(self.table)
             .from_select(["case_number", *(column.name for column in columns)], select)

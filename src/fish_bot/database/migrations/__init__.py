@@ -117,7 +117,9 @@ async def _run(service: DatabaseService, action: Callable[[Config], Any]) -> str
         # Batch migrations rebuild a table by copy, DROP and rename. With foreign keys on,
         # SQLite's DROP TABLE deletes the rows first and so fires ON DELETE CASCADE: every
         # referencing row (guild_config of a rebuilt guild table...) would be lost. The
-        # pragma is ignored inside a transaction, so it is switched before BEGIN.
+        # pragma is ignored inside a transaction, so it is switched before BEGIN. The rename
+        # back to the table's name would also fail on a trigger that names the table (0014's
+        # on "case" names guild) while it is dropped: the legacy rename leaves triggers be.
         def pragma(sql: str) -> None:
             cursor = connection.connection.dbapi_connection.cursor()
             try:
@@ -126,6 +128,7 @@ async def _run(service: DatabaseService, action: Callable[[Config], Any]) -> str
                 cursor.close()
 
         pragma("PRAGMA foreign_keys=OFF")
+        pragma("PRAGMA legacy_alter_table=ON")
         try:
             with connection.begin():
                 run_sync(connection)
@@ -133,6 +136,7 @@ async def _run(service: DatabaseService, action: Callable[[Config], Any]) -> str
                 if broken:
                     raise RuntimeError(f"migration left rows with broken foreign keys: {broken}")
         finally:
+            pragma("PRAGMA legacy_alter_table=OFF")
             pragma("PRAGMA foreign_keys=ON")
 
     async with service.engine.connect() as connection:
