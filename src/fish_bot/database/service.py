@@ -165,6 +165,10 @@ class DatabaseService:
             if database and database != ":memory:" and not database.startswith("file:"):
                 await asyncio.to_thread(Path(database).parent.mkdir, parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            if url.get_driver_name() == "aiosqlite":
+                from fish_bot.database.sqlite_driver import one_trip_dbapi
+
+                kwargs["module"] = one_trip_dbapi()  # one thread hop per statement
         else:
             kwargs.update(
                 pool_size=self.pool_size,
