@@ -24,8 +24,10 @@ Every action command runs the same steps::
    the steps leaves a pending case that
    :meth:`~fish_bot.cogs.moderation.reconcile.ReconcileMixin.reconcile_pending_cases` settles at
    start-up against the guild's bans, timeouts and members.
-5. It DMs the member after the other actions (warn, timeout, jail...) unless ``--silent``,
-   posts the case embed to the mod-log channel and stores the message id on the case.
+5. It answers the moderator and, at the same time, DMs the member after the other actions
+   (warn, timeout, jail...) unless ``--silent``, posts the case embed to the mod-log channel
+   and stores the message id on the case. A DM that turns out closed is added to the answer
+   by one edit. (:meth:`perform_action`, without a command, runs the same steps unanswered.)
 
 Nothing here pings: the bot's default is ``AllowedMentions.none()``; answers go through
 ``BaseCog.reply`` (clipped to Discord's limits).
@@ -33,7 +35,9 @@ Nothing here pings: the bot's default is ``AllowedMentions.none()``; answers go 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -221,11 +225,9 @@ class ModerationUtilsMixin(ReconcileMixin):
         action: it is committed ``active`` at once. No database, no action.
         """
         guild = self.require_guild(ctx)
-        spec = target.spec
         if ctx.interaction is not None and not ctx.interaction.response.is_done():
             await ctx.defer()
-        done = spec.done.format(user=target.mention)
-        result = await self.perform_action(
+        result = await self.act_on(
             guild,
             target,
             ctx.author.id,
@@ -234,12 +236,26 @@ class ModerationUtilsMixin(ReconcileMixin):
             extra=extra,
             close_types=close_types,
         )
-        case = result.case
-        assert case is not None
-        dm_sent = result.dm_sent
+        # The answer leaves while the member is told and the mod log is written: the
+        # moderator waits for the record and the action, not for those. A DM that turns out
+        # closed is added to the answer afterwards (one edit).
+        answer = asyncio.create_task(self.reply(ctx, self._answer(target, result, details)))
+        try:
+            result = await self.finish_action(guild, target, result, expires_at=expires_at)
+        finally:
+            message = await answer
+        if result.dm_sent is False and not target.silent and self._should_dm(target, "after"):
+            await message.edit(
+                content=self._answer(target, result, details),
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        return result
 
-        # The answer.
-        text = f"{spec.emoji} {done} (Case #{case.case_number})"
+    def _answer(self, target: ActionTarget, result: ActionResult, details: str) -> str:
+        """The moderator's answer: what was done, the case, the reason, whether they were told."""
+        assert result.case is not None
+        text = f"{target.spec.emoji} {target.spec.done.format(user=target.mention)}"
+        text += f" (Case #{result.case.case_number})"
         if details:
             text += f" {details}"
         text += "."
@@ -247,15 +263,14 @@ class ModerationUtilsMixin(ReconcileMixin):
             text += f"\n**Reason:** {target.reason}"
         if target.silent:
             text += "\n🤫 Silent: no DM was sent."
-        elif dm_sent is False:
+        elif result.dm_sent is False:
             text += "\n📭 Their DMs are closed; they were not told."
         if result.pending_error is not None:
             text += (
                 "\n⚠️ The database failed right after the action: the case stays pending and is "
                 f"confirmed against Discord at the next start-up. {result.pending_error}"
             )
-        await self.reply(ctx, text)
-        return result
+        return text
 
     async def perform_action(
         self,
@@ -270,14 +285,36 @@ class ModerationUtilsMixin(ReconcileMixin):
     ) -> ActionResult:
         """Steps 2-5 without a command: record, DM, act, confirm, mod log (no answer).
 
-        :meth:`execute_action` runs it for the commands; the automod cog runs it with the bot
-        as the moderator (``moderator_id``), after its own checks. Raises
-        :class:`ModerationError` when the database is down (nothing done) or Discord refused
-        (the case is voided).
+        :meth:`execute_action` runs the same two halves (:meth:`act_on`, then
+        :meth:`finish_action` beside its answer); the automod cog runs it with the bot as the
+        moderator (``moderator_id``), after its own checks. Raises :class:`ModerationError`
+        when the database is down (nothing done) or Discord refused (the case is voided).
         """
+        result = await self.act_on(
+            guild,
+            target,
+            moderator_id,
+            action=action,
+            expires_at=expires_at,
+            extra=extra,
+            close_types=close_types,
+        )
+        return await self.finish_action(guild, target, result, expires_at=expires_at)
+
+    async def act_on(
+        self,
+        guild: discord.Guild,
+        target: ActionTarget,
+        moderator_id: int,
+        *,
+        action: Action | None,
+        expires_at: datetime | None = None,
+        extra: dict[str, Any] | None = None,
+        close_types: Iterable[CaseType] = (),
+    ) -> ActionResult:
+        """Steps 2-4: the record, the DM before a removal, the Discord action, the confirmation."""
         spec = target.spec
         user = target.user
-
         # 1. The record first: nothing happens on Discord unless it is committed.
         # A record-only action (warn, note...) is active at once; the others start pending.
         record = self.record_case if action is None else self.record_pending
@@ -322,11 +359,24 @@ class ModerationUtilsMixin(ReconcileMixin):
                     error,
                     f"moderation: confirming {spec.case_type.value} case #{case.case_number}",
                 )
-        # 5. DM after the other actions.
+        return ActionResult(
+            case=case, dm_sent=dm_sent, mod_log_message=None, pending_error=pending_error
+        )
+
+    async def finish_action(
+        self,
+        guild: discord.Guild,
+        target: ActionTarget,
+        result: ActionResult,
+        *,
+        expires_at: datetime | None = None,
+    ) -> ActionResult:
+        """Step 5: the DM after the other actions, then the case in the mod log."""
+        case = result.case
+        assert case is not None
+        dm_sent = result.dm_sent
         if self._should_dm(target, "after"):
             dm_sent = await self.notify_member(guild, target, expires_at=expires_at)
-
-        # 6. The mod log.
         note = None
         if target.silent:
             note = "Silent: the member was not told."
@@ -334,7 +384,5 @@ class ModerationUtilsMixin(ReconcileMixin):
             note = "The member's DMs are closed: they were not told."
         elif dm_sent:
             note = "The member was told by DM."
-        message = await self.log_case(guild, case, user=user, note=note)
-        return ActionResult(
-            case=case, dm_sent=dm_sent, mod_log_message=message, pending_error=pending_error
-        )
+        message = await self.log_case(guild, case, user=target.user, note=note)
+        return replace(result, dm_sent=dm_sent, mod_log_message=message)
