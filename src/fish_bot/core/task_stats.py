@@ -16,16 +16,6 @@ from datetime import datetime
 from fish_bot.core.durations import format_elapsed
 from fish_bot.core.text import clip
 
-__all__ = [
-    "DURATION_WINDOW",
-    "HISTORY_SIZE",
-    "ActiveOperation",
-    "ErrorInfo",
-    "LastOperation",
-    "RunRecord",
-    "TaskStats",
-]
-
 HISTORY_SIZE = 20
 """How many past runs are kept per operation name."""
 
