@@ -7,9 +7,9 @@ from typing import Any
 import discord
 import pytest
 
+from fish_bot.core.component_routing import ROUTED_TEMPLATE
 from fish_bot.core.views import (
     MAX_CUSTOM_ID_LENGTH,
-    ROUTED_TEMPLATE,
     ChannelId,
     ComponentHandler,
     GuildId,

@@ -18,7 +18,12 @@ from typing import Any
 
 import discord
 
-from fish_bot.core.views import _clicked_custom_id, component_handlers, parse_custom_id, routed_cog
+from fish_bot.core.component_routing import (
+    _clicked_custom_id,
+    component_handlers,
+    parse_custom_id,
+    routed_cog,
+)
 
 __all__ = ["answered_by_cog_or_view", "guard_interaction_listeners", "handled_elsewhere"]
 
