@@ -24,7 +24,7 @@ from fish_bot.core.cog_errors import CogErrorsMixin
 from fish_bot.core.cog_permissions import CogPermissionsMixin
 from fish_bot.core.data import CogDataStore
 from fish_bot.core.django import DjangoAccess
-from fish_bot.core.error_policy import CheckError
+from fish_bot.core.error_unwrap import CheckError
 from fish_bot.core.listener_guard import guard_interaction_listeners
 from fish_bot.core.settings.manager import SettingSpec, parse_settings_config
 from fish_bot.core.status import START_WARNING_SECONDS, CogStatusMixin

@@ -68,7 +68,7 @@ from fish_bot.core.component_args import (
     MessageId,
     _handler_params,
 )
-from fish_bot.core.error_policy import send_interaction
+from fish_bot.core.error_replies import send_interaction
 from fish_bot.database.controllers.audit import ACTOR, acting_as
 from fish_bot.exceptions import PermissionDenied
 
