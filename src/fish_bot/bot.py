@@ -21,7 +21,7 @@ from fish_bot.core.base_cog import BaseCog
 from fish_bot.core.cluster import ClusterInfo
 from fish_bot.core.cluster_membership import ClusterMembership
 from fish_bot.core.django import DjangoManager, DjangoUnavailable
-from fish_bot.core.error_policy import send_interaction, send_reply
+from fish_bot.core.error_replies import send_interaction, send_reply
 from fish_bot.core.guild_cache import GuildCache
 from fish_bot.core.permission_store import PermissionStore
 from fish_bot.core.permissions import PermissionManager

@@ -9,7 +9,8 @@ import discord
 import pytest
 
 from fish_bot.core.permission_store import PermissionStore
-from fish_bot.core.settings.manager import ConfigManager, parse_settings_config
+from fish_bot.core.settings.manager import ConfigManager
+from fish_bot.core.settings.specs import parse_settings_config
 from fish_bot.database.controllers.audit import acting_as
 from fish_bot.database.coordinator import DatabaseCoordinator
 from fish_bot.database.models.audit import AuditEntry

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from fish_bot.core.settings.manager import ConfigManager, parse_settings_config
+from fish_bot.core.settings.manager import ConfigManager
+from fish_bot.core.settings.specs import parse_settings_config
 from fish_bot.database.coordinator import DatabaseCoordinator
 from fish_bot.exceptions import SettingsConfigError, SettingValidationError, UnknownSettingError
 

@@ -19,7 +19,7 @@ from fish_bot.cogs.help.utils import modules
 from fish_bot.cogs.help.views import module_menu
 from fish_bot.core.base_cog import BaseCog
 from fish_bot.core.decorators import examples, hybrid_command
-from fish_bot.core.error_policy import unwrap
+from fish_bot.core.error_unwrap import unwrap
 from fish_bot.core.views import RoutedView
 from fish_bot.exceptions import UserFacingError
 

@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from fish_bot.bot import FishBot
 from fish_bot.core.base_cog import BaseCog, PermissionCheckFailure
-from fish_bot.core.error_policy import send_interaction
+from fish_bot.core.error_replies import send_interaction
 from fish_bot.core.permissions import Subject, dm_allowed, requires_rank
 from fish_bot.exceptions import PermissionDenied
 

@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from fish_bot.core.base_cog import BaseCog
-from fish_bot.core.error_policy import unwrap
+from fish_bot.core.error_unwrap import unwrap
 from fish_bot.exceptions import UserFacingError
 
 COGS = [

@@ -9,7 +9,7 @@ from fish_bot.cogs.admin.utils import (
     paginate,
     split_global,
 )
-from fish_bot.core.settings.manager import SettingSpec, parse_settings_config
+from fish_bot.core.settings.specs import SettingSpec, parse_settings_config
 from fish_bot.core.text import FIELD_VALUE_LIMIT as FIELD_LIMIT
 
 

@@ -16,17 +16,17 @@ from sqlalchemy import exc as sa_exc
 from fish_bot.core import error_policy
 from fish_bot.core.base_cog import AppPermissionCheckFailure, PermissionCheckFailure
 from fish_bot.core.converters import ModuleName, parse_decimal, parse_snowflake
+from fish_bot.core.database_outage import is_database_outage
 from fish_bot.core.error_policy import (
     DATABASE_UNAVAILABLE,
     MESSAGE_LIMIT,
     RULES,
-    CheckError,
     Situation,
     classify,
     describe,
-    is_database_outage,
     respond,
 )
+from fish_bot.core.error_unwrap import CheckError
 from fish_bot.exceptions import (
     DatabaseUnavailable,
     DuplicateError,

@@ -24,9 +24,9 @@ from fish_bot.core.cog_errors import CogErrorsMixin
 from fish_bot.core.cog_permissions import CogPermissionsMixin
 from fish_bot.core.data import CogDataStore
 from fish_bot.core.django import DjangoAccess
-from fish_bot.core.error_policy import CheckError
+from fish_bot.core.error_unwrap import CheckError
 from fish_bot.core.listener_guard import guard_interaction_listeners
-from fish_bot.core.settings.manager import SettingSpec, parse_settings_config
+from fish_bot.core.settings.specs import SettingSpec, parse_settings_config
 from fish_bot.core.status import START_WARNING_SECONDS, CogStatusMixin
 from fish_bot.core.task_tracker import TaskTracker
 from fish_bot.core.tasks import start_cog_loop, stop_cog_loops

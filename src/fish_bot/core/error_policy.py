@@ -36,6 +36,11 @@ closest commands ("did you mean"), under its own conditions and setting.
 A failure *inside* a check (the database is down while the permission rules load) is wrapped in
 :class:`CheckError` by the check, so discord.py hands it to the error handlers like any check
 result; the policy looks through the wrapper and answers the real error.
+
+The policy's helpers live beside it: :mod:`fish_bot.core.error_unwrap` (the real error behind
+the wrappers, the refusal it carries), :mod:`fish_bot.core.database_outage` (whether an error
+means the database is unreachable) and :mod:`fish_bot.core.error_replies` (sending the answer:
+``send_reply``, ``send_interaction``). Their public names are importable from here too.
 """
 
 from __future__ import annotations
@@ -44,15 +49,17 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
-from sqlalchemy import exc as sa_exc
 
+from fish_bot.core.database_outage import is_database_outage
+from fish_bot.core.error_replies import send_interaction, send_reply
+from fish_bot.core.error_unwrap import CheckError, denial_of, unwrap
 from fish_bot.core.text import CONTENT_LIMIT, clip, plain
-from fish_bot.exceptions import DatabaseUnavailable, PermissionDenied, UserFacingError
+from fish_bot.exceptions import UserFacingError
 
 if TYPE_CHECKING:
     from fish_bot.core.host import FishHost
@@ -96,128 +103,6 @@ UNEXPECTED = "unexpected"
 ERROR_CATEGORIES: tuple[str, ...] = (DENIED, USER, DATABASE, UNEXPECTED)
 
 
-class CheckError(commands.CheckFailure, app_commands.CheckFailure):
-    """A check failed with an error that is not a refusal (e.g. the database is down).
-
-    Raised by the permission checks around the real error, so that discord.py passes it to the
-    error handlers (a non-check exception raised by a check would escape them: no answer at all).
-    """
-
-    def __init__(self, original: BaseException) -> None:
-        super().__init__(f"A check failed: {type(original).__name__}")
-        self.original = original
-
-
-# --- unwrapping and matching -------------------------------------------------------------------
-
-_WRAPPERS: tuple[type[BaseException], ...] = (
-    commands.HybridCommandError,
-    commands.CommandInvokeError,
-    app_commands.CommandInvokeError,
-    CheckError,
-)
-
-
-def _explains_itself(error: BaseException) -> bool:
-    """An error inside a converter that says more than "the value is not valid"."""
-    return (
-        isinstance(error, (UserFacingError, commands.CommandError))
-        or _denial(error) is not None
-        or is_database_outage(error)
-    )
-
-
-def unwrap(error: BaseException) -> BaseException:
-    """The real error behind discord.py's wrappers (and :class:`CheckError`).
-
-    A converter or transformer that failed with an arbitrary exception (``int('②')``) stays a
-    ``ConversionError`` / ``TransformerError``: the input was not valid. One that failed with a
-    message, a refusal or an outage is unwrapped.
-    """
-    for _ in range(8):
-        inner: BaseException | None
-        if isinstance(error, commands.ConversionError):
-            inner = error.original
-        elif isinstance(error, app_commands.TransformerError):
-            inner = error.__cause__
-        elif isinstance(error, _WRAPPERS):
-            inner = getattr(error, "original", None)
-            if inner is None:
-                break
-            error = inner
-            continue
-        else:
-            break
-        if inner is None or not _explains_itself(inner):
-            break
-        error = inner
-    return error
-
-
-def _denial(error: BaseException) -> PermissionDenied | None:
-    """The permission refusal an error is or carries (the cogs' check failures carry one)."""
-    if isinstance(error, PermissionDenied):
-        return error
-    denial = getattr(error, "denial", None)
-    return denial if isinstance(denial, PermissionDenied) else None
-
-
-#: Words of a driver's message that mean the database cannot be reached right now.
-_OUTAGE_WORDS = (
-    "connection",
-    "could not connect",
-    "timeout",
-    "timed out",
-    "too many clients",
-    "the database system is starting up",
-    "the database system is shutting down",
-    "server closed",
-    "terminating connection",
-    "unable to open database",
-    "database is locked",
-)
-#: asyncpg's (and others') exception classes for the same, by name: no driver import needed.
-_OUTAGE_DRIVER_ERRORS = frozenset(
-    {
-        "CannotConnectNowError",
-        "TooManyConnectionsError",
-        "ConnectionDoesNotExistError",
-        "ConnectionFailureError",
-        "ConnectionRejectionError",
-        "AdminShutdownError",
-        "CrashShutdownError",
-    }
-)
-
-
-def is_database_outage(error: BaseException) -> bool:
-    """Whether ``error`` means "the database is unreachable right now".
-
-    :class:`DatabaseUnavailable` (raised by the data layer after its bounded retries), and the
-    SQLAlchemy and driver errors that mean the same: a connection lost or refused, the pool
-    exhausted, SQLite locked past its busy timeout or its file not openable.
-    """
-    candidates = [error]
-    orig = getattr(error, "orig", None)
-    if isinstance(orig, BaseException):
-        candidates.append(orig)
-    for candidate in candidates:
-        if isinstance(candidate, DatabaseUnavailable):
-            return True
-        if isinstance(candidate, sa_exc.TimeoutError):  # no pool connection in time
-            return True
-        if isinstance(candidate, sa_exc.DBAPIError):
-            if candidate.connection_invalidated or isinstance(candidate, sa_exc.InterfaceError):
-                return True
-            if isinstance(candidate, sa_exc.OperationalError):
-                text = str(candidate.orig if candidate.orig is not None else candidate).lower()
-                if any(word in text for word in _OUTAGE_WORDS):
-                    return True
-        if type(candidate).__name__ in _OUTAGE_DRIVER_ERRORS:
-            return True
-    return False
-
-
 # --- texts -------------------------------------------------------------------------------------
 
 
@@ -246,7 +131,7 @@ class Situation:
 
 
 def _denial_text(error: BaseException, _: Situation) -> str:
-    denial = _denial(error)
+    denial = denial_of(error)
     return f"⛔ {denial.message if denial is not None else error}"
 
 
@@ -334,7 +219,7 @@ def _is(*types: type[BaseException]) -> Callable[[BaseException], bool]:
 
 RULES: tuple[Rule, ...] = (
     Rule("unknown_command", _is(commands.CommandNotFound), None, _fixed(None)),
-    Rule("denied", lambda error: _denial(error) is not None, DENIED, _denial_text),
+    Rule("denied", lambda error: denial_of(error) is not None, DENIED, _denial_text),
     Rule(
         "database",
         is_database_outage,
@@ -460,31 +345,3 @@ def respond(
             clip(f"{type(outcome.error).__name__}: {outcome.error}", 300),
         )
     return describe(outcome, situation)
-
-
-# --- sending -----------------------------------------------------------------------------------
-
-
-async def send_reply(ctx: commands.Context[Any], text: str) -> None:
-    """Reply to a command (ephemeral when it came from a slash command); never pings."""
-    try:
-        await ctx.send(
-            clip(text, MESSAGE_LIMIT),
-            ephemeral=True,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
-    except discord.HTTPException:
-        log.warning("Could not send an error reply in %s", ctx.channel)
-
-
-async def send_interaction(interaction: discord.Interaction, text: str) -> None:
-    """Answer an interaction ephemerally, whether or not it was already acknowledged."""
-    none = discord.AllowedMentions.none()
-    text = clip(text, MESSAGE_LIMIT)
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=none)
-        else:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=none)
-    except discord.HTTPException:
-        log.warning("Could not answer an interaction")

@@ -78,7 +78,7 @@ from fish_bot.core.component_routing import (
     parse_custom_id,
     routed_cog,
 )
-from fish_bot.core.error_policy import send_interaction
+from fish_bot.core.error_replies import send_interaction
 from fish_bot.database.controllers.audit import ACTOR, acting_as
 from fish_bot.exceptions import PermissionDenied
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fish_bot.config import Settings
     from fish_bot.core.base_cog import BaseCog
-    from fish_bot.core.settings.manager import SettingSpec
+    from fish_bot.core.settings.specs import SettingSpec
 
 
 # --- the declared settings ------------------------------------------------------------------

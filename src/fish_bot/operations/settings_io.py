@@ -65,7 +65,7 @@ from fish_bot.exceptions import FishBotError
 
 if TYPE_CHECKING:
     from fish_bot.config import Settings
-    from fish_bot.core.settings.manager import SettingSpec
+    from fish_bot.core.settings.specs import SettingSpec
     from fish_bot.database.coordinator import DatabaseCoordinator
     from fish_bot.database.service import DatabaseService
 

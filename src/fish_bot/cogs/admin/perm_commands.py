@@ -28,6 +28,15 @@ from fish_bot.cogs.admin.perm_args import (
     rank_autocomplete,
     target_autocomplete,
 )
+from fish_bot.cogs.admin.perm_display import (
+    RULE_LABELS,
+    add_rank_fields,
+    command_rules_embed,
+    group_help,
+    guild_rules_embed,
+    mentions,
+    rule_target,
+)
 from fish_bot.cogs.admin.utils import rank_source_line
 from fish_bot.core.authority import (
     check_role_ranks_authority,
@@ -42,43 +51,11 @@ from fish_bot.core.base_cog import BaseCog, command_meta
 from fish_bot.core.decorators import examples, hybrid_group
 from fish_bot.core.permission_subjects import cog_of, subject_for
 from fish_bot.core.permissions import MAX_RANK, RankRequirement, admin_override, requires_rank
-from fish_bot.core.roles import command_rank_lines, role_rank_lines, suggested_rank
-from fish_bot.core.text import field
+from fish_bot.core.roles import suggested_rank
 from fish_bot.database.models.permissions import RuleTarget
-
-if TYPE_CHECKING:
-    from fish_bot.core.permission_store import GuildRules
 
 #: The rank the `perm` commands need by default; on a server without ranks, Manage Server.
 PERM_COMMANDS_RANK = RankRequirement(8, "manage_guild")
-
-#: Human names of the rules PermissionManager.evaluate reports.
-RULE_LABELS: dict[str, str] = {
-    "owner": "1 · bot owner",
-    "dm": "2 · direct messages",
-    "guild_owner": "3 · server owner override",
-    "administrator": "3 · Administrator override",
-    "paused": "module paused",
-    "cog_restricted_channels": "4 · module setting `restricted_channels`",
-    "cog_allowed_channels": "4 · module setting `allowed_channels`",
-    "cog_required_roles": "4 · module setting `required_roles`",
-    "command_denied_channel": "5 · command rule: denied channel",
-    "command_denied_role": "5 · command rule: denied role",
-    "command_allowed_channels": "5 · command rule: allowed channels",
-    "command_allowed_roles": "5 · command rule: allowed roles",
-    "command_allowed_role": "5 · command rule: allowed role",
-    "rank": "6 · permission rank",
-    "discord_permission": "6 · Discord permission (no ranks configured)",
-    "default": "no rule restricts it",
-}
-
-
-def _mentions(ids: set[int], kind: RuleTarget) -> str:
-    if not ids:
-        return "—"
-    template = "<@&{}>" if kind is RuleTarget.ROLE else "<#{}>"
-    return ", ".join(template.format(i) for i in sorted(ids))
-
 
 if TYPE_CHECKING:
     # Type-checkers see the cog the mixin is composed into; at run time it is a plain class.
@@ -89,26 +66,6 @@ else:
 
 class PermissionCommandsMixin(_MixinBase):
     """perm explain/allow/deny/remove/clear/show, perm rank set/remove/list/command."""
-
-    # --- helpers -------------------------------------------------------------------------
-
-    @staticmethod
-    def _perm_target(target: discord.Role | discord.abc.GuildChannel) -> tuple[RuleTarget, str]:
-        if isinstance(target, discord.Role):
-            return RuleTarget.ROLE, f"role {target.mention}"
-        return RuleTarget.CHANNEL, f"channel {target.mention}"
-
-    @staticmethod
-    def _perm_group_help(ctx: commands.Context[Any]) -> str:
-        """The group's help: one line per subcommand with its usage."""
-        group = ctx.command
-        assert isinstance(group, commands.Group)
-        prefix = "/" if ctx.interaction is not None else ctx.clean_prefix
-        lines = [f"**{group.qualified_name}**: {group.short_doc}"]
-        for sub in sorted(group.commands, key=lambda c: c.name):
-            usage = f"{prefix}{sub.qualified_name} {sub.signature}".strip()
-            lines.append(f"`{usage}` — {sub.short_doc}")
-        return "\n".join(lines)
 
     # --- the group -----------------------------------------------------------------------
 
@@ -123,7 +80,7 @@ class PermissionCommandsMixin(_MixinBase):
         They need permission rank 8 by default; the server owner and Administrators can always
         use them.
         """
-        await self.reply(ctx, self._perm_group_help(ctx))
+        await self.reply(ctx, group_help(ctx))
 
     @perm.command(name="explain")
     @app_commands.describe(
@@ -189,10 +146,10 @@ class PermissionCommandsMixin(_MixinBase):
             origin = f" (from `{'`, `'.join(inherited)}`)" if inherited else ""
             lines.append(
                 f"**Command rules**{origin}: "
-                f"allow roles {_mentions(rules['allow_roles'], RuleTarget.ROLE)}; "
-                f"deny roles {_mentions(rules['deny_roles'], RuleTarget.ROLE)}; "
-                f"allow channels {_mentions(rules['allow_channels'], RuleTarget.CHANNEL)}; "
-                f"deny channels {_mentions(rules['deny_channels'], RuleTarget.CHANNEL)}"
+                f"allow roles {mentions(rules['allow_roles'], RuleTarget.ROLE)}; "
+                f"deny roles {mentions(rules['deny_roles'], RuleTarget.ROLE)}; "
+                f"allow channels {mentions(rules['allow_channels'], RuleTarget.CHANNEL)}; "
+                f"deny channels {mentions(rules['deny_channels'], RuleTarget.CHANNEL)}"
             )
         if decision.allowed:
             lines.append(
@@ -214,7 +171,7 @@ class PermissionCommandsMixin(_MixinBase):
         and only for roles below your highest role.
         """
         guild = self.require_guild(ctx)
-        kind, label = self._perm_target(target)
+        kind, label = rule_target(target)
         await set_rule_as(self.bot, ctx.author, guild, command, target, allow=True)
         scope = (
             "members with one of its allowed roles"
@@ -239,7 +196,7 @@ class PermissionCommandsMixin(_MixinBase):
         above you or not below your highest role.
         """
         guild = self.require_guild(ctx)
-        _kind, label = self._perm_target(target)
+        _kind, label = rule_target(target)
         await set_rule_as(self.bot, ctx.author, guild, command, target, allow=False)
         await self.reply(ctx, f"⛔ `{command.qualified_name}` is now denied for {label}.")
 
@@ -251,7 +208,7 @@ class PermissionCommandsMixin(_MixinBase):
     ) -> None:
         """Remove the allow or deny rule a command has for a role or channel."""
         guild = self.require_guild(ctx)
-        _kind, label = self._perm_target(target)
+        _kind, label = rule_target(target)
         removed = await remove_rule_as(self.bot, ctx.author, guild, command, target)
         if removed:
             text = f"🗑️ Removed the rule of `{command.qualified_name}` for {label}."
@@ -282,75 +239,10 @@ class PermissionCommandsMixin(_MixinBase):
         guild = self.require_guild(ctx)
         rules = await self.bot.permission_store.snapshot(guild.id)
         if command is not None:
-            embed = self._perm_command_embed(command, rules)
+            embed = command_rules_embed(command, rules)
         else:
-            embed = self._perm_guild_embed(guild, rules)
+            embed = guild_rules_embed(guild, rules)
         await self.reply(ctx, embed=embed)
-
-    def _perm_command_embed(self, command: CommandArg, rules: GuildRules) -> discord.Embed:
-        name = command.qualified_name
-        entry = rules.rules_for(name)
-        embed = discord.Embed(title=f"Permissions of {name}", color=discord.Color.blurple())
-        embed.add_field(
-            name="Allowed roles", value=field(_mentions(entry["allow_roles"], RuleTarget.ROLE))
-        )
-        embed.add_field(
-            name="Denied roles", value=field(_mentions(entry["deny_roles"], RuleTarget.ROLE))
-        )
-        embed.add_field(name="\u200b", value="\u200b")
-        embed.add_field(
-            name="Allowed channels",
-            value=field(_mentions(entry["allow_channels"], RuleTarget.CHANNEL)),
-        )
-        embed.add_field(
-            name="Denied channels",
-            value=field(_mentions(entry["deny_channels"], RuleTarget.CHANNEL)),
-        )
-        embed.add_field(name="\u200b", value="\u200b")
-        declared = int(command_meta(command, "rank", 0) or 0)
-        override = rules.command_ranks.get(name)
-        rank_text = (
-            f"{declared} (declared)"
-            if override is None
-            else f"{override} (server override; declared {declared})"
-        )
-        embed.add_field(name="Rank needed", value=rank_text, inline=False)
-        return embed
-
-    def _perm_guild_embed(self, guild: discord.Guild, rules: GuildRules) -> discord.Embed:
-        embed = discord.Embed(title=f"Permissions in {guild.name}", color=discord.Color.blurple())
-        lines = []
-        for name in sorted(rules.commands):
-            entry = rules.commands[name]
-            parts = []
-            if entry["allow_roles"]:
-                parts.append("allow " + _mentions(entry["allow_roles"], RuleTarget.ROLE))
-            if entry["deny_roles"]:
-                parts.append("deny " + _mentions(entry["deny_roles"], RuleTarget.ROLE))
-            if entry["allow_channels"]:
-                parts.append("only in " + _mentions(entry["allow_channels"], RuleTarget.CHANNEL))
-            if entry["deny_channels"]:
-                parts.append("not in " + _mentions(entry["deny_channels"], RuleTarget.CHANNEL))
-            lines.append(f"`{name}`: " + "; ".join(parts))
-        embed.add_field(name="Command rules", value=field("\n".join(lines) or "None"), inline=False)
-        self._perm_add_rank_fields(embed, guild, rules)
-        return embed
-
-    @staticmethod
-    def _perm_add_rank_fields(
-        embed: discord.Embed, guild: discord.Guild, rules: GuildRules
-    ) -> None:
-        """The "Role ranks" (highest first) and "Command rank overrides" fields."""
-        ranks = (
-            role_rank_lines(guild, rules.role_ranks)
-            or "None: every member has rank 0 (the server owner has 10)."
-        )
-        embed.add_field(name="Role ranks", value=field(ranks), inline=False)
-        embed.add_field(
-            name="Command rank overrides",
-            value=field(command_rank_lines(rules.command_ranks) or "None"),
-            inline=False,
-        )
 
     # --- ranks ---------------------------------------------------------------------------
 
@@ -358,7 +250,7 @@ class PermissionCommandsMixin(_MixinBase):
     @examples("perm rank")
     async def perm_rank(self, ctx: commands.Context[Any]) -> None:
         """Permission ranks: roles get a rank from 0 to 10, commands need a rank."""
-        await self.reply(ctx, self._perm_group_help(ctx))
+        await self.reply(ctx, group_help(ctx))
 
     @perm_rank.command(name="set")
     @app_commands.describe(role="The role", rank="Its permission rank, 0 to 10")
@@ -390,7 +282,7 @@ class PermissionCommandsMixin(_MixinBase):
         embed = discord.Embed(
             title=f"Permission ranks in {guild.name}", color=discord.Color.blurple()
         )
-        self._perm_add_rank_fields(embed, guild, rules)
+        add_rank_fields(embed, guild, rules)
         await self.reply(ctx, embed=embed)
 
     @perm_rank.command(name="init")

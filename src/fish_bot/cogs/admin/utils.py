@@ -20,7 +20,7 @@ from fish_bot.exceptions import UserFacingError
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
     from fish_bot.core.host import FishHost
-    from fish_bot.core.settings.manager import SettingSpec
+    from fish_bot.core.settings.specs import SettingSpec
 
 #: Where the built-in cog packages live; a short name ``example`` means ``fish_bot.cogs.example``.
 COG_PACKAGE_ROOT = "fish_bot.cogs"

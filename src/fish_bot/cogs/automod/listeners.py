@@ -16,8 +16,8 @@ import discord
 from fish_bot.cogs.automod.actions import act, enforce, threshold_text
 from fish_bot.cogs.automod.constants import ESCALATION_ACTIONS, RAID_END_JOB
 from fish_bot.cogs.automod.rules import Hit, MessageFacts, invite_codes
+from fish_bot.core.database_outage import is_database_outage
 from fish_bot.core.decorators import cog_listener
-from fish_bot.core.error_policy import is_database_outage
 from fish_bot.database.models.cases import CaseType
 
 if TYPE_CHECKING:

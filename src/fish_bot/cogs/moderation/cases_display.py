@@ -16,7 +16,7 @@ import discord
 from fish_bot.cogs.moderation.constants import ACTIONS
 from fish_bot.cogs.moderation.modlog import case_embed
 from fish_bot.cogs.moderation.utils import UserLookup, timestamp, user_label
-from fish_bot.core.error_policy import send_interaction
+from fish_bot.core.error_replies import send_interaction
 from fish_bot.core.text import DESCRIPTION_LIMIT, clip
 from fish_bot.core.views import FishView
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType

@@ -25,7 +25,8 @@ from fish_bot.cogs.moderation.constants import (
 )
 from fish_bot.cogs.moderation.modlog import ModLogMixin
 from fish_bot.cogs.moderation.utils import ModerationError
-from fish_bot.core.error_policy import is_database_outage, report
+from fish_bot.core.database_outage import is_database_outage
+from fish_bot.core.error_policy import report
 from fish_bot.core.text import clip
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 

@@ -17,6 +17,11 @@ announces, in its own transaction, each (cog, scope) it changed on the cache bus
 ``settings``, see ``database/notify.py``); the other processes re-read those rows from the
 database (keys with a write of their own still pending keep theirs). After the bus
 reconnects, every value is read again. Pause state is stored here too, so it follows.
+
+The declarations are parsed in :mod:`fish_bot.core.settings.specs` (``SettingSpec``,
+``parse_settings_config``); the batched write path (generations, rollback, the store's
+transaction and its announcement) is :class:`~fish_bot.core.settings.writes.SettingsWriter`,
+which this class is built on.
 """
 
 from __future__ import annotations
@@ -25,17 +30,13 @@ import asyncio
 import copy
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fish_bot.core.settings.audit import SettingChange, SettingsAudit
-from fish_bot.core.settings.validators import RuleSet, compile_rules
+from fish_bot.core.settings.audit import SettingsAudit
+from fish_bot.core.settings.specs import INTERNAL_PREFIX, SettingSpec
+from fish_bot.core.settings.writes import BUS_TOPIC, SettingKey, SettingsWriter
 from fish_bot.database.models.core import GLOBAL_SCOPE
-from fish_bot.exceptions import (
-    SettingsConfigError,
-    SettingValidationError,
-    UnknownSettingError,
-)
+from fish_bot.exceptions import SettingValidationError, UnknownSettingError
 
 if TYPE_CHECKING:
     import discord
@@ -45,80 +46,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_Key = tuple[str, int, str]  # (cog, guild_id or 0, setting)
 
-#: The cache bus topic of settings changes (guild_id: the scope, 0 for global; key: the cog).
-BUS_TOPIC = "settings"
-
-#: Prefix of internal state keys (pause state) that are stored like settings but not declared.
-INTERNAL_PREFIX = "__"
-
-
-@dataclass(frozen=True)
-class SettingSpec:
-    """One declared setting: default, description and compiled rules."""
-
-    name: str
-    default: Any
-    description: str
-    rules: RuleSet
-    rule_text: str
-
-    def describe(self) -> str:
-        rules = self.rules.describe()
-        return f"{self.description} ({rules})" if rules else self.description
-
-
-def parse_settings_config(cog: str, config: Mapping[str, Any]) -> dict[str, SettingSpec]:
-    """Turn a cog's ``settings_config`` into specs; a malformed entry raises SettingsConfigError.
-
-    Each entry is ``name: (default, description[, validators])``. The default must pass its
-    own rules (it is normalised by them: a ``time.minutes`` default of 5 is read as 300 s).
-    """
-    specs: dict[str, SettingSpec] = {}
-    for name, entry in config.items():
-        where = f"cog {cog!r}, setting {name!r}"
-        if not isinstance(name, str) or not name or name.startswith(INTERNAL_PREFIX):
-            raise SettingsConfigError(f"{where}: setting names must be non-empty text")
-        if not isinstance(entry, tuple) or not 2 <= len(entry) <= 3:
-            raise SettingsConfigError(
-                f"{where}: expected (default, description) or (default, description, validators)"
-            )
-        default, description = entry[0], entry[1]
-        raw_rules = entry[2] if len(entry) == 3 else None
-        if not isinstance(description, str):
-            raise SettingsConfigError(f"{where}: the description must be text")
-        try:
-            rules = compile_rules(raw_rules, setting=name)
-        except SettingsConfigError as error:
-            raise SettingsConfigError(f"cog {cog!r}: {error}") from None
-        if default is not None:
-            try:
-                default = rules.validate(copy.deepcopy(default))
-            except SettingValidationError as error:
-                raise SettingsConfigError(
-                    f"{where}: the default {default!r} breaks its own rule {error.rule!r}: "
-                    f"{error.reason}"
-                ) from None
-        specs[name] = SettingSpec(name, default, description, rules, _rule_text(raw_rules))
-    return specs
-
-
-def _rule_text(raw: Any) -> str:
-    if raw is None:
-        return ""
-    items = raw if isinstance(raw, (list, tuple)) else [raw]
-    return ", ".join(
-        item if isinstance(item, str) else getattr(item, "__name__", "check") for item in items
-    )
-
-
-class ConfigManager:
+class ConfigManager(SettingsWriter):
     """Holds, validates and persists the settings of every cog."""
 
     def __init__(self, db: DatabaseCoordinator) -> None:
         self.db = db
-        self._values: dict[_Key, Any] = {}
+        self._values: dict[SettingKey, Any] = {}
         self._specs: dict[str, dict[str, SettingSpec]] = {}
         #: Other names of a scope (a cog's display name), lowercased -> the scope (its slug).
         self._aliases: dict[str, str] = {}
@@ -127,15 +61,15 @@ class ConfigManager:
         self._write_lock = asyncio.Lock()
         self._pending: set[asyncio.Task[None]] = set()
         # Write bookkeeping (see _persist): every change of a key bumps its generation.
-        self._generation: dict[_Key, int] = {}
+        self._generation: dict[SettingKey, int] = {}
         #: Keys changed in the cache but not stored yet, with their latest generation.
-        self._dirty: dict[_Key, int] = {}
+        self._dirty: dict[SettingKey, int] = {}
         #: The stored value of each dirty key (``_MISSING``: none), for a rollback.
-        self._saved: dict[_Key, Any] = {}
+        self._saved: dict[SettingKey, Any] = {}
         #: The latest generation of each key known to be stored.
-        self._stored_generation: dict[_Key, int] = {}
+        self._stored_generation: dict[SettingKey, int] = {}
         #: The latest failed generation of a key and its error.
-        self._failed: dict[_Key, tuple[int, BaseException]] = {}
+        self._failed: dict[SettingKey, tuple[int, BaseException]] = {}
         #: Changes waiting to be written to the audit trail with the batch that stores them.
         self._audit = SettingsAudit()
         self.loaded = False
@@ -225,7 +159,7 @@ class ConfigManager:
         key = (self.scope(cog), guild_id or GLOBAL_SCOPE, name)
         return key in self._values, copy.deepcopy(self._values.get(key))
 
-    def stored_values(self, cog: str | None = None) -> dict[_Key, Any]:
+    def stored_values(self, cog: str | None = None) -> dict[SettingKey, Any]:
         """Every stored value (of one cog), keyed by (cog, guild_id, name)."""
         cog = None if cog is None else self.scope(cog)
         return {k: copy.deepcopy(v) for k, v in self._values.items() if cog is None or k[0] == cog}
@@ -329,143 +263,7 @@ class ConfigManager:
             raise SettingValidationError("; ".join(problems) + " (nothing was changed)")
         return self._spawn(self._persist_many(checked))
 
-    def _write(
-        self, cog: str, values: dict[str, Any], guild_id: int | None, delete: Iterable[str]
-    ) -> asyncio.Task[None]:
-        scope = guild_id or GLOBAL_SCOPE
-        changes = {name: copy.deepcopy(value) for name, value in values.items()}
-        changes.update({name: _MISSING for name in delete})
-        return self._spawn(self._persist(self._change(cog, scope, changes)))
-
-    def _change(self, cog: str, scope: int, changes: dict[str, Any]) -> dict[_Key, int]:
-        """Put values (``_MISSING``: removed) in the cache; returns each key's new generation."""
-        generations: dict[_Key, int] = {}
-        for name, value in changes.items():
-            key = (cog, scope, name)
-            self._audit.note(
-                cog, scope, name, self._values.get(key), None if value is _MISSING else value
-            )
-            if key not in self._dirty:
-                # The key is clean: its cached value is the stored one, kept for a rollback.
-                self._saved[key] = self._values.get(key, _MISSING)
-            if value is _MISSING:
-                self._values.pop(key, None)
-            else:
-                self._values[key] = value
-            generation = self._generation.get(key, 0) + 1
-            self._generation[key] = generation
-            self._dirty[key] = generation
-            generations[key] = generation
-        return generations
-
-    def _spawn(self, coro: Any) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
-        self._pending.add(task)
-        task.add_done_callback(self._finished)
-        return task
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._pending.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("A settings write failed", exc_info=task.exception())
-
-    def _settled(self, generations: Mapping[_Key, int]) -> bool:
-        """Whether these generations are stored already (or a later write of each key is),
-        raising the error of the write that failed to store one of them."""
-        settled = True
-        for key, generation in generations.items():
-            if self._stored_generation.get(key, 0) >= generation:
-                continue
-            failed = self._failed.get(key)
-            if failed is not None and failed[0] >= generation:
-                raise failed[1]
-            settled = False
-        return settled
-
-    async def _persist(self, generations: dict[_Key, int]) -> None:
-        """Store the cache's changed values (this write's and every other one waiting).
-
-        Writes queue on one lock; the first to get it stores every key changed so far, in one
-        short transaction, with the values the cache holds *now* (the latest of each key). A
-        write whose keys were stored meanwhile (by that batch) is done without a statement, so
-        a burst of sets costs a few transactions, not one each, and the last value set is the
-        one stored. When the batch fails, each key still holding the value it tried goes back
-        to the stored value, and every write that batch covered raises the error.
-        """
-        async with self._write_lock:
-            if self._settled(generations):
-                return
-            batch = dict(self._dirty)
-            values = {key: self._values.get(key, _MISSING) for key in batch}
-            audited = self._audit.take()  # rolled back with the batch if it fails
-            try:
-                await self._store(values, audited)
-            except BaseException as error:
-                for key, generation in batch.items():
-                    self._failed[key] = (generation, error)
-                    if self._generation.get(key) == generation:  # not changed since: roll back
-                        old = self._saved.pop(key, _MISSING)
-                        if old is _MISSING:
-                            self._values.pop(key, None)
-                        else:
-                            self._values[key] = old
-                        del self._dirty[key]
-                raise
-            for key, generation in batch.items():
-                self._stored_generation[key] = generation
-                self._failed.pop(key, None)
-                if self._dirty.get(key) == generation:
-                    del self._dirty[key]
-                    self._saved.pop(key, None)
-                else:  # changed again during the transaction: that value is stored next
-                    self._saved[key] = values[key]
-
-    async def _store(self, values: dict[_Key, Any], audited: list[SettingChange]) -> None:
-        """Write a batch and its audit entries: one value with no entry (framework state) is
-        one statement (an upsert, atomic by itself); anything else one transaction, so a
-        change and its audit entry commit or roll back together."""
-        controller = self.db.cog_setting
-        if len(values) == 1 and not audited and not self.db.service.bus.enabled:
-            ((cog, scope, name), value), *_ = values.items()
-            if value is not _MISSING:
-                await controller.set_value(cog, name, value, scope)
-                return
-        async with self.db.transaction():
-            await self._audit.write(self.db, audited)
-            for (cog, scope, name), value in values.items():
-                if value is _MISSING:
-                    await controller.delete_value(cog, name, scope)
-                else:
-                    await controller.set_value(cog, name, value, scope)
-            await self._announce(values)
-
-    async def _persist_many(self, entries: list[tuple[str, int, str, Any]]) -> None:
-        async with self._write_lock, self.db.transaction():
-            imported = SettingsAudit()  # this import's own entries, in its transaction
-            for cog, guild_id, name, value in entries:
-                key = (cog, guild_id or GLOBAL_SCOPE, name)
-                imported.note(cog, key[1], name, self._values.get(key), value)
-            await imported.write(self.db, imported.take())
-            for cog, guild_id, name, value in entries:
-                await self.db.cog_setting.set_value(cog, name, value, guild_id)
-            await self._announce(
-                (cog, guild_id or GLOBAL_SCOPE, name) for cog, guild_id, name, _ in entries
-            )
-        for cog, guild_id, name, value in entries:
-            key = (cog, guild_id or GLOBAL_SCOPE, name)
-            self._values[key] = copy.deepcopy(value)
-            generation = self._generation.get(key, 0) + 1
-            self._generation[key] = self._stored_generation[key] = generation
-            self._dirty.pop(key, None)
-            self._saved.pop(key, None)
-
     # --- other processes ---------------------------------------------------------------
-
-    async def _announce(self, keys: Iterable[_Key]) -> None:
-        """Tell the other processes which (cog, scope) pairs this transaction changes."""
-        bus = self.db.service.bus
-        for cog, scope in sorted({(cog, scope) for cog, scope, _ in keys}):
-            await bus.publish(BUS_TOPIC, scope, cog)
 
     def _remote_change(self, event: Invalidation) -> None:
         """Another process stored values (or the bus reconnected): read them again."""
@@ -495,10 +293,10 @@ class ConfigManager:
         before = dict(self._generation)
         rows = await self.db.cog_setting.find_all(filters or None)
 
-        def covered(key: _Key) -> bool:
+        def covered(key: SettingKey) -> bool:
             return (cog is None or key[0] == cog) and (guild_id is None or key[1] == guild_id)
 
-        def mine(key: _Key) -> bool:
+        def mine(key: SettingKey) -> bool:
             return key in self._dirty or self._generation.get(key, 0) != before.get(key, 0)
 
         fresh = {(row.cog, row.guild_id, row.key): row.value for row in rows}
@@ -514,11 +312,3 @@ class ConfigManager:
         """Wait until every pending write is stored (errors are logged, not raised)."""
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
-
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "<missing>"
-
-
-_MISSING: Any = _Missing()
