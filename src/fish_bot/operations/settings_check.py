@@ -8,7 +8,7 @@ or raises :class:`~fish_bot.operations.settings_file.SettingsFileError` listing 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,6 +160,23 @@ class _Checker:
             return None
         return value
 
+    def guilds(
+        self, section: Any, where: str, guild: str = "guild "
+    ) -> Iterator[tuple[int, str, Mapping[Any, Any]]]:
+        """The entries of a mapping keyed by guild id (``permissions``, ``guild_config``,
+        ``settings > guilds``): each guild's id, its place for problems (``where > guild 1``)
+        and its mapping. A bad id, or an entry that is not a mapping, is a problem and left out.
+        """
+        for raw_id, entry in (self.mapping(section, where) or {}).items():
+            guild_id = _snowflake(raw_id)
+            if guild_id is None:
+                self.problem(f"{where} > {shown(raw_id)}: {_NOT_AN_ID % 'guild'}")
+                continue
+            place = f"{where} > {guild}{guild_id}"
+            body = self.mapping(entry, place)
+            if body is not None:
+                yield guild_id, place, body
+
     # settings
 
     def cog_values(self, cog: Any, values: Any, guild_id: int, where: str) -> None:
@@ -204,30 +221,14 @@ class _Checker:
         cogs = self.mapping(top.get("global"), "settings > global")
         for cog, values in (cogs or {}).items():
             self.cog_values(cog, values, GLOBAL_SCOPE, "settings > global")
-        guilds = self.mapping(top.get("guilds"), "settings > guilds")
-        for raw_id, guild_cogs in (guilds or {}).items():
-            guild_id = _snowflake(raw_id)
-            if guild_id is None:
-                self.problem(f"settings > guilds > {shown(raw_id)}: {_NOT_AN_ID % 'guild'}")
-                continue
-            where = f"settings > guilds > {guild_id}"
-            cogs = self.mapping(guild_cogs, where)
-            for cog, values in (cogs or {}).items():
+        for guild_id, where, guild_cogs in self.guilds(top.get("guilds"), "settings > guilds", ""):
+            for cog, values in guild_cogs.items():
                 self.cog_values(cog, values, guild_id, where)
 
     # permissions
 
     def permissions(self, section: Any) -> None:
-        guilds = self.mapping(section, "permissions")
-        for raw_id, entry in (guilds or {}).items():
-            guild_id = _snowflake(raw_id)
-            if guild_id is None:
-                self.problem(f"permissions > {shown(raw_id)}: {_NOT_AN_ID % 'guild'}")
-                continue
-            where = f"permissions > guild {guild_id}"
-            body = self.mapping(entry, where)
-            if body is None:
-                continue
+        for guild_id, where, body in self.guilds(section, "permissions"):
             for key in body:
                 if key not in ("rules", "role_ranks", "command_ranks"):
                     self.problem(
@@ -261,17 +262,8 @@ class _Checker:
                     self.problem(f"{spot}: {error.message}")
 
     def guild_configs(self, section: Any) -> None:
-        guilds = self.mapping(section, "guild_config")
         columns = config_columns()
-        for raw_id, entry in (guilds or {}).items():
-            guild_id = _snowflake(raw_id)
-            if guild_id is None:
-                self.problem(f"guild_config > {shown(raw_id)}: {_NOT_AN_ID % 'guild'}")
-                continue
-            where = f"guild_config > guild {guild_id}"
-            body = self.mapping(entry, where)
-            if body is None:
-                continue
+        for guild_id, where, body in self.guilds(section, "guild_config"):
             values: dict[str, Any] = {}
             for key, value in body.items():
                 if key not in columns:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -44,6 +44,19 @@ else:
     _MixinBase = object
 
 Ctx = commands.Context[Any]
+F = TypeVar("F")
+
+
+def _moderators(func: F) -> F:
+    """The XP commands: moderators (Moderate Members on a server without ranks), and always the
+    server's owner and Administrators."""
+    return admin_override()(requires_rank(MODERATOR_RANK, "moderate_members")(func))
+
+
+def _admins(func: F) -> F:
+    """Changing rewards, export and import: admins (Manage Server on a server without ranks),
+    and always the server's owner and Administrators."""
+    return admin_override()(requires_rank(ADMIN_RANK, "manage_guild")(func))
 
 
 class AdminCommandsMixin(_MixinBase):
@@ -67,8 +80,7 @@ class AdminCommandsMixin(_MixinBase):
 
     @levels_group.command(name="set")
     @examples("levels set @bob 5", "levels set @bob 0")
-    @admin_override()
-    @requires_rank(MODERATOR_RANK, "moderate_members")
+    @_moderators
     @app_commands.describe(member="The member to change", level=f"The new level (0-{MAX_LEVEL})")
     async def set_command(self, ctx: Ctx, member: discord.Member, level: int) -> None:
         """Put a member at the start of a level (its reward roles follow at once)."""
@@ -78,11 +90,8 @@ class AdminCommandsMixin(_MixinBase):
         await self.reply(ctx, f"✅ <@{member.id}> is now level {entry.level} ({entry.xp:,} XP).")
 
     @levels_group.command(name="setxp")
-    @examples(
-        "levels setxp @bob 1200",
-    )
-    @admin_override()
-    @requires_rank(MODERATOR_RANK, "moderate_members")
+    @examples("levels setxp @bob 1200")
+    @_moderators
     @app_commands.describe(member="The member to change", xp=f"The new XP (0-{MAX_XP})")
     async def setxp_command(self, ctx: Ctx, member: discord.Member, xp: int) -> None:
         """Give a member exactly this much XP (the level and reward roles follow at once)."""
@@ -92,11 +101,8 @@ class AdminCommandsMixin(_MixinBase):
         await self.reply(ctx, f"✅ <@{member.id}> has {entry.xp:,} XP: level {entry.level}.")
 
     @levels_group.command(name="reset")
-    @examples(
-        "levels reset @bob",
-    )
-    @admin_override()
-    @requires_rank(MODERATOR_RANK, "moderate_members")
+    @examples("levels reset @bob")
+    @_moderators
     @app_commands.describe(member="The member whose XP goes back to zero")
     async def reset_command(self, ctx: Ctx, member: discord.Member) -> None:
         """Set a member's XP and level to zero (reward roles are taken back)."""
@@ -104,11 +110,8 @@ class AdminCommandsMixin(_MixinBase):
         await self.reply(ctx, f"✅ <@{member.id}>'s XP is reset to 0.")
 
     @levels_group.command(name="blacklist")
-    @examples(
-        "levels blacklist @bob",
-    )
-    @admin_override()
-    @requires_rank(MODERATOR_RANK, "moderate_members")
+    @examples("levels blacklist @bob")
+    @_moderators
     @app_commands.describe(member="The member who may (or may again) earn XP")
     async def blacklist_command(self, ctx: Ctx, member: discord.Member) -> None:
         """Stop a member from earning XP, or let them earn it again (a toggle)."""
@@ -128,8 +131,7 @@ class AdminCommandsMixin(_MixinBase):
 
     @rewards_group.command(name="add")
     @examples("levels rewards add 5 @Regular", "levels rewards add 20 @Veteran")
-    @admin_override()
-    @requires_rank(ADMIN_RANK, "manage_guild")
+    @_admins
     @app_commands.describe(level=f"The level that gives the role (1-{MAX_LEVEL})", role="The role")
     async def rewards_add(self, ctx: Ctx, level: int, role: discord.Role) -> None:
         """Give a role to members who reach a level (a role rewards one level)."""
@@ -147,11 +149,8 @@ class AdminCommandsMixin(_MixinBase):
         )
 
     @rewards_group.command(name="remove")
-    @examples(
-        "levels rewards remove @Regular",
-    )
-    @admin_override()
-    @requires_rank(ADMIN_RANK, "manage_guild")
+    @examples("levels rewards remove @Regular")
+    @_admins
     @app_commands.describe(role="The role that is no longer a reward")
     async def rewards_remove(self, ctx: Ctx, role: discord.Role) -> None:
         """Stop giving a role for a level (members who have it keep it)."""
@@ -163,9 +162,7 @@ class AdminCommandsMixin(_MixinBase):
         await self.reply(ctx, f"✅ {role.mention} is no longer a level reward.")
 
     @rewards_group.command(name="list")
-    @examples(
-        "levels rewards list",
-    )
+    @examples("levels rewards list")
     async def rewards_list(self, ctx: Ctx) -> None:
         """List the roles given at each level."""
         guild = self.require_guild(ctx)
@@ -184,11 +181,8 @@ class AdminCommandsMixin(_MixinBase):
     # --- files ---------------------------------------------------------------------------
 
     @levels_group.command(name="export")
-    @examples(
-        "levels export",
-    )
-    @admin_override()
-    @requires_rank(ADMIN_RANK, "manage_guild")
+    @examples("levels export")
+    @_admins
     async def export_command(self, ctx: Ctx) -> None:
         """Download this server's XP table as a CSV file (member_id, xp, level, blacklisted)."""
         guild = self.require_guild(ctx)
@@ -201,11 +195,8 @@ class AdminCommandsMixin(_MixinBase):
         await self.reply(ctx, f"📄 The XP of {len(rows):,} members.", file=file)
 
     @levels_group.command(name="import")
-    @examples(
-        "levels import (with a CSV file attached)",
-    )
-    @admin_override()
-    @requires_rank(ADMIN_RANK, "manage_guild")
+    @examples("levels import (with a CSV file attached)")
+    @_admins
     @app_commands.describe(file="A CSV file of `member id, xp` lines (a header line is allowed)")
     async def import_command(self, ctx: Ctx, file: discord.Attachment) -> None:
         """Set members' XP from a CSV file (from another bot): every line is checked first,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import discord
@@ -33,6 +34,18 @@ if TYPE_CHECKING:
 
 # Slow mode values that switch it off.
 _OFF_WORDS = frozenset({"off", "0", "none", "disable", "disabled"})
+
+
+@contextlib.contextmanager
+def _refused(what: str) -> Iterator[None]:
+    """Discord refusing a channel tool's request becomes a ModerationError saying what it
+    refused to do (``delete the messages``) and why."""
+    try:
+        yield
+    except discord.HTTPException as error:
+        raise ModerationError(
+            f"❌ Discord refused to {what}: {error.text or error.status}."
+        ) from None
 
 
 class SlowmodeDelay(Duration):
@@ -94,27 +107,20 @@ class ChannelCommandsMixin(ModerationUtilsMixin):
             return True
 
         before = ctx.message if ctx.interaction is None else None
-        try:
+        with _refused("delete the messages"):
             deleted = await channel.purge(
                 limit=amount if member is None else PURGE_SCAN_LIMIT,
                 check=wanted,
                 before=before,
                 reason=audit_reason(ctx.author, f"purge of {amount} messages"),
             )
-        except discord.HTTPException as error:
-            raise ModerationError(
-                f"❌ Discord refused to delete the messages: {error.text or error.status}."
-            ) from None
         whose = f" from <@{member.id}>" if member is not None else ""
         text = f"🧹 Deleted {len(deleted)} message{'s' if len(deleted) != 1 else ''}{whose}."
-        embed = discord.Embed(
-            title="🧹 Messages purged",
-            colour=INFO_COLOUR,
-            description=f"{len(deleted)} message(s){whose} in {channel.mention} "
-            f"by <@{ctx.author.id}>.",
-            timestamp=discord.utils.utcnow(),
+        await self._log_channel_change(
+            guild,
+            "🧹 Messages purged",
+            f"{len(deleted)} message(s){whose} in {channel.mention} by <@{ctx.author.id}>.",
         )
-        await self.post_mod_log(guild, embed)
         if ctx.interaction is None:
             with contextlib.suppress(discord.HTTPException):
                 await ctx.message.delete()
@@ -160,22 +166,24 @@ class ChannelCommandsMixin(ModerationUtilsMixin):
                 f"⛔ I need the **Manage Channels** permission in {where.mention} to change slow "
                 "mode."
             )
-        try:
+        with _refused("change slow mode"):
             await where.edit(
                 slowmode_delay=seconds,
                 reason=audit_reason(ctx.author, f"slow mode {format_duration(seconds)}"),
             )
-        except discord.HTTPException as error:
-            raise ModerationError(
-                f"❌ Discord refused to change slow mode: {error.text or error.status}."
-            ) from None
         state = format_duration(seconds) if seconds else "off"
         await self.reply(ctx, f"🐢 Slow mode in {where.mention} is now {state}.")
+        await self._log_channel_change(
+            guild,
+            "🐢 Slow mode changed",
+            f"{where.mention}: {state} (was {format_duration(current) if current else 'off'}) "
+            f"by <@{ctx.author.id}>.",
+        )
+
+    async def _log_channel_change(self, guild: discord.Guild, title: str, text: str) -> None:
+        """Tell the mod log about a channel tool's change (purge, slow mode): no case, an info
+        embed."""
         embed = discord.Embed(
-            title="🐢 Slow mode changed",
-            colour=INFO_COLOUR,
-            description=f"{where.mention}: {state} (was "
-            f"{format_duration(current) if current else 'off'}) by <@{ctx.author.id}>.",
-            timestamp=discord.utils.utcnow(),
+            title=title, colour=INFO_COLOUR, description=text, timestamp=discord.utils.utcnow()
         )
         await self.post_mod_log(guild, embed)

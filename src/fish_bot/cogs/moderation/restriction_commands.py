@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -38,9 +39,27 @@ from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 if TYPE_CHECKING:
     pass
 
+F = TypeVar("F")
 
 #: The restriction each lifting action ends.
 LIFTS = {CaseType.POLLUNBAN: CaseType.POLLBAN, CaseType.SNIPPETUNBAN: CaseType.SNIPPETBAN}
+
+
+def _restriction_command(name: str, example: str, *, timed: bool = False) -> Callable[[F], Any]:
+    """The decorators of a record-only restriction command (pollban, snippetunban...): a guild
+    hybrid command at its default rank, with the same slash options; ``timed`` (a ban) adds
+    the duration option."""
+    duration = {"duration": DURATION_HELP + " (empty: permanent)"} if timed else {}
+    options = {"user": "The member or user (id)", **duration, "reason": REASON_HELP}
+
+    def decorator(func: F) -> Any:
+        func = examples(example)(func)
+        func = app_commands.describe(**options)(func)
+        func = requires_rank(DEFAULT_RANKS[name])(func)
+        func = commands.guild_only()(func)
+        return hybrid_command(name=name)(func)
+
+    return decorator
 
 
 class RestrictionCommandsMixin(ModerationUtilsMixin):
@@ -253,22 +272,9 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
             raise ModerationError(f"⛔ <@{user.id}> is not banned from {what}.")
         await self.execute_action(ctx, target, action=None, close_types=[kind])
 
-    @hybrid_command(name="pollban")
-    @commands.guild_only()
-    @requires_rank(DEFAULT_RANKS["pollban"])
-    @app_commands.describe(
-        user="The member or user (id)",
-        duration=DURATION_HELP + " (empty: permanent)",
-        reason=REASON_HELP,
-    )
-    @examples("pollban @bob 7d poll spam")
+    @_restriction_command("pollban", "pollban @bob 7d poll spam", timed=True)
     async def pollban_command(
-        self,
-        ctx: Ctx,
-        user: discord.User,
-        duration: MaybeWhen = None,
-        *,
-        reason: str | None = None,
+        self, ctx: Ctx, user: discord.User, duration: MaybeWhen = None, *, reason: str | None = None
     ) -> None:
         """Forbid a member to post polls: their polls are removed and they are told why.
 
@@ -276,11 +282,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         """
         await self._restrict(ctx, user, CaseType.POLLBAN, duration, reason, "posting polls")
 
-    @hybrid_command(name="pollunban")
-    @commands.guild_only()
-    @requires_rank(DEFAULT_RANKS["pollunban"])
-    @app_commands.describe(user="The member or user (id)", reason=REASON_HELP)
-    @examples("pollunban @bob")
+    @_restriction_command("pollunban", "pollunban @bob")
     async def pollunban_command(
         self, ctx: Ctx, user: discord.User, *, reason: str | None = None
     ) -> None:
@@ -290,22 +292,9 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         """
         await self._unrestrict(ctx, user, CaseType.POLLUNBAN, reason, "posting polls")
 
-    @hybrid_command(name="snippetban")
-    @commands.guild_only()
-    @requires_rank(DEFAULT_RANKS["snippetban"])
-    @app_commands.describe(
-        user="The member or user (id)",
-        duration=DURATION_HELP + " (empty: permanent)",
-        reason=REASON_HELP,
-    )
-    @examples("snippetban @bob 30d snippet abuse")
+    @_restriction_command("snippetban", "snippetban @bob 30d snippet abuse", timed=True)
     async def snippetban_command(
-        self,
-        ctx: Ctx,
-        user: discord.User,
-        duration: MaybeWhen = None,
-        *,
-        reason: str | None = None,
+        self, ctx: Ctx, user: discord.User, duration: MaybeWhen = None, *, reason: str | None = None
     ) -> None:
         """Forbid a member to create or use snippets (the snippets module refuses them).
 
@@ -313,11 +302,7 @@ class RestrictionCommandsMixin(ModerationUtilsMixin):
         """
         await self._restrict(ctx, user, CaseType.SNIPPETBAN, duration, reason, "snippets")
 
-    @hybrid_command(name="snippetunban")
-    @commands.guild_only()
-    @requires_rank(DEFAULT_RANKS["snippetunban"])
-    @app_commands.describe(user="The member or user (id)", reason=REASON_HELP)
-    @examples("snippetunban @bob")
+    @_restriction_command("snippetunban", "snippetunban @bob")
     async def snippetunban_command(
         self, ctx: Ctx, user: discord.User, *, reason: str | None = None
     ) -> None:

@@ -74,24 +74,42 @@ def parse_log_kind(argument: str) -> LogKind:
         ) from None
 
 
-class TextChannelOrNone(commands.Converter[Any], app_commands.Transformer):
-    """A text channel of the server, or ``none`` to turn the setting off."""
+class _OrNone(commands.Converter[Any], app_commands.Transformer):
+    """A channel or role of the server, or ``none`` to turn the setting off (prefix side): a
+    mention, an id, a name, or a name typed after the mention's sign (``#general``, ``@Muted``)
+    rather than picked. Subclasses name it and :meth:`find` it."""
 
-    async def convert(
-        self, ctx: commands.Context[Any], argument: str
-    ) -> discord.TextChannel | Clear:
+    #: What it is and how a user mentions one, as the refusal says it ("text channel", "#channel").
+    noun = ""
+    mention = ""
+
+    async def find(self, ctx: commands.Context[Any], text: str) -> Any:
+        """The channel or role ``text`` names, or a BadArgument."""
+        raise NotImplementedError
+
+    async def convert(self, ctx: commands.Context[Any], argument: str) -> Any:
         if is_none_word(argument):
             return CLEAR
         text = argument.strip()
-        if text.startswith("#"):  # "#general" typed as text rather than picked
+        if text.startswith(self.mention[:1]):  # "#general" typed as text rather than picked
             text = text[1:]
         try:
-            return await commands.TextChannelConverter().convert(ctx, text)
+            return await self.find(ctx, text)
         except commands.BadArgument:
             raise commands.BadArgument(
-                f"`{plain(argument, SHOWN)}` is not a text channel of this server "
-                "(use #channel, its id or its name, or `none` to turn this off)."
+                f"`{plain(argument, SHOWN)}` is not a {self.noun} of this server "
+                f"(use {self.mention}, its id or its name, or `none` to turn this off)."
             ) from None
+
+
+class TextChannelOrNone(_OrNone):
+    """A text channel of the server, or ``none`` to turn the setting off."""
+
+    noun = "text channel"
+    mention = "#channel"
+
+    async def find(self, ctx: commands.Context[Any], text: str) -> discord.TextChannel:
+        return await commands.TextChannelConverter().convert(ctx, text)
 
     @property
     def type(self) -> discord.AppCommandOptionType:
@@ -109,24 +127,16 @@ class TextChannelOrNone(commands.Converter[Any], app_commands.Transformer):
         return channel
 
 
-class RoleOrNone(commands.Converter[Any], app_commands.Transformer):
-    """A role of the server, or ``none`` to turn the setting off."""
+class RoleOrNone(_OrNone):
+    """A role of the server (``everyone`` too), or ``none`` to turn the setting off."""
 
-    async def convert(self, ctx: commands.Context[Any], argument: str) -> discord.Role | Clear:
-        if is_none_word(argument):
-            return CLEAR
-        text = argument.strip()
-        if text.lower() in {"@everyone", "everyone"} and ctx.guild is not None:
+    noun = "role"
+    mention = "@role"
+
+    async def find(self, ctx: commands.Context[Any], text: str) -> discord.Role:
+        if text.lower() == "everyone" and ctx.guild is not None:
             return ctx.guild.default_role
-        if text.startswith("@") and not text.startswith("<@"):
-            text = text[1:]
-        try:
-            return await commands.RoleConverter().convert(ctx, text)
-        except commands.BadArgument:
-            raise commands.BadArgument(
-                f"`{plain(argument, SHOWN)}` is not a role of this server "
-                "(use @role, its id or its name, or `none` to turn this off)."
-            ) from None
+        return await commands.RoleConverter().convert(ctx, text)
 
     @property
     def type(self) -> discord.AppCommandOptionType:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import discord
-from discord import app_commands
+from discord import Attachment, app_commands
 from discord.ext import commands
 
 from fish_bot.cogs.snippets.browse_commands import BrowseCommandsMixin, snippet_group
@@ -42,16 +42,10 @@ class CommandsMixin(BrowseCommandsMixin):
     @app_commands.describe(name=NAME_HELP, content=CONTENT_HELP, attachment=FILE_HELP)
     @examples("snippet create rules Be kind. No spam.")
     async def create_command(
-        self,
-        ctx: Ctx,
-        name: str,
-        attachment: discord.Attachment | None = None,
-        *,
-        content: str = "",
+        self, ctx: Ctx, name: str, attachment: Attachment | None = None, *, content: str = ""
     ) -> None:
         """Create a snippet: `snippet create faq-install Run pip install fish-bot`."""
-        guild = self.require_guild(ctx)
-        await self.check_not_banned(ctx)
+        guild = await self.guild_to_change(ctx)
         clean = self.new_name(name)
         text = self.content_with_links(ctx, content, attachment)
         created = await self.db.snippet.create_snippet(
@@ -64,16 +58,10 @@ class CommandsMixin(BrowseCommandsMixin):
     @app_commands.describe(name=NAME_HELP, content=CONTENT_HELP, attachment=FILE_HELP)
     @examples("snippet edit rules Be kind. No spam. No ads.")
     async def edit_command(
-        self,
-        ctx: Ctx,
-        name: str,
-        attachment: discord.Attachment | None = None,
-        *,
-        content: str = "",
+        self, ctx: Ctx, name: str, attachment: Attachment | None = None, *, content: str = ""
     ) -> None:
         """Replace a snippet's content (its author or a moderator; locked: moderators)."""
-        guild = self.require_guild(ctx)
-        await self.check_not_banned(ctx)
+        guild = await self.guild_to_change(ctx)
         entry = await self.find(guild.id, name)
         if entry.is_alias:
             target = (await self.snippets(guild.id)).target(entry)
@@ -92,8 +80,7 @@ class CommandsMixin(BrowseCommandsMixin):
     @examples("snippet delete rules")
     async def delete_command(self, ctx: Ctx, name: str) -> None:
         """Delete a snippet and its aliases, or one alias (its author or a moderator)."""
-        guild = self.require_guild(ctx)
-        await self.check_not_banned(ctx)
+        guild = await self.guild_to_change(ctx)
         entry = await self.find(guild.id, name)
         await self.check_may_change(ctx, entry, "delete")
         snippets = await self.snippets(guild.id)
@@ -117,8 +104,7 @@ class CommandsMixin(BrowseCommandsMixin):
     async def alias_command(self, ctx: Ctx, alias: str, target: str) -> None:
         """Give a snippet another name: `snippet alias r rules` (an alias of an alias points
         at the final snippet)."""
-        guild = self.require_guild(ctx)
-        await self.check_not_banned(ctx)
+        guild = await self.guild_to_change(ctx)
         clean = self.new_name(alias)
         created = await self.db.snippet.create_snippet_alias(
             clean, target, discord.utils.utcnow(), ctx.author.id, guild.id
@@ -135,8 +121,7 @@ class CommandsMixin(BrowseCommandsMixin):
     @examples("snippet rename rules server-rules")
     async def rename_command(self, ctx: Ctx, old: str, new: str) -> None:
         """Rename a snippet or alias (its author or a moderator; aliases follow)."""
-        guild = self.require_guild(ctx)
-        await self.check_not_banned(ctx)
+        guild = await self.guild_to_change(ctx)
         entry = await self.find(guild.id, old)
         await self.check_may_change(ctx, entry, "rename")
         clean = self.new_name(new)
@@ -175,6 +160,12 @@ class CommandsMixin(BrowseCommandsMixin):
             await self.reply(ctx, f"🔓 Unlocked `{target.name}`.")
 
     # --- helpers -------------------------------------------------------------------------------
+
+    async def guild_to_change(self, ctx: Ctx) -> discord.Guild:
+        """The server whose snippets a command changes; a snippet-banned member is refused."""
+        guild = self.require_guild(ctx)
+        await self.check_not_banned(ctx)
+        return guild
 
     def reserved_names(self) -> set[str]:
         """Names a snippet cannot have: the group's subcommands (and the slash fallback)."""
