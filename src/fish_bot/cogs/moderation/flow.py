@@ -240,6 +240,7 @@ class ModerationUtilsMixin(ReconcileMixin):
         # moderator waits for the record and the action, not for those. A DM that turns out
         # closed is added to the answer afterwards (one edit).
         answer = asyncio.create_task(self.reply(ctx, self._answer(target, result, details)))
+        await asyncio.sleep(0)  # the answer's request leaves first
         try:
             result = await self.finish_action(guild, target, result, expires_at=expires_at)
         finally:

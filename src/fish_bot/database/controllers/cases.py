@@ -39,6 +39,8 @@ class CaseController(BaseController[Case]):
         self.guilds = guilds if guilds is not None else GuildController(service)
         #: SQLite: whether migration 0014's counter trigger is there (read once).
         self._sqlite_trigger: bool | None = None
+        #: The one-statement inserts, by the set of columns a case has values for.
+        self._one_statement: dict[tuple[str, ...], Any] = {}
 
     async def insert_case(
         self,
@@ -95,36 +97,42 @@ class CaseController(BaseController[Case]):
         counter in the same statement.
         """
         self._check_columns(values)
-        row = Case(case_number=0, **values)  # the model's defaults (created_at...) filled in
-        columns = [
-            column
-            for column in self.table.c
-            if column.name not in ("id", "case_number") and getattr(row, column.key) is not None
-        ]
+        row = dict(values)
+        for name, field in Case.model_fields.items():  # the model's defaults (created_at...)
+            if name not in row and name not in ("id", "case_number"):
+                row[name] = field.get_default(call_default_factory=True)
+        names = tuple(name for name in self.table.c.keys() if row.get(name) is not None)
+        statement = self._one_statement.get(names)
+        if statement is None:
+            statement = self._one_statement[names] = self._numbered_insert(names)
+        params = {f"v_{name}": row[name] for name in names}
+        async with self._session(write=True, single=True, row=values) as session:
+            result = await session.execute(
+                statement, params, execution_options={"populate_existing": True}
+            )
+            return result.scalar_one_or_none()
+
+    def _numbered_insert(self, names: tuple[str, ...]) -> Any:
+        """The one-statement insert for cases with these columns set (built once per set;
+        the values are bound parameters ``v_<column>``)."""
+        table = self.table
+        binds = {name: sa.bindparam(f"v_{name}", type_=table.c[name].type) for name in names}
         guild = self.guilds.table
-        literals = [sa.literal(getattr(row, column.key), type_=column.type) for column in columns]
         if self.service.is_sqlite:
-            select = sa.select(guild.c.case_count + 1, *literals).where(
-                guild.c.id == values["guild_id"]
+            select = sa.select(guild.c.case_count + 1, *binds.values()).where(
+                guild.c.id == binds["guild_id"]
             )
         else:
             number = (
                 sa.update(guild)
-                .where(guild.c.id == values["guild_id"])
+                .where(guild.c.id == binds["guild_id"])
                 .values(case_count=guild.c.case_count + 1)
                 .returning(guild.c.case_count)
                 .cte("next_case_number")
             )
-            select = sa.select(number.c.case_count, *literals)
-        insert = (
-            sa.insert(self.table)
-            .from_select(["case_number", *(column.name for column in columns)], select)
-            .returning(*self.table.c)
-        )
-        statement = sa.select(Case).from_statement(insert)
-        async with self._session(write=True, single=True, row=values) as session:
-            result = await session.execute(statement.execution_options(populate_existing=True))
-            return result.scalar_one_or_none()
+            select = sa.select(number.c.case_count, *binds.values())
+        insert = sa.insert(table).from_select(["case_number", *names], select).returning(*table.c)
+        return sa.select(Case).from_statement(insert)
 
     async def _insert_numbered(self, values: dict[str, Any]) -> Case:
         number = await self.guilds.next_case_number(values["guild_id"])
