@@ -61,6 +61,42 @@ async def test_rank_card_image(
         assert card.size == CARD_SIZE
 
 
+async def test_a_default_avatar_is_drawn_without_fetching_it(
+    env: simcord.Env, lw: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No avatar of their own: the card is drawn at once (no wait on Discord's CDN)."""
+
+    async def no_fetch(asset: discord.Asset) -> bytes:
+        raise AssertionError(f"fetched {asset.url}")
+
+    monkeypatch.setattr(discord.Asset, "read", no_fetch)
+    assert lw.member.user.avatar is None
+    shown = await say(lw.member, lw.general, "!rank")
+    (attachment,) = shown.attachments
+    assert attachment.filename == "rank.png"
+
+
+async def test_an_avatar_is_fetched_once_at_the_cards_size(
+    env: simcord.Env, lw: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    picture = io.BytesIO()
+    Image.new("RGB", (256, 256), (200, 20, 20)).save(picture, format="PNG")
+    fetched: list[str] = []
+
+    async def read(asset: discord.Asset) -> bytes:
+        fetched.append(asset.url)
+        return picture.getvalue()
+
+    monkeypatch.setattr(discord.Asset, "read", read)
+    painter = lw.guild.add_member(env.create_user("painter", avatar="a" * 32))
+    await env.settle()
+    for _ in range(2):
+        shown = await say(painter, lw.general, "!rank")
+        assert shown.attachments[0].filename == "rank.png"
+
+    assert len(fetched) == 1 and "size=256" in fetched[0]
+
+
 async def test_rank_falls_back_to_text_when_the_avatar_cannot_be_fetched(
     env: simcord.Env, lw: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -51,7 +51,7 @@ def _avatar(data: bytes | None, size: int) -> Image.Image:
 
     picture: Image.Image
     try:
-        if data is None:
+        if not data:
             raise ValueError("no avatar")
         with Image.open(io.BytesIO(data)) as opened:
             picture = opened.convert("RGBA").resize((size, size))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -94,6 +95,8 @@ class Levels(AdminCommandsMixin, CommandsMixin, ListenersMixin, BaseCog):
     def __init__(self, bot: FishBot) -> None:
         super().__init__(bot)
         self.store = LevelsStore(lambda: self.db.levels)
+        #: The rank card's last fetched avatars, by Discord's avatar hash (oldest first).
+        self.avatar_cache: OrderedDict[str, bytes] = OrderedDict()
         self.tasks: LevelsTasks | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------

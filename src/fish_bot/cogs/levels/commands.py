@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import math
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -12,7 +13,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from fish_bot.cogs.levels.card import CardData, render_card
-from fish_bot.cogs.levels.constants import AVATAR_TIMEOUT, PAGE_ACTION, PAGE_SIZE
+from fish_bot.cogs.levels.constants import (
+    AVATAR_CACHE_SIZE,
+    AVATAR_FETCH_SIZE,
+    AVATAR_TIMEOUT,
+    PAGE_ACTION,
+    PAGE_SIZE,
+)
 from fish_bot.cogs.levels.utils import progress
 from fish_bot.cogs.levels.views import leaderboard_embed, leaderboard_view, rank_embed
 from fish_bot.core.decorators import examples, hybrid_command
@@ -34,16 +41,31 @@ class CommandsMixin(_MixinBase):
 
     if TYPE_CHECKING:  # provided by the Levels class
         store: LevelsStore
+        avatar_cache: OrderedDict[str, bytes]
 
     # --- rank ----------------------------------------------------------------------------
 
     async def fetch_avatar(self, member: discord.abc.User) -> bytes | None:
-        """The member's avatar image, or None when it cannot be fetched in time."""
+        """The member's avatar image at the card's size, or None when it cannot be fetched
+        in time. A member without an avatar of their own gets ``b""`` at once (the card draws
+        a plain disc: Discord's default avatars are not fetched); the last avatars fetched
+        are kept (by Discord's avatar hash, which changes with the picture)."""
+        if member.avatar is None and getattr(member, "guild_avatar", None) is None:
+            return b""
+        asset = member.display_avatar.with_size(AVATAR_FETCH_SIZE)
+        cache = self.avatar_cache
+        if asset.key in cache:
+            cache.move_to_end(asset.key)
+            return cache[asset.key]
         try:
-            return await asyncio.wait_for(member.display_avatar.read(), AVATAR_TIMEOUT)
+            data = await asyncio.wait_for(asset.read(), AVATAR_TIMEOUT)
         except (TimeoutError, discord.DiscordException, ValueError, OSError) as error:
             self.logger.info("Avatar of %s not fetched: %s", member.id, error)
             return None
+        cache[asset.key] = data
+        while len(cache) > AVATAR_CACHE_SIZE:
+            cache.popitem(last=False)
+        return data
 
     @hybrid_command(name="rank", aliases=["level", "xp"])
     @examples("rank", "rank @bob")

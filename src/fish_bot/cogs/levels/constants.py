@@ -30,6 +30,10 @@ MAX_IMPORT_ROWS: Final = 100_000
 
 #: How long the rank card waits for the member's avatar, in seconds.
 AVATAR_TIMEOUT: Final = 5.0
+#: The avatar size fetched for the card, in pixels (the card draws it smaller).
+AVATAR_FETCH_SIZE: Final = 256
+#: How many fetched avatars the rank card keeps (about 10-60 KB each).
+AVATAR_CACHE_SIZE: Final = 128
 
 #: The rank card's size in pixels (width, height).
 CARD_SIZE: Final = (934, 282)
