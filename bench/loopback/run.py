@@ -518,6 +518,17 @@ async def bursts_once(backend: str, folder: Path, size: int) -> dict[str, dict[s
         return results
 
 
+async def ping_burst_once(kind: str, folder: Path, size: int) -> dict[str, float]:
+    """The floor: N ``!ping`` at once to a bot (the bare discord.py one or Fish Bot)."""
+    async with running(kind, folder, members=size + 2) as (fake, _bot, guild):
+        fake.record_requests = False
+        authors = fake.members_of(guild)
+        texts = [(authors[i % len(authors)], "!ping") for i in range(size)]
+        row = await burst(fake, guild, texts, "Pong", 120.0)
+        row["locked"] = 0.0
+        return row
+
+
 async def bench_bursts(args: argparse.Namespace, folder: Path) -> list[str]:
     lines = [
         "Bursts: N commands that all arrive at once (one websocket write each, back to back); "
@@ -537,6 +548,16 @@ async def bench_bursts(args: argparse.Namespace, folder: Path) -> list[str]:
                         f"| {row['max']:.0f} | {row['errors']:.0f} | {row['locked']:.0f} |"
                     )
                 print("\n".join(lines[-3:]), file=sys.stderr, flush=True)
+    # The same bursts of the cheapest command: what discord.py itself allows on this machine.
+    for size in args.sizes:
+        for run in range(args.rounds):
+            for kind, label in (("bare", "bare discord.py"), ("fish", "Fish Bot")):
+                row = await ping_burst_once(kind, folder / f"ping-burst-{kind}-{size}-{run}", size)
+                lines.append(
+                    f"| - | {size} | ping ({label}) | {row['p50']:.0f} | {row['p99']:.0f} "
+                    f"| {row['max']:.0f} | {row['errors']:.0f} | - |"
+                )
+                print(lines[-1], file=sys.stderr, flush=True)
     return lines
 
 
