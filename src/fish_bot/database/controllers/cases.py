@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ class CaseController(BaseController[Case]):
         self.guilds = guilds if guilds is not None else GuildController(service)
         #: SQLite: whether migration 0014's counter trigger is there (read once).
         self._sqlite_trigger: bool | None = None
+        self._trigger_lock = asyncio.Lock()
         #: The one-statement inserts, by the set of columns a case has values for.
         self._one_statement: dict[tuple[str, ...], Any] = {}
 
@@ -82,10 +84,14 @@ class CaseController(BaseController[Case]):
         if not self.service.is_sqlite:
             return True
         if self._sqlite_trigger is None:
-            query = sa.text("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = :name")
-            async with self.service.session(read_only=True) as session:
-                found = await session.execute(query, {"name": CASE_COUNTER_TRIGGER})
-                self._sqlite_trigger = found.first() is not None
+            async with self._trigger_lock:  # a burst of first cases reads it once, not each
+                if self._sqlite_trigger is None:
+                    query = sa.text(
+                        "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = :name"
+                    )
+                    async with self.service.session(read_only=True) as session:
+                        found = await session.execute(query, {"name": CASE_COUNTER_TRIGGER})
+                        self._sqlite_trigger = found.first() is not None
         return self._sqlite_trigger
 
     async def _insert_numbered_in_one_statement(self, values: dict[str, Any]) -> Case | None:
@@ -101,7 +107,7 @@ class CaseController(BaseController[Case]):
         for name, field in Case.model_fields.items():  # the model's defaults (created_at...)
             if name not in row and name not in ("id", "case_number"):
                 row[name] = field.get_default(call_default_factory=True)
-        names = tuple(name for name in self.table.c.keys() if row.get(name) is not None)
+        names = tuple(c.name for c in self.table.c if row.get(c.name) is not None)
         statement = self._one_statement.get(names)
         if statement is None:
             statement = self._one_statement[names] = self._numbered_insert(names)
