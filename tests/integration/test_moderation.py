@@ -816,6 +816,33 @@ async def test_a_closed_dm_is_noted_not_an_error(env: simcord.Env, mw: World) ->
     )
 
 
+async def test_a_warn_answers_before_the_dm_and_notes_a_closed_dm_by_an_edit(
+    env: simcord.Env, mw: World
+) -> None:
+    """The answer leaves once the case is recorded; the DM and the mod log follow."""
+    dm_channel = mw.member.user.dm_channel
+    reply = await say(mw.moderator, mw.general, f"!warn {mw.member.mention} spam")
+    answer, dm = mw.general.last_message, dm_channel.last_message
+    assert "Case #1" in reply and "DMs are closed" not in reply
+    assert dm is not None and answer.id < dm.id < mw.mod_log.last_message.id
+
+    env.inject_error(
+        "POST",
+        f"/channels/{dm_channel.id}/messages",
+        status=403,
+        code=50007,
+        message="Cannot send messages to this user",
+    )
+    await mw.moderator.send(mw.general, f"!warn {mw.member.mention} again")
+    answer = env.backend.messages[mw.general.id][mw.general.last_message.id]
+
+    assert "Case #2" in answer.content and "Their DMs are closed" in answer.content
+    assert answer.edited_timestamp is not None  # the note came by an edit
+    assert mw.mod_log.last_message.embeds[0].footer.text == (
+        "The member's DMs are closed: they were not told."
+    )
+
+
 async def test_a_case_that_cannot_be_recorded_stops_the_action(
     env: simcord.Env, mw: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
