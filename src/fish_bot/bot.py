@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-import gc
-import hashlib
-import json
 import logging
-import sys
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from importlib.metadata import entry_points
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import discord
-from discord import app_commands
 from discord.ext import commands
 
+from fish_bot.bot_errors import ErrorHooksMixin, UnknownCommandHook
+from fish_bot.bot_startup import StartupMixin, tune_garbage_collector
 from fish_bot.config import Settings
-from fish_bot.core import error_policy
 from fish_bot.core.base_cog import BaseCog
 from fish_bot.core.cluster import ClusterInfo
 from fish_bot.core.cluster_membership import ClusterMembership
-from fish_bot.core.django import DjangoManager, DjangoUnavailable
-from fish_bot.core.error_replies import send_interaction, send_reply
+from fish_bot.core.django import DjangoManager
 from fish_bot.core.guild_cache import GuildCache
 from fish_bot.core.permission_store import PermissionStore
 from fish_bot.core.permissions import PermissionManager
 from fish_bot.core.scheduler import JobScheduler
 from fish_bot.core.settings.manager import ConfigManager
-from fish_bot.core.slash_visibility import apply_slash_visibility
 from fish_bot.core.views import RoutedComponent
-from fish_bot.database.controllers.audit import ACTOR, acting_as
+from fish_bot.database.controllers.audit import ACTOR
 from fish_bot.database.coordinator import DatabaseCoordinator
 from fish_bot.database.models.core import GuildConfig
 from fish_bot.database.service import DatabaseService
-from fish_bot.exceptions import FishBotError
 from fish_bot.monitoring import Monitor
 
 log = logging.getLogger(__name__)
@@ -52,16 +44,6 @@ BUILTIN_COGS: tuple[str, ...] = (
     "fish_bot.cogs.automod",
     "fish_bot.cogs.advertise",
 )
-
-#: Asked, in order, about a prefix command nobody has; True: it handled the message.
-UnknownCommandHook = Callable[[commands.Context[Any]], Awaitable[bool]]
-
-#: Entry-point group through which installed packages offer cogs.
-ENTRY_POINT_GROUP = "fish_bot.cogs"
-
-#: CogSetting scope that holds the bot's own state (application command hash).
-BOT_STATE_COG = "__bot__"
-APP_COMMANDS_HASH_KEY = "__app_commands_hash__"
 
 
 async def _note_actor(interaction: discord.Interaction[Any], /) -> bool:
@@ -84,8 +66,12 @@ def default_intents() -> discord.Intents:
     return intents
 
 
-class FishBot(commands.AutoShardedBot):
-    """A Fish Bot instance: one per process, built from a :class:`Settings`."""
+class FishBot(ErrorHooksMixin, StartupMixin, commands.AutoShardedBot):
+    """A Fish Bot instance: one per process, built from a :class:`Settings`.
+
+    Its start-up parts (cog loading, the application command sync) are in
+    :mod:`fish_bot.bot_startup`, its error hooks in :mod:`fish_bot.bot_errors`.
+    """
 
     def __init__(
         self,
@@ -214,52 +200,6 @@ class FishBot(commands.AutoShardedBot):
         self.scheduler.start_soon()
         log.info("Ready as %s in %d guilds.", self.user, len(self.guilds))
 
-    async def setup_django(self) -> None:
-        """Set Django up (in a worker thread) before any cog initialises, when it is
-        configured. When it cannot be, each cog that needs it is refused with the reason."""
-        if not self.django.configured:
-            return
-        try:
-            await self.django.setup()
-        except DjangoUnavailable as error:
-            log.error("%s", error)
-
-    def all_cog_packages(self) -> list[str]:
-        """Built-in cogs, then those named in settings, then installed entry points."""
-        names: list[str] = [*self.extensions_to_load, *self.settings.cog_packages]
-        for entry in entry_points(group=ENTRY_POINT_GROUP):
-            names.append(entry.value.split(":", 1)[0])
-        seen: dict[str, None] = {}
-        for name in names:
-            seen.setdefault(name, None)
-        return list(seen)
-
-    async def load_cog(self, name: str) -> str | None:
-        """Load a cog package; returns None on success or why it failed (also logged)."""
-        try:
-            await self.load_extension(name)
-        except commands.ExtensionAlreadyLoaded:
-            return "already loaded"
-        except (commands.ExtensionNotFound, ModuleNotFoundError):  # "a.b" where a is no package
-            reason = f"no cog package named {name!r}"
-        except commands.NoEntryPointError:
-            reason = f"{name!r} has no setup() function"
-        except commands.ExtensionFailed as error:
-            original = error.original
-            reason = (
-                str(original)
-                if isinstance(original, FishBotError)
-                else f"{type(original).__name__}: {original}"
-            )
-            if not isinstance(original, DjangoUnavailable):  # that one is one line, below
-                log.error("Cog %s failed to load", name, exc_info=original)
-        else:
-            self.cog_load_errors.pop(name, None)
-            return None
-        self.cog_load_errors[name] = reason
-        log.error("Cog %s was not loaded: %s", name, reason)
-        return reason
-
     async def load_prefixes(self) -> None:
         """Read every guild's configuration once, so a message needs no database read."""
         configs = await self.db.guild_config.find_all()
@@ -300,43 +240,6 @@ class FishBot(commands.AutoShardedBot):
     def fish_cogs(self) -> list[BaseCog]:
         return [cog for cog in self.cogs.values() if isinstance(cog, BaseCog)]
 
-    # --- application commands --------------------------------------------------------------
-
-    def prepare_app_commands(self) -> None:
-        """Derive who sees each slash command (``default_member_permissions``, guild-only) from
-        the permission declarations (:mod:`fish_bot.core.slash_visibility`)."""
-        apply_slash_visibility(self, self.tree)
-
-    def app_commands_hash(self) -> str:
-        """A hash of the global application command definitions (as they will be synced)."""
-        self.prepare_app_commands()
-        payload = sorted(
-            (command.to_dict(self.tree) for command in self.tree.get_commands()),
-            key=lambda item: (item.get("type", 1), item["name"]),
-        )
-        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
-    async def sync_app_commands(
-        self, *, force: bool = False, guild: discord.abc.Snowflake | None = None
-    ) -> int | None:
-        """Sync slash commands when their definitions changed (or when forced).
-
-        Returns how many commands were synced, or None when nothing needed syncing.
-        """
-        if guild is not None:
-            self.prepare_app_commands()
-            return len(await self.tree.sync(guild=guild))
-        digest = self.app_commands_hash()
-        stored = self.config_manager.stored(BOT_STATE_COG, APP_COMMANDS_HASH_KEY)[1]
-        if not force and stored == digest:
-            log.info("Application commands unchanged; not syncing.")
-            return None
-        synced = await self.tree.sync()
-        await self.config_manager.set_internal(BOT_STATE_COG, APP_COMMANDS_HASH_KEY, digest)
-        self.app_commands_synced = True
-        log.info("Synced %d application commands.", len(synced))
-        return len(synced)
-
     # --- shutdown ---------------------------------------------------------------------------
 
     async def close(self) -> None:
@@ -357,143 +260,12 @@ class FishBot(commands.AutoShardedBot):
         await self.database.bus.stop()
         await self.database.disconnect()
 
-    # --- errors -----------------------------------------------------------------------------
-    # What a user sees for an error is decided by fish_bot.core.error_policy, for every kind of
-    # invocation; the methods here only say where the error happened and send the answer.
-
-    async def invoke(self, ctx: commands.Context[Any], /) -> None:
-        """Run a command; an error raised outside its body (a check, a hook) reaches the policy.
-
-        discord.py hands only :class:`~discord.ext.commands.CommandError` to the error
-        handlers; anything else raised while preparing the command would end the invocation
-        with no answer at all.
-        """
-        try:
-            with acting_as(ctx.author.id):  # the changes it makes are audited as the author's
-                await super().invoke(ctx)
-        except commands.CommandError:
-            raise
-        except Exception as error:
-            if ctx.command is None:
-                raise
-            await ctx.command.dispatch_error(ctx, commands.CommandInvokeError(error))
-
-    async def on_command_error(
-        self, ctx: commands.Context[Any], error: commands.CommandError
-    ) -> None:
-        """One error policy for prefix and hybrid commands: no raw exception reaches a user."""
-        if isinstance(error, commands.CommandNotFound) and await self._unknown_handled(ctx):
-            return
-        if ctx.command is not None and ctx.command.has_error_handler():
-            return
-        cog = ctx.cog
-        if cog is not None and cog.has_error_handler():
-            return
-        message = self.describe_command_error(ctx, error)
-        if message is None:
-            return
-        await send_reply(ctx, message)
-
-    async def _unknown_handled(self, ctx: commands.Context[Any]) -> bool:
-        """Whether an :attr:`unknown_command_hooks` hook took the unknown command."""
-        for hook in list(self.unknown_command_hooks):
-            try:
-                if await hook(ctx):
-                    return True
-            except Exception as error:
-                self.report_unexpected(error, "unknown command hook")
-        return False
-
-    def describe_command_error(self, ctx: commands.Context[Any], error: Exception) -> str | None:
-        """The text a user sees for an error (logged as the policy says), or None: silence."""
-        name = ctx.command.qualified_name if ctx.command else "?"
-        parameter = ctx.current_parameter
-        situation = error_policy.Situation(
-            usage=self.usage(ctx),
-            argument=ctx.current_argument,
-            parameter=parameter.name if parameter is not None else None,
-        )
-        return error_policy.respond(self, error, where=f"command {name}", situation=situation)
-
-    def usage(self, ctx: commands.Context[Any]) -> str:
-        command = ctx.command
-        if command is None:
-            return ""
-        prefix = "/" if ctx.interaction is not None else (ctx.clean_prefix or self.settings.prefix)
-        return f"{prefix}{command.qualified_name} {command.signature}".strip()
-
-    async def on_app_command_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
-    ) -> None:
-        """Errors of pure slash commands (hybrid commands go through on_command_error)."""
-        self.monitor.app_command_failed(interaction, error)
-        command = interaction.command
-        name = command.qualified_name if command else "?"
-        situation = error_policy.Situation(usage=_slash_usage(command))
-        text = error_policy.respond(self, error, where=f"slash command {name}", situation=situation)
-        if text is not None:
-            await send_interaction(interaction, text)
-
-    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
-        error = sys.exc_info()[1]
-        if error is None:
-            log.error("Error in event %s (no exception)", event_method)
-            return
-        self.report_unexpected(error, f"event {event_method}")
-
-    def report_unexpected(self, error: BaseException, where: str) -> str:
-        """Log an unexpected error under a new error id; returns the apology a user sees.
-
-        Dispatches ``fishbot_error`` (error id, error): the monitor counts it and sends it to
-        Sentry with the error id as a tag.
-        """
-        return error_policy.report(self, error, where)
-
-
-def _slash_usage(command: Any) -> str | None:
-    """``/name <required> [optional]`` of a pure slash command (None for a context menu)."""
-    if not isinstance(command, app_commands.Command):
-        return None
-    parts = [f"/{command.qualified_name}"]
-    for parameter in command.parameters:
-        parts.append(f"<{parameter.name}>" if parameter.required else f"[{parameter.name}]")
-    return " ".join(parts)
-
 
 async def _command_prefix(bot: commands.Bot, message: discord.Message) -> list[str]:
     """The guild's prefix (from the cache), the default prefix in DMs, and a mention."""
     assert isinstance(bot, FishBot)
     prefix = await bot.prefix_for(message.guild.id if message.guild is not None else None)
     return commands.when_mentioned_or(prefix)(bot, message)
-
-
-#: The garbage collector's thresholds in a bot process (Python's default: 700, 10, 10).
-#: A chat message allocates a few hundred container objects; with the default, a young
-#: collection runs every few messages and a full one every thousand or so.
-GC_THRESHOLDS = (10_000, 20, 10)
-
-
-def tune_garbage_collector(bot: commands.bot.BotBase) -> None:
-    """Fewer collections, and none that walks the start-up heap again.
-
-    Once the bot is ready, what start-up built (modules, classes, the cogs, the guild and
-    member caches) lives as long as the process: ``gc.freeze()`` moves it out of the
-    collector's generations, so a full collection walks only what was made since. Only for
-    the bot's own process (``run_bot``): a frozen heap is never freed.
-    """
-    gc.set_threshold(*GC_THRESHOLDS)
-    frozen = False
-
-    async def freeze_startup_heap() -> None:
-        nonlocal frozen
-        if frozen:
-            return
-        frozen = True
-        gc.collect()
-        gc.freeze()
-        log.debug("Froze %d start-up objects out of the garbage collector.", gc.get_freeze_count())
-
-    bot.add_listener(freeze_startup_heap, "on_ready")
 
 
 async def run_bot(

@@ -313,7 +313,7 @@ async def seed_database(bot: FishBot) -> bool:
     Later runs find the seed marker and leave the stored state alone, so what a person changed
     with the bot's own commands (another mod-log channel, other ranks) survives a restart.
     """
-    from fish_bot.bot import BOT_STATE_COG
+    from fish_bot.bot_startup import BOT_STATE_COG
 
     manager = bot.config_manager
     if manager.stored(BOT_STATE_COG, SEED_KEY, GUILD_ID) == (True, SEED_VERSION):
