@@ -17,6 +17,9 @@
   which cached data a write changed (PostgreSQL NOTIFY in the write's transaction, or Redis).
 * Connecting is retried a bounded number of times with backoff on transient errors; then
   :class:`~fish_bot.exceptions.DatabaseUnavailable` is raised.
+
+The writer queue, the opening of a session of its own and the retries are in
+:mod:`fish_bot.database.sessions`.
 """
 
 from __future__ import annotations
@@ -42,15 +45,13 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from fish_bot.database.engine import (
-    IMMEDIATE,
-    READ_ONLY,
     SQLITE_BUSY_TIMEOUT_MS,
     QueryStats,
     install_listeners,
-    is_transient,
     short_error,
 )
 from fish_bot.database.notify import CacheBus
+from fish_bot.database.sessions import SessionOpeningMixin
 from fish_bot.exceptions import DatabaseUnavailable
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ _ambient: contextvars.ContextVar[_Ambient | None] = contextvars.ContextVar(
 )
 
 
-class DatabaseService:
+class DatabaseService(SessionOpeningMixin):
     """Owns the engine and hands out sessions and transactions."""
 
     def __init__(
@@ -219,33 +220,6 @@ class DatabaseService:
         async with self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
-    async def _with_retries(self, operation: Any, what: str) -> Any:
-        """Run ``operation`` (an async callable), retrying transient connection errors."""
-        attempts = self.connect_retries + 1
-        for attempt in range(1, attempts + 1):
-            try:
-                return await operation()
-            except Exception as error:
-                if not is_transient(error):
-                    raise
-                if attempt == attempts:
-                    raise DatabaseUnavailable(
-                        f"The database at {self.safe_url()} is unreachable after {attempts} "
-                        f"attempts ({what}): {short_error(error)}"
-                    ) from error
-                self.stats.retries += 1
-                delay = self.retry_backoff * 2 ** (attempt - 1)
-                log.warning(
-                    "Database %s failed (attempt %d/%d), retrying in %.2fs: %s",
-                    what,
-                    attempt,
-                    attempts,
-                    delay,
-                    short_error(error),
-                )
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
     # --- sessions and transactions -------------------------------------------------------
 
     def current_session(self) -> AsyncSession | None:
@@ -292,67 +266,6 @@ class DatabaseService:
                 log.exception("An after-commit callback failed (the commit stands)")
 
     @asynccontextmanager
-    async def _writer_turn(self, write: bool) -> AsyncIterator[None]:
-        """On SQLite, wait for this process's other write transactions to end first.
-
-        A FIFO lock: an uncontended writer takes it at once (no timer); a writer that has to
-        wait gives up after SQLite's own busy timeout with :class:`DatabaseUnavailable`, as
-        SQLite would have, so a write that waits on another task's write can never hang. A
-        task that already holds it and opens a second write session of its own goes on
-        without it, to SQLite's busy timeout, as before (it would otherwise wait for itself).
-        """
-        task = asyncio.current_task()
-        if not (write and self.is_sqlite) or (task is not None and task is self._writer):
-            yield
-            return
-        lock = self._sqlite_writer
-        if lock.locked():
-            try:
-                async with asyncio.timeout(self.writer_wait_seconds):
-                    await lock.acquire()
-            except TimeoutError:
-                raise DatabaseUnavailable(
-                    "the database stayed locked by another write for "
-                    f"{self.writer_wait_seconds:g} s"
-                ) from None
-        else:
-            await lock.acquire()
-        self._writer = task
-        try:
-            yield
-        finally:
-            self._writer = None
-            lock.release()
-
-    async def _open_session(
-        self, *, write: bool, read_only: bool = False, single: bool = False
-    ) -> AsyncSession:
-        if self._sessionmaker is None:
-            raise DatabaseUnavailable("the database is not connected (call connect() first)")
-        maker = self._sessionmaker
-        options: dict[str, Any] | None = None
-        if write and not single:
-            options = {IMMEDIATE: True} if self.is_sqlite else None
-        elif read_only or single:
-            # SQLite: the listener leaves BEGIN out (the driver autocommits each statement);
-            # PostgreSQL: asyncpg runs it outside a transaction (no BEGIN, no COMMIT).
-            options = {READ_ONLY: True}
-            if not self.is_sqlite:
-                options["isolation_level"] = "AUTOCOMMIT"
-
-        async def open_one() -> AsyncSession:
-            session = maker()
-            try:
-                await session.connection(execution_options=options)
-            except BaseException:
-                await session.close()
-                raise
-            return session
-
-        session: AsyncSession = await self._with_retries(open_one, "open session")
-        return session
-
-    @asynccontextmanager
     async def session(
         self, *, write: bool = False, read_only: bool = False, single: bool = False
     ) -> AsyncIterator[AsyncSession]:
@@ -373,23 +286,6 @@ class DatabaseService:
             return
         async with self._own_session(write=write, read_only=read_only, single=single) as session:
             yield session
-
-    @asynccontextmanager
-    async def _own_session(
-        self, *, write: bool, read_only: bool = False, single: bool = False
-    ) -> AsyncIterator[AsyncSession]:
-        """A session of its own (in the writer queue when it writes): committed when the block
-        ends cleanly, rolled back when it raises, closed either way."""
-        async with self._writer_turn(write):
-            session = await self._open_session(write=write, read_only=read_only, single=single)
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-            finally:
-                await session.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
