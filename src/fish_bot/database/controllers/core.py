@@ -9,12 +9,8 @@ import discord
 import sqlalchemy as sa
 
 from fish_bot.database.controllers.audit import AuditController
-from fish_bot.database.controllers.base import (
-    BaseController,
-    ChangeNotifier,
-    Filters,
-    PrimaryKey,
-)
+from fish_bot.database.controllers.base import BaseController, ChangeNotifier
+from fish_bot.database.controllers.query import Filters, PrimaryKey
 from fish_bot.database.models import CogSetting, Guild, GuildConfig, LogKind
 from fish_bot.database.models.core import GLOBAL_SCOPE
 
