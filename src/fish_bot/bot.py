@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 import discord
@@ -15,6 +16,7 @@ from fish_bot.config import Settings
 from fish_bot.core.base_cog import BaseCog
 from fish_bot.core.cluster import ClusterInfo
 from fish_bot.core.cluster_membership import ClusterMembership
+from fish_bot.core.decorators import event_guild_id
 from fish_bot.core.django import DjangoManager
 from fish_bot.core.guild_cache import GuildCache
 from fish_bot.core.permission_store import PermissionStore
@@ -44,6 +46,15 @@ BUILTIN_COGS: tuple[str, ...] = (
     "fish_bot.cogs.automod",
     "fish_bot.cogs.advertise",
 )
+
+#: Events whose cog listeners share one task per event (see ``FishBot.dispatch``).
+BATCHED_EVENTS = frozenset({"message"})
+
+
+def _being_cancelled() -> bool:
+    """Whether the running task itself is being cancelled (not just a listener's wait)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 async def _note_actor(interaction: discord.Interaction[Any], /) -> bool:
@@ -130,6 +141,8 @@ class FishBot(ErrorHooksMixin, StartupMixin, commands.AutoShardedBot):
         )
         self.db.guild_config.add_change_listener(self._guild_config_changed)
         self.extensions_to_load: list[str] = list(BUILTIN_COGS if cogs is None else cogs)
+        #: FishBot._listener_plan's work, per event: (the listeners' ids, the plan).
+        self._listener_plans: dict[str, tuple[tuple[int, ...], list[Any]]] = {}
         self.cog_load_errors: dict[str, str] = {}
         #: Asked before the error policy answers an unknown prefix command (a snippet
         #: shortcut): the first hook that returns True handled the message.
@@ -144,9 +157,80 @@ class FishBot(ErrorHooksMixin, StartupMixin, commands.AutoShardedBot):
         self.monitor = Monitor(self)
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
-        """Count the event for /metrics (one dictionary update), then dispatch it."""
+        """Count the event for /metrics (one dictionary update), then dispatch it.
+
+        The listeners of a :data:`BATCHED_EVENTS` event (``on_message``: every cog's, in the
+        order they were added) run one after another in ONE task per event, not a task each:
+        in a chat flood the tasks cost more than the listeners, which read memory and return.
+        The bot's own handler (``on_message``: the commands) keeps its own task.
+        """
         self.monitor.count_event(event_name)
-        super().dispatch(event_name, *args, **kwargs)
+        if event_name not in BATCHED_EVENTS:
+            super().dispatch(event_name, *args, **kwargs)
+            return
+        discord.Client.dispatch(self, event_name, *args, **kwargs)  # wait_for and on_<event>
+        method = "on_" + event_name
+        listeners = self.extra_events.get(method)
+        if listeners:
+            self.loop.create_task(
+                self._run_listeners(list(listeners), method, args, kwargs),
+                name=f"fish-bot: {method} listeners",
+            )
+
+    def add_listener(self, func: Any, /, name: Any = discord.utils.MISSING) -> None:
+        self._listener_plans.clear()
+        super().add_listener(func, name)
+
+    def remove_listener(self, func: Any, /, name: Any = discord.utils.MISSING) -> None:
+        self._listener_plans.clear()
+        super().remove_listener(func, name)
+
+    def _listener_plan(
+        self, method: str, listeners: list[Callable[..., Coroutine[Any, Any, Any]]]
+    ) -> list[tuple[Any, Callable[..., Coroutine[Any, Any, Any]]]]:
+        """Per listener: (its cog, the body behind the gate) for a ``cog_listener``, else
+        (None, the listener). Worked out once per set of listeners, not per event."""
+        key = tuple(map(id, listeners))
+        cached = self._listener_plans.get(method)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        plan: list[tuple[Any, Callable[..., Coroutine[Any, Any, Any]]]] = []
+        for listener in listeners:
+            func = getattr(listener, "__func__", None)
+            if getattr(func, "fish_gated", False):
+                plan.append((listener.__self__, func.__wrapped__))  # type: ignore[attr-defined,union-attr]
+            else:
+                plan.append((None, listener))
+        self._listener_plans[method] = (key, plan)
+        return plan
+
+    async def _run_listeners(
+        self,
+        listeners: list[Callable[..., Coroutine[Any, Any, Any]]],
+        method: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        """Each listener in turn; one that raises goes to ``on_error`` and the next runs.
+
+        A ``cog_listener`` is gated here (its cog ready and not paused in the event's guild,
+        the guild found once for all of them) and its body called directly.
+        """
+        guild_id = event_guild_id(args)
+        for cog, body in self._listener_plan(method, listeners):
+            if cog is None:
+                coro = body(*args, **kwargs)
+            elif not cog.is_ready or cog.is_paused_in(guild_id):
+                continue
+            else:
+                coro = body(cog, *args, **kwargs)
+            try:
+                await coro
+            except asyncio.CancelledError:
+                if _being_cancelled():
+                    raise  # the bot is stopping: the other listeners are not run
+            except Exception:
+                await self.on_error(method, *args, **kwargs)
 
     # --- start-up --------------------------------------------------------------------------
 

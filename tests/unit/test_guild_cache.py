@@ -128,3 +128,42 @@ async def test_fill_and_peek() -> None:
     assert cache.peek(6) is None
     assert cache.loaded() == [5]
     assert "1 guilds loaded" in repr(cache)
+
+
+async def test_readers_of_a_running_load_are_woken_together() -> None:
+    """A flood of first reads waits on the load itself, not one after another on the lock:
+    once the value is there, every reader has it within a couple of loop turns."""
+    loader = Loader()
+    loader.gate = asyncio.Event()
+    cache = GuildCache(loader)
+    first = asyncio.create_task(cache.get(1))
+    await asyncio.sleep(0)
+    readers = [asyncio.create_task(cache.get(1)) for _ in range(500)]
+    await asyncio.sleep(0)
+
+    loader.gate.set()
+    for _ in range(4):
+        await asyncio.sleep(0)
+
+    assert first.done() and all(reader.done() for reader in readers)
+    assert {frozenset(reader.result()) for reader in readers} == {frozenset({10})}
+    assert loader.calls == 1
+
+
+async def test_readers_of_a_failed_load_try_again() -> None:
+    calls = 0
+
+    async def flaky(guild_id: int) -> set[int]:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0)
+        if calls == 1:
+            raise RuntimeError("database hiccup")
+        return {guild_id}
+
+    cache: GuildCache[set[int]] = GuildCache(flaky)
+    results = await asyncio.gather(*(cache.get(7) for _ in range(5)), return_exceptions=True)
+
+    assert isinstance(results[0], RuntimeError)
+    assert results[1:] == [{7}] * 4
+    assert calls == 2

@@ -265,15 +265,11 @@ class BaseCog(CogPermissionsMixin, CogErrorsMixin, CogStatusMixin, DjangoAccess,
     @property
     def is_paused(self) -> bool:
         """Whether the cog is paused everywhere (loops skip their work while paused)."""
-        return bool(self.bot.config_manager.stored(self.slug, PAUSED_KEY)[1])
+        return self.bot.config_manager.flag(self.slug, PAUSED_KEY)
 
     def is_paused_in(self, guild_id: int | None) -> bool:
         """Whether the cog is paused globally or in this guild."""
-        if self.is_paused:
-            return True
-        if not guild_id:
-            return False
-        return bool(self.bot.config_manager.stored(self.slug, PAUSED_KEY, guild_id)[1])
+        return self.bot.config_manager.flag(self.slug, PAUSED_KEY, guild_id)
 
     async def pause(self, guild_id: int | None = None) -> None:
         """Pause the cog globally or in one guild (kept across restarts)."""

@@ -102,6 +102,7 @@ def cog_listener(name: str | None = None) -> Callable[[L], L]:
                 return None
             return await func(self, *args, **kwargs)
 
+        gated.fish_gated = True  # type: ignore[attr-defined]  # FishBot may check the gate itself
         mark = commands.Cog.listener(name) if name else commands.Cog.listener()
         listener: L = mark(gated)  # type: ignore[assignment]
         return listener

@@ -9,7 +9,8 @@ cache, the prefix cache and the guild configuration cache (``bot.guild_configs``
     cache.invalidate(guild_id)                    # or invalidate() for every guild
 
 * Loading is serialised per guild (an ``asyncio.Lock`` per guild, :meth:`GuildCache.lock`):
-  concurrent first reads of a guild run the loader once; writers may queue on the same lock.
+  concurrent first reads of a guild run the loader once, and wait for it together; writers
+  may queue on the same lock.
 * ``invalidate`` and ``mutate`` win over a load that is running: a load that started before
   them returns its value to its caller but does not store it, so the cache never keeps a value
   read before a write it has been told about.
@@ -45,6 +46,8 @@ class GuildCache(Generic[V]):
         self.cacheable = cacheable
         self._values: dict[int, V] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        #: The loads running now: their readers wait for them here, all at once.
+        self._loads: dict[int, asyncio.Future[None]] = {}
         #: Bumped by every invalidate/mutate of a guild (and by invalidate() for all guilds).
         self._generations: dict[int, int] = {}
         self._epoch = 0
@@ -64,18 +67,33 @@ class GuildCache(Generic[V]):
         self._generations[guild_id] = self._generations.get(guild_id, 0) + 1
 
     async def get(self, guild_id: int) -> V:
-        """The guild's value: from memory, or loaded (once, under the guild's lock)."""
+        """The guild's value: from memory, or loaded (once, under the guild's lock).
+
+        Reads that arrive while the guild is loading wait for that load together (one
+        future), not one after another on the lock: a burst of first reads (a chat flood
+        right after start-up) is woken all at once when the value is there.
+        """
         if guild_id in self._values:
             return self._values[guild_id]
+        loading = self._loads.get(guild_id)
+        if loading is not None:
+            await asyncio.shield(loading)
+            if guild_id in self._values:
+                return self._values[guild_id]
         async with self.lock(guild_id):
             if guild_id in self._values:
                 return self._values[guild_id]
             before = self._generation(guild_id)
-            value = await self.loader(guild_id)
-            if self._generation(guild_id) == before and (
-                self.cacheable is None or self.cacheable()
-            ):
-                self._values[guild_id] = value
+            self._loads[guild_id] = loading = asyncio.get_running_loop().create_future()
+            try:
+                value = await self.loader(guild_id)
+                if self._generation(guild_id) == before and (
+                    self.cacheable is None or self.cacheable()
+                ):
+                    self._values[guild_id] = value
+            finally:
+                del self._loads[guild_id]
+                loading.set_result(None)  # the waiters look again (a failed load: they try)
             return value
 
     def peek(self, guild_id: int) -> V | None:

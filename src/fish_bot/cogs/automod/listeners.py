@@ -92,14 +92,14 @@ class AutomodListenersMixin(_MixinBase):
         """Check a member's message against the guild's rules; the most severe hit acts."""
         guild = message.guild
         member = message.author
-        if guild is None or not isinstance(member, discord.Member) or never_checked(member):
+        if guild is None or not isinstance(member, discord.Member) or member.bot:
             return
         compiled = self.compiled.peek(guild.id)
         if compiled is None:
             compiled = await self._load_rules(guild.id)
             if compiled is None:
                 return
-        if not compiled.has_rules:
+        if not compiled.has_rules or never_checked(member):  # the rules first: cheaper
             return
         for hit in compiled.hits(message_facts(message, member), self.windows):
             if await self._exempt_by_rank(member, hit) or await self._own_invite(guild, hit):

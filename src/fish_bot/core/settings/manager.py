@@ -145,19 +145,28 @@ class ConfigManager(SettingsWriter):
         if guild_id:
             key = (cog, guild_id, name)
             if key in self._values:
-                return copy.deepcopy(self._values[key])
+                return _copy(self._values[key])
         key = (cog, GLOBAL_SCOPE, name)
         if key in self._values:
-            return copy.deepcopy(self._values[key])
+            return _copy(self._values[key])
         spec = self._specs.get(cog, {}).get(name)
         if spec is not None and spec.default is not None:
-            return copy.deepcopy(spec.default)
+            return _copy(spec.default)
         return default
+
+    def flag(self, cog: str, name: str, guild_id: int | None = None) -> bool:
+        """Whether a flag (an internal true/false value, such as a cog's pause) is set
+        globally or in this guild: no copy, for the checks every event makes."""
+        values = self._values
+        cog = self.scope(cog)
+        if values.get((cog, GLOBAL_SCOPE, name)):
+            return True
+        return bool(guild_id) and bool(values.get((cog, guild_id, name)))
 
     def stored(self, cog: str, name: str, guild_id: int | None = None) -> tuple[bool, Any]:
         """Whether a value is stored at exactly this scope, and the value."""
         key = (self.scope(cog), guild_id or GLOBAL_SCOPE, name)
-        return key in self._values, copy.deepcopy(self._values.get(key))
+        return key in self._values, _copy(self._values.get(key))
 
     def stored_values(self, cog: str | None = None) -> dict[SettingKey, Any]:
         """Every stored value (of one cog), keyed by (cog, guild_id, name)."""
@@ -312,3 +321,19 @@ class ConfigManager(SettingsWriter):
         """Wait until every pending write is stored (errors are logged, not raised)."""
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+
+#: Values read as they are: nothing in them can be changed by the caller.
+_IMMUTABLE = (bool, int, float, str, type(None))
+
+
+def _copy(value: Any) -> Any:
+    """A value the caller may change freely: a deep copy, except for the immutable values
+    nearly every setting holds (read on every message: no copy machinery for them), and a
+    plain copy of a list of such values (channel and role ids)."""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is list and all(type(item) in _IMMUTABLE for item in value):
+        return value.copy()
+    return copy.deepcopy(value)
