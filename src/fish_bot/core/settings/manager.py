@@ -161,7 +161,11 @@ class ConfigManager(SettingsWriter):
         cog = self.scope(cog)
         if values.get((cog, GLOBAL_SCOPE, name)):
             return True
-        return bool(guild_id) and bool(values.get((cog, guild_id, name)))
+        return (
+            guild_id is not None
+            and guild_id != GLOBAL_SCOPE
+            and bool(values.get((cog, guild_id, name)))
+        )
 
     def stored(self, cog: str, name: str, guild_id: int | None = None) -> tuple[bool, Any]:
         """Whether a value is stored at exactly this scope, and the value."""
