@@ -51,6 +51,11 @@ BUILTIN_COGS: tuple[str, ...] = (
 BATCHED_EVENTS = frozenset({"message"})
 
 
+def _gate_open(cog: Any, guild_id: int | None) -> bool:
+    """A cog_listener's gate: its cog is ready and not paused in the event's guild."""
+    return bool(cog.is_ready) and not cog.is_paused_in(guild_id)
+
+
 def _being_cancelled() -> bool:
     """Whether the running task itself is being cancelled (not just a listener's wait)."""
     task = asyncio.current_task()
@@ -143,6 +148,7 @@ class FishBot(ErrorHooksMixin, StartupMixin, commands.AutoShardedBot):
         self.extensions_to_load: list[str] = list(BUILTIN_COGS if cogs is None else cogs)
         #: FishBot._listener_plan's work, per event: (the listeners' ids, the plan).
         self._listener_plans: dict[str, tuple[tuple[int, ...], list[Any]]] = {}
+        self._mention_prefixes: tuple[int, list[str]] = (0, [])
         self.cog_load_errors: dict[str, str] = {}
         #: Asked before the error policy answers an unknown prefix command (a snippet
         #: shortcut): the first hook that returns True handled the message.
@@ -187,20 +193,21 @@ class FishBot(ErrorHooksMixin, StartupMixin, commands.AutoShardedBot):
 
     def _listener_plan(
         self, method: str, listeners: list[Callable[..., Coroutine[Any, Any, Any]]]
-    ) -> list[tuple[Any, Callable[..., Coroutine[Any, Any, Any]]]]:
-        """Per listener: (its cog, the body behind the gate) for a ``cog_listener``, else
-        (None, the listener). Worked out once per set of listeners, not per event."""
+    ) -> list[tuple[Any, Callable[..., Coroutine[Any, Any, Any]], Callable[..., bool] | None]]:
+        """Per listener: (its cog, the body behind the gate, its ``when`` test) for a
+        ``cog_listener``, else (None, the listener, None). Worked out once per set of
+        listeners, not per event."""
         key = tuple(map(id, listeners))
         cached = self._listener_plans.get(method)
         if cached is not None and cached[0] == key:
             return cached[1]
-        plan: list[tuple[Any, Callable[..., Coroutine[Any, Any, Any]]]] = []
+        plan: list[Any] = []
         for listener in listeners:
-            func = getattr(listener, "__func__", None)
+            func: Any = getattr(listener, "__func__", None)
             if getattr(func, "fish_gated", False):
-                plan.append((listener.__self__, func.__wrapped__))  # type: ignore[attr-defined,union-attr]
+                plan.append((listener.__self__, func.__wrapped__, func.fish_when))  # type: ignore[attr-defined]
             else:
-                plan.append((None, listener))
+                plan.append((None, listener, None))
         self._listener_plans[method] = (key, plan)
         return plan
 
@@ -217,13 +224,13 @@ class FishBot(ErrorHooksMixin, StartupMixin, commands.AutoShardedBot):
         the guild found once for all of them) and its body called directly.
         """
         guild_id = event_guild_id(args)
-        for cog, body in self._listener_plan(method, listeners):
+        for cog, body, when in self._listener_plan(method, listeners):
             if cog is None:
                 coro = body(*args, **kwargs)
-            elif not cog.is_ready or cog.is_paused_in(guild_id):
-                continue
-            else:
+            elif _gate_open(cog, guild_id) and (when is None or when(cog, *args, **kwargs)):
                 coro = body(cog, *args, **kwargs)
+            else:
+                continue
             try:
                 await coro
             except asyncio.CancelledError:
@@ -306,6 +313,15 @@ class FishBot(ErrorHooksMixin, StartupMixin, commands.AutoShardedBot):
         self.guild_configs.invalidate(guild_id)
         self.prefixes.invalidate(guild_id)
 
+    def mention_prefixes(self) -> list[str]:
+        """``<@id> `` and ``<@!id> ``: a mention of the bot works as a prefix everywhere."""
+        user = self.user
+        if user is None:
+            return []
+        if self._mention_prefixes[0] != user.id:
+            self._mention_prefixes = (user.id, [f"<@{user.id}> ", f"<@!{user.id}> "])
+        return self._mention_prefixes[1]
+
     async def prefix_for(self, guild_id: int | None) -> str:
         """The prefix commands use in a guild (the default prefix in DMs).
 
@@ -348,8 +364,12 @@ class FishBot(ErrorHooksMixin, StartupMixin, commands.AutoShardedBot):
 async def _command_prefix(bot: commands.Bot, message: discord.Message) -> list[str]:
     """The guild's prefix (from the cache), the default prefix in DMs, and a mention."""
     assert isinstance(bot, FishBot)
-    prefix = await bot.prefix_for(message.guild.id if message.guild is not None else None)
-    return commands.when_mentioned_or(prefix)(bot, message)
+    guild = message.guild
+    if guild is not None and bot.prefixes.is_loaded(guild.id):  # every message: no await
+        prefix = bot.prefixes.peek(guild.id) or bot.settings.prefix
+    else:
+        prefix = await bot.prefix_for(guild.id if guild is not None else None)
+    return [*bot.mention_prefixes(), prefix]
 
 
 async def run_bot(

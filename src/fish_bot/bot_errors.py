@@ -57,6 +57,8 @@ class ErrorHooksMixin(_MixinBase):
         handlers; anything else raised while preparing the command would end the invocation
         with no answer at all.
         """
+        if ctx.command is None and not ctx.invoked_with:
+            return  # an ordinary message (every message of a chat): nothing to run
         try:
             with acting_as(ctx.author.id):  # the changes it makes are audited as the author's
                 await super().invoke(ctx)

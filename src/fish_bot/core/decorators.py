@@ -85,14 +85,19 @@ def event_guild_id(args: tuple[Any, ...]) -> int | None:
     return None
 
 
-def cog_listener(name: str | None = None) -> Callable[[L], L]:
+def cog_listener(
+    name: str | None = None, *, when: Callable[..., bool] | None = None
+) -> Callable[[L], L]:
     """Mark a cog method as an event listener that runs only while the cog is ready and not
     paused in the event's guild (or everywhere)::
 
-        @cog_listener("on_message")
-        async def count_member_message(self, message: discord.Message) -> None: ...
+        @cog_listener("on_message", when=lambda self, message: message.poll is not None)
+        async def enforce_poll_ban(self, message: discord.Message) -> None: ...
 
     ``name`` is the event (``on_message``); without it the method's name is the event.
+    ``when`` (optional) is a cheap test, called as ``when(self, *event_args)`` without
+    awaiting: when it says False the listener is not run at all. For the events a busy bot
+    gets all the time (every message), it lets most of them pass at no cost.
     """
 
     def decorator(func: L) -> L:
@@ -100,9 +105,13 @@ def cog_listener(name: str | None = None) -> Callable[[L], L]:
         async def gated(self: _GatedCog, *args: Any, **kwargs: Any) -> Any:
             if not self.is_ready or self.is_paused_in(event_guild_id(args)):
                 return None
+            if when is not None and not when(self, *args, **kwargs):
+                return None
             return await func(self, *args, **kwargs)
 
-        gated.fish_gated = True  # type: ignore[attr-defined]  # FishBot may check the gate itself
+        # FishBot's batched dispatch checks the gate itself and calls ``func`` directly.
+        gated.fish_gated = True  # type: ignore[attr-defined]
+        gated.fish_when = when  # type: ignore[attr-defined]
         mark = commands.Cog.listener(name) if name else commands.Cog.listener()
         listener: L = mark(gated)  # type: ignore[assignment]
         return listener

@@ -40,7 +40,14 @@ def concerned(message: discord.Message) -> set[int]:
 class ListenersMixin(AfkFlowMixin):
     """The member's next message ends their AFK; a mention of an AFK member is answered."""
 
-    @cog_listener("on_message")
+    def _may_concern_afk(self, message: discord.Message) -> bool:
+        """False when nobody in the message's server is AFK (known from memory)."""
+        if message.guild is None:
+            return False
+        marks = self.afk_members.peek(message.guild.id)
+        return marks is None or bool(marks)
+
+    @cog_listener("on_message", when=_may_concern_afk)
     async def afk_on_message(self, message: discord.Message) -> None:
         """End the author's AFK and tell the channel about mentioned AFK members."""
         guild = message.guild

@@ -87,7 +87,14 @@ class AutomodListenersMixin(_MixinBase):
 
     # --- messages -------------------------------------------------------------------------
 
-    @cog_listener("on_message")
+    def _may_break_rules(self, message: discord.Message) -> bool:
+        """False when the message's server is known to have no rule (no need to look)."""
+        if message.guild is None:
+            return False
+        compiled = self.compiled.peek(message.guild.id)
+        return compiled is None or compiled.has_rules
+
+    @cog_listener("on_message", when=_may_break_rules)
     async def check_message(self, message: discord.Message) -> None:
         """Check a member's message against the guild's rules; the most severe hit acts."""
         guild = message.guild

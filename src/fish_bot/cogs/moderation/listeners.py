@@ -60,7 +60,7 @@ class ModerationListenersMixin(ModerationUtilsMixin):
             return
         self.logger.info("Jailed %s again on rejoin (case %s)", member.id, case.case_number)
 
-    @cog_listener("on_message")
+    @cog_listener("on_message", when=lambda _self, message: message.poll is not None)
     async def enforce_poll_ban(self, message: discord.Message) -> None:
         """Remove a poll posted by a poll-banned member and tell them why.
 
