@@ -190,6 +190,9 @@ async def flood_once(kind: str, folder: Path, messages: int) -> dict[str, float]
             events.append(("MESSAGE_CREATE", fake.message_payload(guild, "general", author, words)))
         channel_id = guild.channel("general")["id"]
         pong = asyncio.ensure_future(fake.wait_for(fake.expect_reply(channel_id, "Pong"), 600))
+        # Steady state: one ordinary message first, so the guild's caches (the levels
+        # module's XP, automod's rules) are loaded before the flood, for both bots alike.
+        await fake.message(guild, "general", authors[1], "good morning everyone")
         await asyncio.sleep(0.5)
         cpu = bot.cpu_seconds()
         started = await fake.dispatch_many(events)

@@ -7,7 +7,7 @@ guild's first message after start-up (or after it went cold) loads the guild's r
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
 import discord
@@ -50,6 +50,14 @@ class ListenersMixin(_MixinBase):
         excluded_roles = self.get_setting("excluded_roles", [], guild_id)
         return not (excluded_roles and {role.id for role in member.roles} & set(excluded_roles))
 
+    def _cooling_down(self, state: GuildLevels, member_id: int, now: datetime) -> bool:
+        """Whether the member earned XP less than the ``cooldown`` setting ago."""
+        entry = state.members.get(member_id)
+        if entry is None or entry.last_message_at is None:
+            return False
+        cooldown = self.get_setting("cooldown", 60, state.guild_id)
+        return now - entry.last_message_at < timedelta(seconds=cooldown)
+
     async def _is_command(self, message: discord.Message) -> bool:
         """Whether the message may invoke a command (parsed only when it starts like one)."""
         guild_id = message.guild.id if message.guild is not None else 0
@@ -70,24 +78,25 @@ class ListenersMixin(_MixinBase):
         member = message.author
         if message.guild is None or member.bot or not isinstance(member, discord.Member):
             return
+        guild_id = message.guild.id
+        now = discord.utils.utcnow()
+        state = self.store.peek(guild_id)
+        if state is not None and self._cooling_down(state, member.id, now):
+            return  # most messages of a busy chat: nothing else to look at
         if not self._earns_xp(message, member):
             return
         if await self._is_command(message):
             return  # commands earn nothing
-        state = self.store.peek(message.guild.id)
         if state is None:
             try:
-                state = await self.store.guild(message.guild.id)
+                state = await self.store.guild(guild_id)
             except Exception as error:
-                self.logger.warning("XP of server %s not loaded: %s", message.guild.id, error)
+                self.logger.warning("XP of server %s not loaded: %s", guild_id, error)
+                return
+            if self._cooling_down(state, member.id, now):
                 return
         entry = state.member(member.id)
         if entry.blacklisted:
-            return
-        now = discord.utils.utcnow()
-        guild_id = member.guild.id
-        cooldown = timedelta(seconds=self.get_setting("cooldown", 60, guild_id))
-        if entry.last_message_at is not None and now - entry.last_message_at < cooldown:
             return
         factor = multiplier(
             (role.id for role in member.roles), self.get_setting("role_multipliers", {}, guild_id)
