@@ -149,6 +149,9 @@ class FishBot(ErrorHooksMixin, StartupMixin, commands.AutoShardedBot):
         #: FishBot._listener_plan's work, per event: (the listeners' ids, the plan).
         self._listener_plans: dict[str, tuple[tuple[int, ...], list[Any]]] = {}
         self._mention_prefixes: tuple[int, list[str]] = (0, [])
+        #: Plain functions called inside dispatch, per event name without ``on_``
+        #: (FishBot.add_event_hook).
+        self.event_hooks: dict[str, list[Callable[..., object]]] = {}
         self.cog_load_errors: dict[str, str] = {}
         #: Asked before the error policy answers an unknown prefix command (a snippet
         #: shortcut): the first hook that returns True handled the message.
@@ -171,6 +174,9 @@ class FishBot(ErrorHooksMixin, StartupMixin, commands.AutoShardedBot):
         The bot's own handler (``on_message``: the commands) keeps its own task.
         """
         self.monitor.count_event(event_name)
+        hooks = self.event_hooks.get(event_name)
+        if hooks:
+            self._run_event_hooks(hooks, event_name, args, kwargs)
         if event_name not in BATCHED_EVENTS:
             super().dispatch(event_name, *args, **kwargs)
             return
@@ -182,6 +188,24 @@ class FishBot(ErrorHooksMixin, StartupMixin, commands.AutoShardedBot):
                 self._run_listeners(list(listeners), method, args, kwargs),
                 name=f"fish-bot: {method} listeners",
             )
+
+    def add_event_hook(self, event: str, hook: Callable[..., object]) -> None:
+        """Call ``hook(*event_args)`` inside dispatch for ``event`` (``on_command``...): for
+        bookkeeping that neither awaits nor fails (metrics), without a task per event."""
+        self.event_hooks.setdefault(event.removeprefix("on_"), []).append(hook)
+
+    @staticmethod
+    def _run_event_hooks(
+        hooks: list[Callable[..., object]],
+        event_name: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        for hook in hooks:
+            try:
+                hook(*args, **kwargs)
+            except Exception:
+                log.exception("An event hook of %s failed", event_name)
 
     def add_listener(self, func: Any, /, name: Any = discord.utils.MISSING) -> None:
         self._listener_plans.clear()

@@ -75,3 +75,21 @@ async def test_a_paused_cogs_listener_is_skipped_in_the_shared_task(
 def _task_name() -> str | None:
     task = asyncio.current_task()
     return task.get_name() if task is not None else None
+
+
+async def test_event_hooks_run_inside_dispatch_and_a_failing_one_is_only_logged(
+    env: simcord.Env, world: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[str] = []
+
+    def broken(ctx: Any) -> None:
+        raise RuntimeError("hook on fire")
+
+    env.bot.add_event_hook("on_command", broken)
+    env.bot.add_event_hook("on_command", lambda ctx: seen.append(ctx.command.name))
+
+    await world.member.send(world.general, "!ping")
+
+    assert world.general.last_message.content == "Pong!"
+    assert seen == ["ping"]
+    assert "An event hook of command failed" in caplog.text

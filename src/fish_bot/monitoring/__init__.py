@@ -47,7 +47,7 @@ class Monitor:
             "on_interaction",
             "on_app_command_completion",
         ):
-            bot.add_listener(getattr(metrics, event), event)
+            bot.add_event_hook(event, getattr(metrics, event))  # in dispatch: no task each
         bot.add_listener(self.on_fishbot_error, "on_fishbot_error")
 
     # --- hooks called by the bot -----------------------------------------------------------

@@ -167,24 +167,24 @@ class BotMetrics:
     def unexpected_error(self, kind: str) -> None:
         self.unexpected.labels(kind).inc()
 
-    # --- listeners (installed by fish_bot.monitoring.Monitor) ----------------------------
+    # --- event hooks (installed by fish_bot.monitoring.Monitor; called in dispatch) ------
 
-    async def on_command(self, ctx: commands.Context[Any]) -> None:
+    def on_command(self, ctx: commands.Context[Any]) -> None:
         self.command_started(context_key(ctx))
 
-    async def on_command_completion(self, ctx: commands.Context[Any]) -> None:
+    def on_command_completion(self, ctx: commands.Context[Any]) -> None:
         name = ctx.command.qualified_name if ctx.command else "?"
         self.command_completed(context_key(ctx), name, context_kind(ctx))
 
-    async def on_command_error(self, ctx: commands.Context[Any], error: Exception) -> None:
+    def on_command_error(self, ctx: commands.Context[Any], error: Exception) -> None:
         name = ctx.command.qualified_name if ctx.command else "?"
         self.command_failed(context_key(ctx), name, error)
 
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
+    def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type is discord.InteractionType.application_command:
             self.command_started(interaction.id)
 
-    async def on_app_command_completion(
+    def on_app_command_completion(
         self,
         interaction: discord.Interaction,
         command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,

@@ -67,10 +67,14 @@ class ListenersMixin(_MixinBase):
             # wait behind it (and retry again during an outage). Judge by the default prefix.
             return message.content.startswith((self.bot.settings.prefix, "<@"))
         prefix = prefixes.peek(guild_id) or self.bot.settings.prefix
-        if not message.content.startswith((prefix, "<@")):
-            return False
-        context = await cast("commands.Bot", self.bot).get_context(message)
-        return context.command is not None
+        content = message.content
+        for start in (prefix, *self.bot.mention_prefixes()):
+            if content.startswith(start):
+                # What get_context would find: the first word after the prefix, a command?
+                words = content[len(start) :].split(maxsplit=1)
+                bot = cast("commands.Bot", self.bot)
+                return bool(words) and bot.get_command(words[0]) is not None
+        return False
 
     @cog_listener("on_message")
     async def award_xp(self, message: discord.Message) -> None:
