@@ -16,8 +16,6 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-import regex
-
 from fish_bot.cogs.automod.constants import EXCERPT_LENGTH, KINDS, MAX_SCANNED, SEVERITY
 from fish_bot.cogs.automod.safe_regex import PatternSet
 from fish_bot.core.text import clip
@@ -230,6 +228,8 @@ def _links(rule: dict[str, Any], rule_id: int) -> Check:
 
 def _words(rule: dict[str, Any], rule_id: int) -> tuple[Check, PatternSet]:
     words = [str(word) for word in rule.get("words", ()) if str(word)]
+    if words:
+        import regex  # 8 MB of Unicode tables: loaded by the first guild with such a rule
     word_re = (
         regex.compile(
             r"(?<!\w)(?:"

@@ -23,8 +23,6 @@ import logging
 import time
 from dataclasses import dataclass
 
-import regex
-
 from fish_bot.cogs.automod.constants import MATCH_BUDGET, MAX_PATTERN_LENGTH, MAX_SCANNED
 
 log = logging.getLogger(__name__)
@@ -131,6 +129,8 @@ def check_pattern(pattern: str) -> None:
         i += 1
     if stack:
         raise UnsafePattern("unbalanced parenthesis")
+    import regex  # loaded by the first pattern (8 MB of Unicode tables), not at start-up
+
     try:
         regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
     except regex.error as error:
@@ -151,9 +151,13 @@ class PatternSet:
     def __init__(self, patterns: list[str], *, budget: float = MATCH_BUDGET) -> None:
         self.patterns = list(patterns)
         self.budget = budget
-        self._compiled = [
-            (text, regex.compile(text, regex.IGNORECASE | regex.VERSION0)) for text in patterns
-        ]
+        self._compiled = []
+        if patterns:
+            import regex  # loaded by the first guild with a pattern, not at start-up
+
+            self._compiled = [
+                (text, regex.compile(text, regex.IGNORECASE | regex.VERSION0)) for text in patterns
+            ]
         #: Matches given up because the budget ran out (logged; shown by ``automod show``).
         self.timeouts = 0
 
