@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import discord
@@ -18,6 +19,7 @@ from fish_bot.core.text import permission_label
 
 if TYPE_CHECKING:
     from fish_bot.core.base_cog import BaseCog
+    from fish_bot.core.permission_subjects import EffectiveRules
     from fish_bot.core.permissions import PermissionManager
 
 # --- the layers ------------------------------------------------------------------------------
@@ -25,11 +27,16 @@ if TYPE_CHECKING:
 
 @dataclass
 class Check:
-    """What the layers read: the subject, its module, and the manager's stored-layer hooks."""
+    """What the layers read: the subject, its module, and the manager's stored-layer hooks.
+
+    One check is one decision: what several layers read (the channel, the roles, the stored
+    rules) is worked out once and kept on it.
+    """
 
     manager: PermissionManager
     subject: Subject
     cog: BaseCog | None
+    _effective: EffectiveRules | None = field(default=None, repr=False)
 
     @property
     def guild(self) -> discord.Guild | None:
@@ -39,16 +46,22 @@ class Check:
     def name(self) -> str:
         return self.subject.command_name or "this command"
 
-    @property
+    @cached_property
     def here(self) -> set[int]:
         """This channel and, in a thread, its parent channel."""
         channel = self.subject.channel
         ids = {getattr(channel, "id", None), getattr(channel, "parent_id", None)}
         return {i for i in ids if i is not None}
 
-    @property
+    @cached_property
     def role_ids(self) -> set[int]:
         return {role.id for role in getattr(self.subject.member, "roles", [])}
+
+    async def effective_rules(self, guild_id: int) -> EffectiveRules:
+        """The stored rules of the command (read once for the channel and the role layers)."""
+        if self._effective is None:
+            self._effective = await self.manager.effective_rules(guild_id, self.subject)
+        return self._effective
 
 
 #: Mention formats for :func:`_listed`.
@@ -151,7 +164,7 @@ async def command_channels_layer(check: Check) -> Decision | None:
     guild = check.guild
     if guild is None or check.subject.command is None:
         return None
-    effective = await check.manager.effective_rules(guild.id, check.subject)
+    effective = await check.effective_rules(guild.id)
     here, rules, name = check.here, effective.rules, check.name
     if here & rules["deny_channels"]:
         return Decision(
@@ -173,7 +186,7 @@ async def command_roles_layer(check: Check) -> Decision | None:
     guild = check.guild
     if guild is None or check.subject.command is None:
         return None
-    effective = await check.manager.effective_rules(guild.id, check.subject)
+    effective = await check.effective_rules(guild.id)
     role_ids, rules, name = check.role_ids, effective.rules, check.name
     if role_ids & rules["deny_roles"]:
         return Decision(False, "command_denied_role", f"One of your roles may not use `{name}`.")

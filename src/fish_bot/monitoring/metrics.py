@@ -104,6 +104,10 @@ class BotMetrics:
         )
         self._started: dict[int, float] = {}
         self._collector: ScrapeCollector | None = None
+        #: The labelled series of each command, kept: ``labels()`` validates and locks at
+        #: every call, and these two run for every command.
+        self._latency_of: dict[str, Any] = {}
+        self._count_of: dict[tuple[str, str], Any] = {}
 
     def bind(self, bot: FishHost) -> None:
         """Expose ``bot``'s state and the event counts at every scrape (once per bot)."""
@@ -147,10 +151,16 @@ class BotMetrics:
         start = self._started.pop(key, None)
         if start is None:
             return
-        self.latency.labels(command).observe(time.perf_counter() - start)
+        child = self._latency_of.get(command)
+        if child is None:
+            child = self._latency_of[command] = self.latency.labels(command)
+        child.observe(time.perf_counter() - start)
 
     def command_completed(self, key: int, command: str, kind: str) -> None:
-        self.commands.labels(command, kind).inc()
+        child = self._count_of.get((command, kind))
+        if child is None:
+            child = self._count_of[(command, kind)] = self.commands.labels(command, kind)
+        child.inc()
         self._finish(key, command)
 
     def command_failed(self, key: int | None, command: str, error: BaseException) -> None:
