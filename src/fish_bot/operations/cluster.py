@@ -48,18 +48,10 @@ async def claim_node(settings: Settings, node: ClusterInfo) -> str | None:
     service = DatabaseService.from_settings(settings)
     await service.connect()
     try:
-        if settings.migrate_on_start and service.dialect == "postgresql":
-            # Nodes starting together migrate one after the other (an advisory lock).
-            async with service.engine.connect() as connection:
-                await connection.execute(sa.select(sa.func.pg_advisory_lock(MIGRATE_LOCK_KEY)))
-                try:
-                    await migrations.upgrade(service)
-                finally:
-                    await connection.execute(
-                        sa.select(sa.func.pg_advisory_unlock(MIGRATE_LOCK_KEY))
-                    )
-        elif settings.migrate_on_start:
-            await migrations.upgrade(service)
+        # The usual restart finds the database at the newest revision: one query, and
+        # Alembic (with Mako) is not even imported.
+        if settings.migrate_on_start and not await migrations.is_at_head(service):
+            await _upgrade(service)
         try:
             await DatabaseCoordinator(service).cluster_node.register(node)
         except ShardClaimConflict as error:
@@ -67,6 +59,22 @@ async def claim_node(settings: Settings, node: ClusterInfo) -> str | None:
         return None
     finally:
         await service.disconnect()
+
+
+async def _upgrade(service: DatabaseService) -> None:
+    """Upgrade the database; on PostgreSQL nodes starting together migrate one after the
+    other (an advisory lock; the second finds the work done)."""
+    from fish_bot.database import migrations
+
+    if service.dialect != "postgresql":
+        await migrations.upgrade(service)
+        return
+    async with service.engine.connect() as connection:
+        await connection.execute(sa.select(sa.func.pg_advisory_lock(MIGRATE_LOCK_KEY)))
+        try:
+            await migrations.upgrade(service)
+        finally:
+            await connection.execute(sa.select(sa.func.pg_advisory_unlock(MIGRATE_LOCK_KEY)))
 
 
 async def release_node(settings: Settings, node: ClusterInfo) -> None:
