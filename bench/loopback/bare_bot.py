@@ -1,4 +1,5 @@
-"""The baseline: a bare discord.py ``commands.Bot`` with one cog listener and ``!ping``.
+"""The baseline: a bare discord.py ``commands.Bot`` with one cog listener, ``!ping`` and the
+Discord side of ``!warn`` (its three messages, nothing recorded).
 
 Run it as ``python bench/loopback/bare_bot.py`` with ``DISCORD_TOKEN`` set and the loopback
 ``sitecustomize`` on ``PYTHONPATH`` (bench/loopback/process.py does both). Same intents as Fish
@@ -38,6 +39,16 @@ async def main() -> None:
     @bot.command()
     async def ping(ctx: commands.Context[Any]) -> None:
         await ctx.send("Pong!")
+
+    @bot.command()
+    async def warn(ctx: commands.Context[Any], member: discord.Member, *, reason: str) -> None:
+        """The Discord side of a warn and nothing else (no record, no checks): the reply, a
+        DM to the member and a post in #mod-log, as Fish Bot's warn sends them."""
+        assert ctx.guild is not None
+        mod_log = discord.utils.get(ctx.guild.text_channels, name="mod-log") or ctx.channel
+        await ctx.send(f"Warned {member.mention} (Case #0). Reason: {reason}")
+        await member.send(f"You received a warning in {ctx.guild.name}. Reason: {reason}")
+        await mod_log.send(embed=discord.Embed(title="Warn", description=reason))
 
     async with bot:
         await bot.add_cog(Listener())

@@ -532,6 +532,20 @@ async def ping_burst_once(kind: str, folder: Path, size: int) -> dict[str, float
         return row
 
 
+async def bare_warn_burst_once(folder: Path, size: int) -> dict[str, float]:
+    """N ``!warn`` at once to the bare bot, whose warn only sends the three messages."""
+    async with running("bare", folder, members=size + 2) as (fake, _bot, guild):
+        fake.record_requests = False
+        owner = owner_of(fake, guild)
+        texts = [
+            (owner, f"!warn {m.mention} burst {i}")
+            for i, m in enumerate(fake.members_of(guild)[:size])
+        ]
+        row = await burst(fake, guild, texts, "Case #", 120.0)
+        row["locked"] = 0.0
+        return row
+
+
 async def bench_bursts(args: argparse.Namespace, folder: Path) -> list[str]:
     lines = [
         "Bursts: N commands that all arrive at once (one websocket write each, back to back); "
@@ -561,6 +575,12 @@ async def bench_bursts(args: argparse.Namespace, folder: Path) -> list[str]:
                     f"| {row['max']:.0f} | {row['errors']:.0f} | - |"
                 )
                 print(lines[-1], file=sys.stderr, flush=True)
+            row = await bare_warn_burst_once(folder / f"bare-warn-burst-{size}-{run}", size)
+            lines.append(
+                f"| - | {size} | warn's messages only (bare discord.py) | {row['p50']:.0f} "
+                f"| {row['p99']:.0f} | {row['max']:.0f} | {row['errors']:.0f} | - |"
+            )
+            print(lines[-1], file=sys.stderr, flush=True)
     return lines
 
 
