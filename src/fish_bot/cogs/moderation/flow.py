@@ -239,13 +239,14 @@ class ModerationUtilsMixin(ReconcileMixin):
         # The answer leaves while the member is told and the mod log is written: the
         # moderator waits for the record and the action, not for those. A DM that turns out
         # closed is added to the answer afterwards (one edit).
+        told_after = self._should_dm(target, "after")
         answer = asyncio.create_task(self.reply(ctx, self._answer(target, result, details)))
         await asyncio.sleep(0)  # the answer's request leaves first
         try:
             result = await self.finish_action(guild, target, result, expires_at=expires_at)
         finally:
             message = await answer
-        if result.dm_sent is False and not target.silent and self._should_dm(target, "after"):
+        if told_after and result.dm_sent is False:
             await message.edit(
                 content=self._answer(target, result, details),
                 allowed_mentions=discord.AllowedMentions.none(),
