@@ -104,6 +104,7 @@ class DatabaseService(SessionOpeningMixin):
         self.retry_backoff = retry_backoff
         #: Extra keyword arguments for ``create_async_engine`` (e.g. ``connect_args``).
         self.engine_options = dict(engine_options or {})
+        self._dialect_of: tuple[str, str] | None = None
         self.stats = QueryStats()
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
@@ -133,8 +134,11 @@ class DatabaseService(SessionOpeningMixin):
 
     @property
     def dialect(self) -> str:
-        """``sqlite`` or ``postgresql``."""
-        return make_url(self.url).get_backend_name()
+        """``sqlite`` or ``postgresql`` (read once per URL: asked on every statement)."""
+        known = self._dialect_of
+        if known is None or known[0] != self.url:
+            known = self._dialect_of = (self.url, make_url(self.url).get_backend_name())
+        return known[1]
 
     @property
     def is_sqlite(self) -> bool:

@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 #: SQLite's trigger (migration 0014) that raises ``guild.case_count`` on each case insert.
 CASE_COUNTER_TRIGGER = "case_number_advances_guild_counter"
 
+#: The case's fields that have a default, but for the id and the number (set by the insert).
+_DEFAULTED_FIELDS = tuple(
+    (name, field)
+    for name, field in Case.model_fields.items()
+    if name not in ("id", "case_number") and not field.is_required()
+)
+
 #: Case types that put a restriction in force, and the type that lifts each.
 RESTRICTIONS: dict[CaseType, CaseType] = {
     CaseType.BAN: CaseType.UNBAN,
@@ -104,8 +111,8 @@ class CaseController(BaseController[Case]):
         """
         self._check_columns(values)
         row = dict(values)
-        for name, field in Case.model_fields.items():  # the model's defaults (created_at...)
-            if name not in row and name not in ("id", "case_number"):
+        for name, field in _DEFAULTED_FIELDS:  # the model's defaults (created_at...)
+            if name not in row:
                 row[name] = field.get_default(call_default_factory=True)
         names = tuple(c.name for c in self.table.c if row.get(c.name) is not None)
         statement = self._one_statement.get(names)
