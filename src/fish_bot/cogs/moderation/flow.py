@@ -27,7 +27,8 @@ Every action command runs the same steps::
 5. It answers the moderator and, at the same time, DMs the member after the other actions
    (warn, timeout, jail...) unless ``--silent``, posts the case embed to the mod-log channel
    and stores the message id on the case. A DM that turns out closed is added to the answer
-   by one edit. (:meth:`perform_action`, without a command, runs the same steps unanswered.)
+   by one edit. (:meth:`perform_action` without an ``answer``, the automod cog's way, runs
+   the same steps unanswered.)
 
 Nothing here pings: the bot's default is ``AllowedMentions.none()``; answers go through
 ``BaseCog.reply`` (clipped to Discord's limits).
@@ -36,7 +37,7 @@ Nothing here pings: the bot's default is ``AllowedMentions.none()``; answers go 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -227,7 +228,12 @@ class ModerationUtilsMixin(ReconcileMixin):
         guild = self.require_guild(ctx)
         if ctx.interaction is not None and not ctx.interaction.response.is_done():
             await ctx.defer()
-        result = await self.act_on(
+        told_after = self._should_dm(target, "after")
+
+        async def answer(result: ActionResult) -> discord.Message:
+            return await self.reply(ctx, self._answer(target, result, details))
+
+        result = await self.perform_action(
             guild,
             target,
             ctx.author.id,
@@ -235,19 +241,11 @@ class ModerationUtilsMixin(ReconcileMixin):
             expires_at=expires_at,
             extra=extra,
             close_types=close_types,
+            answer=answer,
         )
-        # The answer leaves while the member is told and the mod log is written: the
-        # moderator waits for the record and the action, not for those. A DM that turns out
-        # closed is added to the answer afterwards (one edit).
-        told_after = self._should_dm(target, "after")
-        answer = asyncio.create_task(self.reply(ctx, self._answer(target, result, details)))
-        await asyncio.sleep(0)  # the answer's request leaves first
-        try:
-            result = await self.finish_action(guild, target, result, expires_at=expires_at)
-        finally:
-            message = await answer
-        if told_after and result.dm_sent is False:
-            await message.edit(
+        if told_after and result.dm_sent is False and result.answer is not None:
+            # The DM turned out closed after the answer left: say so in it (one edit).
+            await result.answer.edit(
                 content=self._answer(target, result, details),
                 allowed_mentions=discord.AllowedMentions.none(),
             )
@@ -284,37 +282,16 @@ class ModerationUtilsMixin(ReconcileMixin):
         expires_at: datetime | None = None,
         extra: dict[str, Any] | None = None,
         close_types: Iterable[CaseType] = (),
+        answer: Callable[[ActionResult], Coroutine[Any, Any, discord.Message]] | None = None,
     ) -> ActionResult:
-        """Steps 2-5 without a command: record, DM, act, confirm, mod log (no answer).
+        """Steps 2-5: record, DM, act, confirm, then the DM after and the mod log.
 
-        :meth:`execute_action` runs the same two halves (:meth:`act_on`, then
-        :meth:`finish_action` beside its answer); the automod cog runs it with the bot as the
-        moderator (``moderator_id``), after its own checks. Raises :class:`ModerationError`
+        ``answer`` (a command's reply; :meth:`execute_action` gives it) is sent as soon as the
+        case is recorded and the action done, beside step 5: the moderator waits for the
+        record and the action, not for the DM and the mod log. Without it (the automod cog,
+        with the bot as the moderator) nothing is answered. Raises :class:`ModerationError`
         when the database is down (nothing done) or Discord refused (the case is voided).
         """
-        result = await self.act_on(
-            guild,
-            target,
-            moderator_id,
-            action=action,
-            expires_at=expires_at,
-            extra=extra,
-            close_types=close_types,
-        )
-        return await self.finish_action(guild, target, result, expires_at=expires_at)
-
-    async def act_on(
-        self,
-        guild: discord.Guild,
-        target: ActionTarget,
-        moderator_id: int,
-        *,
-        action: Action | None,
-        expires_at: datetime | None = None,
-        extra: dict[str, Any] | None = None,
-        close_types: Iterable[CaseType] = (),
-    ) -> ActionResult:
-        """Steps 2-4: the record, the DM before a removal, the Discord action, the confirmation."""
         spec = target.spec
         user = target.user
         # 1. The record first: nothing happens on Discord unless it is committed.
@@ -361,9 +338,18 @@ class ModerationUtilsMixin(ReconcileMixin):
                     error,
                     f"moderation: confirming {spec.case_type.value} case #{case.case_number}",
                 )
-        return ActionResult(
+        result = ActionResult(
             case=case, dm_sent=dm_sent, mod_log_message=None, pending_error=pending_error
         )
+        if answer is None:
+            return await self.finish_action(guild, target, result, expires_at=expires_at)
+        replying = asyncio.create_task(answer(result))
+        await asyncio.sleep(0)  # the answer's request leaves first
+        try:
+            result = await self.finish_action(guild, target, result, expires_at=expires_at)
+        finally:
+            message = await replying
+        return replace(result, answer=message)
 
     async def finish_action(
         self,

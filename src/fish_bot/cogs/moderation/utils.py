@@ -178,6 +178,8 @@ class ActionResult:
     mod_log_message: discord.Message | None
     #: Why the case could not be confirmed after the action (None: it was).
     pending_error: str | None = None
+    #: The answer to the moderator (a command's reply), when one was sent.
+    answer: discord.Message | None = None
 
 
 Action = Callable[[], Awaitable[Any]]
