@@ -243,6 +243,8 @@ class FishBot(EventsMixin, ErrorHooksMixin, StartupMixin, commands.AutoShardedBo
         """
         if guild_id is None:
             return self.settings.prefix
+        if self.prefixes.is_loaded(guild_id):  # every message: no load to wait for
+            return self.prefixes.peek(guild_id) or self.settings.prefix
         try:
             own = await self.prefixes.get(guild_id)
         except Exception as error:
@@ -277,11 +279,7 @@ class FishBot(EventsMixin, ErrorHooksMixin, StartupMixin, commands.AutoShardedBo
 async def _command_prefix(bot: commands.Bot, message: discord.Message) -> list[str]:
     """The guild's prefix (from the cache), the default prefix in DMs, and a mention."""
     assert isinstance(bot, FishBot)
-    guild = message.guild
-    if guild is not None and bot.prefixes.is_loaded(guild.id):  # every message: no await
-        prefix = bot.prefixes.peek(guild.id) or bot.settings.prefix
-    else:
-        prefix = await bot.prefix_for(guild.id if guild is not None else None)
+    prefix = await bot.prefix_for(message.guild.id if message.guild is not None else None)
     return [*bot.mention_prefixes(), prefix]
 
 

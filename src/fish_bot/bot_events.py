@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 else:
     _MixinBase = object
 
+#: Per listener of an event: (its cog, the body behind its gate, its ``when`` test) for a
+#: ``cog_listener``, else (None, the listener, None).
+ListenerPlan = list[tuple[Any, Callable[..., Coroutine[Any, Any, Any]], Callable[..., bool] | None]]
+
 #: The bot's logger: dispatch logs as it did when it was in ``fish_bot.bot``.
 log = logging.getLogger("fish_bot.bot")
 
@@ -79,7 +83,7 @@ class EventsMixin(_MixinBase):
         listeners = self.extra_events.get(method)
         if listeners:
             self.loop.create_task(
-                self._run_listeners(list(listeners), method, args, kwargs),
+                self._run_listeners(self._listener_plan(method, listeners), method, args, kwargs),
                 name=f"fish-bot: {method} listeners",
             )
 
@@ -111,15 +115,17 @@ class EventsMixin(_MixinBase):
 
     def _listener_plan(
         self, method: str, listeners: list[Callable[..., Coroutine[Any, Any, Any]]]
-    ) -> list[tuple[Any, Callable[..., Coroutine[Any, Any, Any]], Callable[..., bool] | None]]:
-        """Per listener: (its cog, the body behind the gate, its ``when`` test) for a
-        ``cog_listener``, else (None, the listener, None). Worked out once per set of
-        listeners, not per event."""
+    ) -> ListenerPlan:
+        """The :data:`ListenerPlan` of these listeners, worked out once per set of listeners.
+
+        ``add_listener``/``remove_listener`` drop the plans; the listeners' ids catch the
+        lists changed behind them (discord.py edits them itself when an extension unloads).
+        """
         key = tuple(map(id, listeners))
         cached = self._listener_plans.get(method)
         if cached is not None and cached[0] == key:
             return cached[1]
-        plan: list[Any] = []
+        plan: ListenerPlan = []
         for listener in listeners:
             func: Any = getattr(listener, "__func__", None)
             if getattr(func, "fish_gated", False):
@@ -131,18 +137,19 @@ class EventsMixin(_MixinBase):
 
     async def _run_listeners(
         self,
-        listeners: list[Callable[..., Coroutine[Any, Any, Any]]],
+        plan: ListenerPlan,
         method: str,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> None:
-        """Each listener in turn; one that raises goes to ``on_error`` and the next runs.
+        """Each listener of ``plan`` (taken when the event came) in turn; one that raises goes
+        to ``on_error`` and the next runs.
 
         A ``cog_listener`` is gated here (its cog ready and not paused in the event's guild,
         the guild found once for all of them) and its body called directly.
         """
         guild_id = event_guild_id(args)
-        for cog, body, when in self._listener_plan(method, listeners):
+        for cog, body, when in plan:
             if cog is None:
                 coro = body(*args, **kwargs)
             elif _gate_open(cog, guild_id) and (when is None or when(cog, *args, **kwargs)):
