@@ -97,6 +97,8 @@ class _Afk:
 
 class _Service:
     is_sqlite = True  # one process: the cache bus is off
+    url = "sqlite+aiosqlite://"
+    engine_options: dict[str, Any] = {}
 
     def __init__(self) -> None:
         self.bus = CacheBus(self)  # type: ignore[arg-type]

@@ -103,15 +103,10 @@ def channel_for(service: DatabaseService) -> str:
     uses it, and two bots (or two test runs) on other databases must not hear each other.
     """
     parts = [CHANNEL]
-    try:
-        url = make_url(str(getattr(service, "url", "")))
-        database = url.database if url.get_backend_name() == "postgresql" else None
-    except Exception:  # no or an odd URL: the plain channel
-        database = None
-    if database:
-        parts.append(database)
-    options = getattr(service, "engine_options", None) or {}
-    settings = options.get("connect_args", {}).get("server_settings", {})
+    url = make_url(service.url)
+    if url.get_backend_name() == "postgresql" and url.database:
+        parts.append(url.database)
+    settings = service.engine_options.get("connect_args", {}).get("server_settings", {})
     schema = settings.get("search_path") if isinstance(settings, dict) else None
     if schema:
         parts.append(str(schema))
