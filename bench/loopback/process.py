@@ -36,6 +36,13 @@ def fish_command() -> list[str]:
 class BotProcess:
     """One bot process and what the driver reads from it (CPU, memory, database counters)."""
 
+    #: Where the bot processes keep their compiled bytecode (``PYTHONPYCACHEPREFIX``), shared
+    #: by every start of a run. A bot runs as an installed one does: Python writes ``.pyc``
+    #: files at the first import and reads them afterwards, even where the driver's own
+    #: environment says ``PYTHONDONTWRITEBYTECODE`` (which would recompile every library
+    #: at every start: 1.5 s of Fish Bot's and 0.35 s of the bare bot's start-up here).
+    bytecode_cache: Path | None = None
+
     def __init__(
         self,
         kind: str,
@@ -78,6 +85,9 @@ class BotProcess:
         if env.get("PYTHONPATH"):
             paths.append(env["PYTHONPATH"])
         env["PYTHONPATH"] = os.pathsep.join(paths)
+        if self.bytecode_cache is not None:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(self.bytecode_cache)
         env.update(self.fake.environment())
         env["DISCORD_TOKEN"] = TOKEN
         env["FISHBOT_DATA_DIR"] = str(self.folder / "data")
