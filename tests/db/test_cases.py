@@ -80,6 +80,48 @@ async def test_fifty_concurrent_inserts_get_numbers_one_to_fifty(
     assert [r["case_count"] for r in await stored("guild")] == [50]
 
 
+async def test_a_burst_of_cases_is_recorded_in_batches_without_gaps_or_twins(
+    db: DatabaseCoordinator, stored: Stored
+) -> None:
+    """Cases recorded while another is in flight are inserted together (each guild's counter
+    raised once per batch); two guilds in one burst; then one case alone again."""
+    await add(db, CaseType.WARN)  # the guild rows exist: the burst's cases can be batched
+    await add(db, CaseType.WARN, guild=OTHER)
+    coalescer = db.case._inserts
+    cases = await asyncio.gather(
+        *(
+            add(db, CaseType.WARN, ALICE + i, guild=(GUILD, OTHER)[i % 2], reason=f"w{i}")
+            for i in range(60)
+        )
+    )
+    assert coalescer.batches >= 1 and coalescer.batched_items >= 30
+    for guild in (GUILD, OTHER):
+        numbers = sorted(c.case_number for c in cases if c.guild_id == guild)
+        assert numbers == list(range(2, 32))
+    by_user = {c.user_id: c for c in cases}
+    assert by_user[ALICE + 7].reason == "w7" and by_user[ALICE + 7].guild_id == OTHER
+    assert all(c.id is not None and c.status == CaseStatus.ACTIVE.value for c in cases)
+    rows = await stored("case")
+    assert len({(r["guild_id"], r["case_number"]) for r in rows}) == len(rows) == 62
+    assert sorted(r["case_count"] for r in await stored("guild")) == [31, 31]
+    alone = await add(db, CaseType.NOTE)
+    assert alone.case_number == 32
+
+
+async def test_mod_log_message_ids_of_a_burst_are_stored(
+    db: DatabaseCoordinator, stored: Stored
+) -> None:
+    cases = [await add(db, CaseType.WARN, ALICE + i) for i in range(20)]
+    await asyncio.gather(
+        *(db.case.set_mod_log_message(case.id, 9_000 + case.case_number) for case in cases)
+    )
+    assert db.case._mod_log_ids.batches >= 1
+    rows = await stored("case")
+    assert {r["case_number"]: r["mod_log_message_id"] for r in rows} == {
+        n: 9_000 + n for n in range(1, 21)
+    }
+
+
 async def test_a_case_of_its_own_is_numbered_and_inserted_in_one_statement(
     db: DatabaseCoordinator, stored: Stored
 ) -> None:

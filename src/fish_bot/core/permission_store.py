@@ -21,7 +21,7 @@ message fit to show (rank outside 0..10, empty or too long command name).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, KeysView
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -192,6 +192,12 @@ class PermissionStore:
     async def command_rules(self, guild_id: int, command_name: str) -> dict[str, set[int]]:
         """allow_roles, deny_roles, allow_channels, deny_channels of one command."""
         return (await self._guild(guild_id)).rules_for(command_name)
+
+    async def commands_with_rules(self, guild_id: int) -> KeysView[str]:
+        """The commands of a guild that have stored rules (none on most guilds; a live view,
+        read at once): a check reads the rules of its command's levels only when one of them
+        is here."""
+        return (await self._guild(guild_id)).commands.keys()
 
     async def command_rank(self, guild_id: int, command_name: str) -> int | None:
         """The guild's override of the rank a command needs, or None."""

@@ -178,9 +178,12 @@ class PermissionManager:
         separately, those of the most specific level (command, its group, ...) that has any."""
         rules: dict[str, set[int]] = {}
         source: dict[str, str] = {}
-        chain = command_chain(subject.command, subject.via)
+        with_rules = await self.bot.permission_store.commands_with_rules(guild_id)
+        chain = command_chain(subject.command, subject.via) if with_rules else []
         stored = [
-            (level, await self.command_rules(guild_id, level.qualified_name)) for level in chain
+            (level, await self.command_rules(guild_id, level.qualified_name))
+            for level in chain
+            if level.qualified_name in with_rules
         ]
         for kind in RULE_KINDS:
             allow, deny = f"allow_{kind}s", f"deny_{kind}s"

@@ -122,7 +122,7 @@ class ModLogMixin(_MixinBase):
         message = await self.post_mod_log(guild, embed)
         if message is not None and case.id is not None:
             try:
-                await self.db.case.update_by_id(case.id, mod_log_message_id=message.id)
+                await self.db.case.set_mod_log_message(case.id, message.id)
                 case.mod_log_message_id = message.id
             except Exception:
                 self.logger.exception("Could not store the mod-log message of case %s", case.id)

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fish_bot.database.controllers.query import Filters, ModelT, PrimaryKey, QueryHelpersMixin
 from fish_bot.exceptions import DuplicateError
@@ -238,6 +237,17 @@ class BaseController(QueryHelpersMixin[ModelT]):
             result = await session.execute(query.execution_options(synchronize_session="fetch"))
             return int(result.rowcount)  # type: ignore[attr-defined]
 
+    def _upsert_insert(self, table: sa.Table) -> Any:
+        """``INSERT`` with ``ON CONFLICT`` for this database (its dialect's construct, imported
+        on first use: a bot on SQLite never loads the PostgreSQL dialect, nor the reverse)."""
+        if self.service.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table)
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table)
+
     async def upsert(
         self,
         values: Mapping[str, Any] | None = None,
@@ -260,8 +270,7 @@ class BaseController(QueryHelpersMixin[ModelT]):
         row = {k: v for k, v in row.items() if k in data or v is not None}
         conflict = list(conflict_columns or [col.name for col in self._pk_columns])
         updates = list(update_columns or [k for k in data if k not in conflict])
-        insert_fn = postgresql.insert if self.service.dialect == "postgresql" else sqlite.insert
-        statement = insert_fn(self.table).values(**row)
+        statement = self._upsert_insert(self.table).values(**row)
         if updates:
             statement = statement.on_conflict_do_update(
                 index_elements=conflict,

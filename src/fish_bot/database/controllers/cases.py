@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
 import sqlalchemy as sa
 
+from fish_bot.database.batching import WriteCoalescer
 from fish_bot.database.controllers.base import BaseController, Page
 from fish_bot.database.controllers.core import GuildController
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
@@ -26,6 +28,16 @@ _DEFAULTED_FIELDS = tuple(
     for name, field in Case.model_fields.items()
     if name not in ("id", "case_number") and not field.is_required()
 )
+
+
+def _with_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A case's values with the model's defaults of the fields not given (created_at...)."""
+    row = dict(values)
+    for name, field in _DEFAULTED_FIELDS:
+        if name not in row:
+            row[name] = field.get_default(call_default_factory=True)
+    return row
+
 
 #: Case types that put a restriction in force, and the type that lifts each.
 RESTRICTIONS: dict[CaseType, CaseType] = {
@@ -50,6 +62,14 @@ class CaseController(BaseController[Case]):
         self._trigger_lock = asyncio.Lock()
         #: The one-statement inserts, by the set of columns a case has values for.
         self._one_statement: dict[tuple[str, ...], Any] = {}
+        #: Cases recorded at the same time (a burst of warns) are inserted together.
+        self._inserts: WriteCoalescer[dict[str, Any], Case] = WriteCoalescer(
+            self._insert_alone, self._insert_batch
+        )
+        #: Mod-log message ids of cases posted at the same time, stored together.
+        self._mod_log_ids: WriteCoalescer[tuple[int, int], None] = WriteCoalescer(
+            self._store_mod_log_ids_alone, self._store_mod_log_ids
+        )
 
     async def insert_case(
         self,
@@ -77,7 +97,12 @@ class CaseController(BaseController[Case]):
         if self.service.in_transaction():
             # The caller's transaction makes number and row atomic: no SAVEPOINT round trips.
             return await self._insert_numbered(values)
-        # Number and row in ONE statement, atomic by itself (no BEGIN/COMMIT round trips).
+        self._check_columns(values)
+        return await self._inserts.submit(values)
+
+    async def _insert_alone(self, values: dict[str, Any]) -> Case:
+        """One case, when no other is being recorded: number and row in ONE statement, atomic
+        by itself (no BEGIN/COMMIT round trips); without the counter trigger, a transaction."""
         if await self._one_statement_numbering():
             case = await self._insert_numbered_in_one_statement(values)
             if case is not None:
@@ -109,11 +134,7 @@ class CaseController(BaseController[Case]):
         guild.case_count + 1, ... FROM guild``, and the trigger of migration 0014 raises the
         counter in the same statement.
         """
-        self._check_columns(values)
-        row = dict(values)
-        for name, field in _DEFAULTED_FIELDS:  # the model's defaults (created_at...)
-            if name not in row:
-                row[name] = field.get_default(call_default_factory=True)
+        row = _with_defaults(values)
         names = tuple(c.name for c in self.table.c if row.get(c.name) is not None)
         statement = self._one_statement.get(names)
         if statement is None:
@@ -146,6 +167,58 @@ class CaseController(BaseController[Case]):
             select = sa.select(number.c.case_count, *binds.values())
         insert = sa.insert(table).from_select(["case_number", *names], select).returning(*table.c)
         return sa.select(Case).from_statement(insert)
+
+    async def _insert_batch(self, take: Callable[[], list[dict[str, Any]]]) -> list[Case]:
+        """The cases that queued while another was recorded, in one transaction: each guild's
+        counter raised once by its number of cases (``UPDATE ... RETURNING``), then the rows
+        with their numbers in one multi-row ``INSERT ... RETURNING``."""
+        async with self._session(write=True) as session:
+            batch = take()
+            rows = [_with_defaults(values) for values in batch]
+            counts = Counter(row["guild_id"] for row in rows)
+            guild = self.guilds.table
+            numbers: dict[int, Iterator[int]] = {}
+            for guild_id, count in counts.items():
+                top = await session.scalar(
+                    sa.update(guild)
+                    .where(guild.c.id == guild_id)
+                    .values(case_count=guild.c.case_count + count)
+                    .returning(guild.c.case_count)
+                )
+                if top is None:  # no guild row yet: each case alone creates it
+                    raise LookupError(f"guild {guild_id} has no row")
+                numbers[guild_id] = iter(range(top - count + 1, top + 1))
+            for row in rows:
+                row["case_number"] = next(numbers[row["guild_id"]])
+            inserted = await session.scalars(
+                sa.insert(Case).returning(Case), rows, execution_options={"populate_existing": True}
+            )
+            by_number = {(case.guild_id, case.case_number): case for case in inserted}
+        return [by_number[(row["guild_id"], row["case_number"])] for row in rows]
+
+    async def set_mod_log_message(self, case_id: int, message_id: int) -> None:
+        """Remember the mod-log message of a case (the ids of a burst of posts are stored
+        together, in one statement)."""
+        if self.service.in_transaction():
+            await self._store_mod_log_ids(lambda: [(case_id, message_id)])
+            return
+        await self._mod_log_ids.submit((case_id, message_id))
+
+    async def _store_mod_log_ids_alone(self, item: tuple[int, int]) -> None:
+        await self._store_mod_log_ids(lambda: [item])
+
+    async def _store_mod_log_ids(self, take: Callable[[], list[tuple[int, int]]]) -> list[None]:
+        column = self.table.c
+        statement = (
+            sa.update(self.table)
+            .where(column.id == sa.bindparam("b_case"))
+            .values(mod_log_message_id=sa.bindparam("b_message"))
+        )
+        async with self._session(write=True, single=True) as session:
+            items = take()
+            params = [{"b_case": case, "b_message": message} for case, message in items]
+            await session.execute(statement, params)
+        return [None] * len(items)
 
     async def _insert_numbered(self, values: dict[str, Any]) -> Case:
         number = await self.guilds.next_case_number(values["guild_id"])

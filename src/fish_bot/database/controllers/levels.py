@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from fish_bot.database.controllers.base import BaseController
 from fish_bot.database.controllers.core import GuildController
@@ -44,10 +43,6 @@ class LevelsController(BaseController[Levels]):
         self.guilds = guilds if guilds is not None else GuildController(service)
         #: Generic operations on ``level_reward``.
         self.rewards: BaseController[LevelReward] = BaseController(LevelReward, service)
-
-    def _insert(self, table: sa.Table) -> Any:
-        insert_fn = postgresql.insert if self.service.dialect == "postgresql" else sqlite.insert
-        return insert_fn(table)
 
     # --- the specification's methods ---------------------------------------------------------
 
@@ -128,7 +123,7 @@ class LevelsController(BaseController[Levels]):
             for guild_id in sorted({int(row["guild_id"]) for row in rows})
         ]
         ensure = (
-            self._insert(guild_table)
+            self._upsert_insert(guild_table)
             .values(guild_rows)
             .on_conflict_do_nothing(index_elements=["id"])
         )
@@ -136,7 +131,7 @@ class LevelsController(BaseController[Levels]):
             await session.execute(ensure)
             for start in range(0, len(values), UPSERT_CHUNK):
                 chunk = values[start : start + UPSERT_CHUNK]
-                statement = self._insert(self.table).values(chunk)
+                statement = self._upsert_insert(self.table).values(chunk)
                 statement = statement.on_conflict_do_update(
                     index_elements=["guild_id", "member_id"],
                     set_={name: statement.excluded[name] for name in _VALUE_COLUMNS},
