@@ -478,6 +478,12 @@ async def burst(
     }
 
 
+async def burst_when_quiet(quiet: float, *args: Any) -> dict[str, float]:
+    """:func:`burst` after ``quiet`` seconds (the previous burst's follow-ups are done)."""
+    await asyncio.sleep(quiet)
+    return await burst(*args)
+
+
 async def bursts_once(backend: str, folder: Path, size: int) -> dict[str, dict[str, float]]:
     async with (
         Database(backend) as database,
@@ -492,6 +498,7 @@ async def bursts_once(backend: str, folder: Path, size: int) -> dict[str, dict[s
         owner = owner_of(fake, guild)
         targets = fake.members_of(guild)
         within = 120.0
+        quiet = 3.0  # each burst starts once the last one's follow-ups (DMs, mod log) are done
         results = {
             "warn": await burst(
                 fake,
@@ -500,7 +507,8 @@ async def bursts_once(backend: str, folder: Path, size: int) -> dict[str, dict[s
                 "Case #",
                 within,
             ),
-            "settings set": await burst(
+            "settings set": await burst_when_quiet(
+                quiet,
                 fake,
                 guild,
                 [
@@ -510,7 +518,8 @@ async def bursts_once(backend: str, folder: Path, size: int) -> dict[str, dict[s
                 "✅",
                 within,
             ),
-            "cases view": await burst(
+            "cases view": await burst_when_quiet(
+                quiet,
                 fake,
                 guild,
                 [(owner, f"!cases view {i % 10 + 1}") for i in range(size)],
