@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -28,9 +29,9 @@ class Store:
         self.alone.append(item)
         return item * 10
 
-    async def batch(self, take: object) -> list[int]:
+    async def batch(self, take: Callable[[], list[int]]) -> list[int]:
         await asyncio.sleep(0.01)  # waiting for the transaction: more items arrive meanwhile
-        items = take()  # type: ignore[operator]
+        items = take()
         if self.down:
             raise DatabaseUnavailable("down")
         if self.bad & set(items):
@@ -79,7 +80,7 @@ async def test_a_failure_before_the_batch_took_its_items_does_not_spin() -> None
         await asyncio.sleep(0.01)
         return item
 
-    async def batch(take: object) -> list[int]:
+    async def batch(take: Callable[[], list[int]]) -> list[int]:
         nonlocal calls
         calls += 1
         raise DatabaseUnavailable("could not open the transaction")

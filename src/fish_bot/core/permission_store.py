@@ -1,9 +1,10 @@
 """PermissionStore: the stored permission layers 5 (per-command rules) and 6 (ranks), cached
 per guild.
 
-:class:`~fish_bot.core.permissions.PermissionManager` reads a guild's rules through three hooks
+:class:`~fish_bot.core.permissions.PermissionManager` reads a guild's rules through these hooks
 (:meth:`PermissionStore.command_rules`, :meth:`PermissionStore.command_rank`,
-:meth:`PermissionStore.role_ranks`).
+:meth:`PermissionStore.role_ranks`; :meth:`PermissionStore.commands_with_rules` says which
+commands have rules at all, so a check on a guild without any reads none).
 The first read of a guild loads everything it stored with one round of batch queries (one per
 table); later reads are served from memory, so a permission check does no I/O.
 

@@ -66,6 +66,12 @@ class CaseController(BaseController[Case]):
         self._inserts: WriteCoalescer[dict[str, Any], Case] = WriteCoalescer(
             self._insert_alone, self._insert_batch
         )
+        #: Stores mod-log message ids: bound parameters ``b_case`` and ``b_message``.
+        self._mod_log_update = (
+            sa.update(self.table)
+            .where(self.table.c.id == sa.bindparam("b_case"))
+            .values(mod_log_message_id=sa.bindparam("b_message"))
+        )
         #: Mod-log message ids of cases posted at the same time, stored together.
         self._mod_log_ids: WriteCoalescer[tuple[int, int], None] = WriteCoalescer(
             self._store_mod_log_ids_alone, self._store_mod_log_ids
@@ -208,16 +214,10 @@ class CaseController(BaseController[Case]):
         await self._store_mod_log_ids(lambda: [item])
 
     async def _store_mod_log_ids(self, take: Callable[[], list[tuple[int, int]]]) -> list[None]:
-        column = self.table.c
-        statement = (
-            sa.update(self.table)
-            .where(column.id == sa.bindparam("b_case"))
-            .values(mod_log_message_id=sa.bindparam("b_message"))
-        )
         async with self._session(write=True, single=True) as session:
             items = take()
             params = [{"b_case": case, "b_message": message} for case, message in items]
-            await session.execute(statement, params)
+            await session.execute(self._mod_log_update, params)
         return [None] * len(items)
 
     async def _insert_numbered(self, values: dict[str, Any]) -> Case:
