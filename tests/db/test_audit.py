@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -117,3 +118,44 @@ async def test_the_list_filters_by_member_and_time(db: DatabaseCoordinator) -> N
         GUILD, actor_id=ADMIN, since=discord.utils.utcnow() - timedelta(days=7)
     )
     assert [e.new_value for e in recent.items] == ["?"]
+
+
+async def test_a_burst_of_setting_changes_writes_its_entries_in_one_statement(
+    db: DatabaseCoordinator,
+) -> None:
+    """Sets that arrive together are stored in a few batches; each batch's audit entries are
+    one multi-row INSERT, in the order they were made, and listeners hear of them after the
+    commit, each once."""
+    manager = ConfigManager(db)
+    config = {"delay": (5, "A delay", "time.minutes(1,60)")}
+    manager.register("fishy", parse_settings_config("fishy", config))
+    heard: list[Any] = []
+    db.audit.add_listener(lambda entry: heard.append(entry.new_value))
+    inserts: list[int] = []
+    real = db.audit.log_actions
+
+    async def counted(changes: Any) -> list[AuditEntry]:
+        inserts.append(len(changes))
+        return await real(changes)
+
+    db.audit.log_actions = counted  # type: ignore[method-assign]
+    try:
+        with acting_as(ADMIN):
+            await asyncio.gather(
+                *(manager.set("fishy", "delay", f"{m}m", GUILD) for m in range(1, 41))
+            )
+    finally:
+        del db.audit.log_actions
+
+    stored = await entries(db)
+    assert [e.new_value for e in stored] == [m * 60 for m in range(1, 41)]
+    assert [e.old_value for e in stored] == [None, *(m * 60 for m in range(1, 40))]
+    assert {e.actor_id for e in stored} == {ADMIN}
+    assert sum(inserts) == 40 and len(inserts) < 40  # batches, not one statement per set
+    assert heard == [m * 60 for m in range(1, 41)]
+    assert manager.get("fishy", "delay", GUILD) == 40 * 60
+
+
+async def test_log_actions_of_nothing_writes_nothing(db: DatabaseCoordinator) -> None:
+    assert await db.audit.log_actions([]) == []
+    assert await entries(db) == []

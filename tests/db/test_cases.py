@@ -122,6 +122,53 @@ async def test_mod_log_message_ids_of_a_burst_are_stored(
     }
 
 
+async def test_cases_looked_up_at_once_are_read_together_each_caller_its_own(
+    db: DatabaseCoordinator,
+) -> None:
+    """A burst of lookups (two guilds, the same case asked for many times, a number that does
+    not exist) is read in a batch: every caller gets the right case, as an object of its own."""
+    for i in range(5):
+        await add(db, CaseType.WARN, ALICE + i, reason=f"g{i}", case_extra={"tags": [i]})
+        await add(db, CaseType.NOTE, ALICE + i, guild=OTHER, reason=f"o{i}")
+    statements = db.service.stats.queries
+    keys = [((GUILD, OTHER)[i % 2], i % 7 + 1) for i in range(80)]
+    found = await asyncio.gather(*(db.case.get_case_by_number(g, n) for g, n in keys))
+
+    assert db.case._reads.batches >= 1 and db.case._reads.batched_items >= 70
+    assert db.service.stats.queries - statements <= 3  # not 80
+    for (guild, number), case in zip(keys, found, strict=True):
+        if number > 5:
+            assert case is None
+            continue
+        assert case is not None and (case.guild_id, case.case_number) == (guild, number)
+        assert case.reason == f"{'go'[guild == OTHER]}{number - 1}"
+    twins = [c for (g, n), c in zip(keys, found, strict=True) if (g, n) == (GUILD, 1)]
+    assert len(twins) > 1 and len({id(c) for c in twins}) == len(twins)
+    twins[0].extra["tags"].append("changed")  # one caller's change stays its own
+    assert twins[1].extra == {"tags": [0]}
+    # A copy is a loaded row like the first: it can be changed through the controller.
+    updated = await db.case.update_by_id(twins[1].id, reason="edited")
+    assert updated is not None and updated.reason == "edited"
+
+
+async def test_a_lookup_sees_what_was_committed_before_it_and_its_own_transaction(
+    db: DatabaseCoordinator,
+) -> None:
+    first = await add(db, CaseType.WARN)
+    readers = [asyncio.ensure_future(db.case.get_case_by_number(GUILD, 1)) for _ in range(5)]
+    await asyncio.sleep(0)  # the first read is in flight, the others queued
+    await db.case.update_by_id(first.id, reason="changed before the late readers")
+    late = await asyncio.gather(*(db.case.get_case_by_number(GUILD, 1) for _ in range(5)))
+    await asyncio.gather(*readers)
+    assert all(
+        case is not None and case.reason == "changed before the late readers" for case in late
+    )
+    async with db.transaction():
+        second = await add(db, CaseType.NOTE)
+        inside = await db.case.get_case_by_number(GUILD, second.case_number)
+        assert inside is not None and inside.id == second.id
+
+
 async def test_a_case_of_its_own_is_numbered_and_inserted_in_one_statement(
     db: DatabaseCoordinator, stored: Stored
 ) -> None:

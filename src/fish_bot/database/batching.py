@@ -1,17 +1,18 @@
-"""Concurrent writes of one kind stored together: :class:`WriteCoalescer`.
+"""Concurrent calls of one kind run together: :class:`Coalescer`.
 
-A burst of the same write (200 warns at once: 200 case inserts, then 200 mod-log message ids)
-queues on SQLite's one writer, and each write that waits its turn costs the event loop a few
-turns of its own, each as long as everything else the burst has ready. The coalescer lets a
-write go alone, as before, when no write of its kind is in flight; the writes that arrive while
-one is wait in a queue, and one task stores everything queued when its turn comes, in one
-transaction (the batch function takes the queue only once its transaction is open, so it holds
-every write that arrived meanwhile). Each caller still returns only once its own write is
-committed.
+A burst of the same operation (200 warns at once: 200 case inserts, then 200 mod-log message
+ids; 200 ``cases view``: 200 reads of a case) queues on the database (SQLite's one writer, the
+pool's few connections), and each call that waits its turn costs the event loop a few turns
+of its own, each as long as everything else the burst has ready. The coalescer lets a call go
+alone, as before, when no call of its kind is in flight; the calls that arrive while one is
+wait in a queue, and one task runs everything queued when its turn comes, in one transaction
+or one statement (the batch function takes the queue only once its session is open, so it
+holds every call that arrived meanwhile, and a read sees every write committed before it was
+asked). Each caller still returns only once its own write is committed, or its own read done.
 
-If a batch fails, each of its writes is tried again alone, so a bad row fails only its own
+If a batch fails, each of its calls is tried again alone, so a bad row fails only its own
 caller; a database that is down fails them all at once (:class:`DatabaseUnavailable`), without
-a retry of each. A caller cancelled before its write was taken is left out of the batch.
+a retry of each. A caller cancelled before its call was taken is left out of the batch.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Generic, TypeVar
 
 from fish_bot.exceptions import DatabaseUnavailable
 
-__all__ = ["WriteCoalescer"]
+__all__ = ["Coalescer"]
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,8 @@ R = TypeVar("R")
 BatchFunction = Callable[[Callable[[], list[T]]], Awaitable[list[R]]]
 
 
-class WriteCoalescer(Generic[T, R]):
-    """Runs ``run_one(item)`` when no write of its kind is in flight, else queues the item for
+class Coalescer(Generic[T, R]):
+    """Runs ``run_one(item)`` when no call of its kind is in flight, else queues the item for
     the next ``run_batch`` (see the module's docstring)."""
 
     def __init__(
@@ -59,7 +60,7 @@ class WriteCoalescer(Generic[T, R]):
         self.batched_items = 0
 
     async def submit(self, item: T) -> R:
-        """Store ``item``; returns its result once it is committed (or raises its error)."""
+        """Run ``item`` (alone or in the next batch); returns its result (or raises its error)."""
         if not self._in_flight and not self._queue:
             self._in_flight += 1
             try:
@@ -94,7 +95,7 @@ class WriteCoalescer(Generic[T, R]):
         try:
             results = await self._run_batch(take)
         except asyncio.CancelledError:
-            # Stopped (shut down): nobody waits forever for a write that may not be done.
+            # Stopped (shut down): nobody waits forever for a call that may not be done.
             for _, future in [*taken, *self._queue]:
                 future.cancel()
             self._queue = []
@@ -121,7 +122,7 @@ class WriteCoalescer(Generic[T, R]):
                     future.set_exception(error)
             return
         if len(taken) > 1:
-            log.debug("A batch of %d writes failed (%s); each is tried alone", len(taken), error)
+            log.debug("A batch of %d calls failed (%s); each is tried alone", len(taken), error)
         for item, future in taken:
             if future.done():
                 continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fish_bot.database.controllers.audit import ACTOR
+from fish_bot.database.controllers.audit import ACTOR, AuditChange
 from fish_bot.database.models.core import GLOBAL_SCOPE
 
 if TYPE_CHECKING:
@@ -53,7 +53,8 @@ class SettingsAudit:
 
     @staticmethod
     async def write(db: DatabaseCoordinator, changes: list[SettingChange]) -> None:
-        """Write the entries (inside the batch's transaction)."""
+        """Write the entries (inside the batch's transaction), in one statement."""
+        entries: list[AuditChange] = []
         for change in changes:
             guild_id = None if change.scope == GLOBAL_SCOPE else change.scope
             if change.name == PAUSED_KEY:
@@ -65,4 +66,5 @@ class SettingsAudit:
             else:
                 action, target = "setting", f"{change.cog}.{change.name}"
                 old, new = change.old, change.new
-            await db.audit.log_action(guild_id, action, target, old, new, actor_id=change.actor_id)
+            entries.append(AuditChange(guild_id, action, target, old, new, change.actor_id))
+        await db.audit.log_actions(entries)

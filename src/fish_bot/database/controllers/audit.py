@@ -12,12 +12,13 @@ once its transaction has committed: the server logs post it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+import discord
 import sqlalchemy as sa
 
 from fish_bot.database.controllers.base import BaseController, Page
@@ -33,6 +34,18 @@ _A = AuditEntry.__table__.c  # type: ignore[attr-defined]
 
 #: Longest ``target`` kept.
 MAX_TARGET = 200
+
+
+class AuditChange(NamedTuple):
+    """One change to record: :meth:`AuditController.log_actions` takes several."""
+
+    guild_id: int | None
+    action: str
+    target: str
+    old_value: Any = None
+    new_value: Any = None
+    #: Who made it; None: :data:`ACTOR` (the member whose command is being handled).
+    actor_id: int | None = None
 
 
 @contextmanager
@@ -72,17 +85,41 @@ class AuditController(BaseController[AuditEntry]):
         actor_id: int | None = None,
     ) -> AuditEntry:
         """Record one change (joins the open transaction); ``actor_id`` defaults to ACTOR."""
-        entry = await self.create(
-            guild_id=guild_id or None,
-            actor_id=actor_id if actor_id is not None else ACTOR.get(),
-            action=action,
-            target=target[:MAX_TARGET],
-            old_value=old_value,
-            new_value=new_value,
-        )
-        if self._listeners:
-            await self.service.after_commit(lambda: self._tell(entry))
+        change = AuditChange(guild_id, action, target, old_value, new_value, actor_id)
+        (entry,) = await self.log_actions([change])
         return entry
+
+    async def log_actions(self, changes: Sequence[AuditChange]) -> list[AuditEntry]:
+        """Record several changes in one statement (a multi-row ``INSERT ... RETURNING``,
+        joining the open transaction); the entries come back in the order given."""
+        if not changes:
+            return []
+        now = discord.utils.utcnow()
+        actor = ACTOR.get()
+        rows = [
+            {
+                "guild_id": change.guild_id or None,
+                "actor_id": change.actor_id if change.actor_id is not None else actor,
+                "action": change.action,
+                "target": change.target[:MAX_TARGET],
+                "old_value": change.old_value,
+                "new_value": change.new_value,
+                "created_at": now,
+            }
+            for change in changes
+        ]
+        async with self._session(write=True, row=rows[0]) as session:
+            result = await session.scalars(
+                sa.insert(AuditEntry).returning(AuditEntry, sort_by_parameter_order=True), rows
+            )
+            entries = list(result)
+        if self._listeners:
+            await self.service.after_commit(lambda: self._tell_all(entries))
+        return entries
+
+    def _tell_all(self, entries: list[AuditEntry]) -> None:
+        for entry in entries:
+            self._tell(entry)
 
     def _tell(self, entry: AuditEntry) -> None:
         for listener in list(self._listeners):

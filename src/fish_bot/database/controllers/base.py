@@ -17,12 +17,14 @@ SELECT) are in :mod:`fish_bot.database.controllers.query`.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import make_transient_to_detached
 
 from fish_bot.database.controllers.query import Filters, ModelT, PrimaryKey, QueryHelpersMixin
 from fish_bot.exceptions import DuplicateError
@@ -100,6 +102,17 @@ class ChangeNotifier:
         if self.service.in_transaction():
             # Readers of other tasks may cache the old row until the commit: tell them again.
             await self.service.after_commit(lambda: self._notify(guild_id))
+
+
+def detached_copy(instance: ModelT) -> ModelT:
+    """A second, independent instance of a loaded row (its own copies of JSON values), in the
+    same state as the first: detached, with the same identity. Several callers handed one row
+    by a shared read each get their own object, so one caller's change cannot reach another."""
+    mapper = sa.inspect(type(instance))
+    values = {attr.key: copy.deepcopy(getattr(instance, attr.key)) for attr in mapper.column_attrs}
+    clone = type(instance)(**values)
+    make_transient_to_detached(clone)
+    return clone
 
 
 class BaseController(QueryHelpersMixin[ModelT]):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 import sqlalchemy as sa
 
-from fish_bot.database.batching import WriteCoalescer
-from fish_bot.database.controllers.base import BaseController, Page
+from fish_bot.database.batching import Coalescer
+from fish_bot.database.controllers.base import BaseController, Page, detached_copy
 from fish_bot.database.controllers.core import GuildController
 from fish_bot.database.models.cases import Case, CaseStatus, CaseType
 
@@ -63,7 +63,7 @@ class CaseController(BaseController[Case]):
         #: The one-statement inserts, by the set of columns a case has values for.
         self._one_statement: dict[tuple[str, ...], Any] = {}
         #: Cases recorded at the same time (a burst of warns) are inserted together.
-        self._inserts: WriteCoalescer[dict[str, Any], Case] = WriteCoalescer(
+        self._inserts: Coalescer[dict[str, Any], Case] = Coalescer(
             self._insert_alone, self._insert_batch
         )
         #: Stores mod-log message ids: bound parameters ``b_case`` and ``b_message``.
@@ -73,8 +73,12 @@ class CaseController(BaseController[Case]):
             .values(mod_log_message_id=sa.bindparam("b_message"))
         )
         #: Mod-log message ids of cases posted at the same time, stored together.
-        self._mod_log_ids: WriteCoalescer[tuple[int, int], None] = WriteCoalescer(
+        self._mod_log_ids: Coalescer[tuple[int, int], None] = Coalescer(
             self._store_mod_log_ids_alone, self._store_mod_log_ids
+        )
+        #: Cases looked up at the same time (a burst of ``cases view``) are read together.
+        self._reads: Coalescer[tuple[int, int], Case | None] = Coalescer(
+            self._read_alone, self._read_batch
         )
 
     async def insert_case(
@@ -225,7 +229,48 @@ class CaseController(BaseController[Case]):
         return await self.create(case_number=number, **values)
 
     async def get_case_by_number(self, guild_id: int, case_number: int) -> Case | None:
+        """The case, or None. Lookups that arrive while one is being read are read together,
+        in one statement; each caller gets its own instance."""
+        if self.service.in_transaction():
+            # The caller's transaction sees its own uncommitted writes: read in it.
+            return await self._read_alone((guild_id, case_number))
+        return await self._reads.submit((guild_id, case_number))
+
+    async def _read_alone(self, key: tuple[int, int]) -> Case | None:
+        guild_id, case_number = key
         return await self.find_one({"guild_id": guild_id, "case_number": case_number})
+
+    async def _read_batch(self, take: Callable[[], list[tuple[int, int]]]) -> list[Case | None]:
+        """The lookups that queued while another was read: one ``SELECT`` for them all."""
+        async with self._session(read_only=True) as session:
+            keys = take()
+            wanted: defaultdict[int, set[int]] = defaultdict(set)
+            for guild_id, number in keys:
+                wanted[guild_id].add(number)
+            table = self.table
+            found = await session.scalars(
+                sa.select(Case).where(
+                    sa.or_(
+                        *(
+                            sa.and_(
+                                table.c.guild_id == guild_id,
+                                table.c.case_number.in_(sorted(numbers)),
+                            )
+                            for guild_id, numbers in wanted.items()
+                        )
+                    )
+                )
+            )
+            by_key = {(case.guild_id, case.case_number): case for case in found}
+        cases: list[Case | None] = []
+        handed: set[tuple[int, int]] = set()
+        for key in keys:
+            case = by_key.get(key)
+            if case is not None and key in handed:
+                case = detached_copy(case)
+            handed.add(key)
+            cases.append(case)
+        return cases
 
     async def get_cases_by_numbers(self, guild_id: int, numbers: Iterable[int]) -> dict[int, Case]:
         """Several cases in one query, keyed by number."""

@@ -1,4 +1,4 @@
-"""WriteCoalescer: writes that arrive while one is in flight are stored together."""
+"""Coalescer: calls that arrive while one is in flight run together."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from fish_bot.database.batching import WriteCoalescer
+from fish_bot.database.batching import Coalescer
 from fish_bot.exceptions import DatabaseUnavailable
 
 
@@ -42,7 +42,7 @@ class Store:
 
 async def test_a_lone_write_goes_alone_and_a_burst_is_batched() -> None:
     store = Store()
-    coalescer = WriteCoalescer(store.one, store.batch)
+    coalescer = Coalescer(store.one, store.batch)
     assert await coalescer.submit(1) == 10
     assert store.alone == [1] and store.batches == []
 
@@ -55,7 +55,7 @@ async def test_a_lone_write_goes_alone_and_a_burst_is_batched() -> None:
 
 async def test_a_failed_batch_retries_each_write_alone() -> None:
     store = Store(bad={7})
-    coalescer = WriteCoalescer(store.one, store.batch)
+    coalescer = Coalescer(store.one, store.batch)
     results = await asyncio.gather(
         *(coalescer.submit(i) for i in range(1, 11)), return_exceptions=True
     )
@@ -67,7 +67,7 @@ async def test_a_failed_batch_retries_each_write_alone() -> None:
 
 async def test_a_database_outage_fails_the_whole_batch_at_once() -> None:
     store = Store(down=True)
-    coalescer = WriteCoalescer(store.one, store.batch)
+    coalescer = Coalescer(store.one, store.batch)
     results = await asyncio.gather(*(coalescer.submit(i) for i in range(5)), return_exceptions=True)
     assert all(isinstance(r, DatabaseUnavailable) for r in results)
     assert store.alone == []  # nothing was tried again item by item
@@ -85,7 +85,7 @@ async def test_a_failure_before_the_batch_took_its_items_does_not_spin() -> None
         calls += 1
         raise DatabaseUnavailable("could not open the transaction")
 
-    coalescer = WriteCoalescer(one, batch)
+    coalescer = Coalescer(one, batch)
     results = await asyncio.gather(*(coalescer.submit(i) for i in range(4)), return_exceptions=True)
     assert results[0] == 0
     assert all(isinstance(r, DatabaseUnavailable) for r in results[1:])
@@ -94,7 +94,7 @@ async def test_a_failure_before_the_batch_took_its_items_does_not_spin() -> None
 
 async def test_a_cancelled_caller_is_left_out_of_the_batch() -> None:
     store = Store()
-    coalescer = WriteCoalescer(store.one, store.batch)
+    coalescer = Coalescer(store.one, store.batch)
     first = asyncio.ensure_future(coalescer.submit(1))
     await asyncio.sleep(0)
     second = asyncio.ensure_future(coalescer.submit(2))
@@ -110,4 +110,4 @@ def test_limit_must_be_positive() -> None:
         return item
 
     with pytest.raises(ValueError):
-        WriteCoalescer(nothing, nothing, limit=0)  # type: ignore[arg-type]
+        Coalescer(nothing, nothing, limit=0)  # type: ignore[arg-type]
