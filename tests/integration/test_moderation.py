@@ -37,6 +37,7 @@ from .moderation_helpers import (
     requests,
     say,
     set_up_moderation,
+    unwrap,
 )
 
 
@@ -841,6 +842,32 @@ async def test_a_warn_answers_before_the_dm_and_notes_a_closed_dm_by_an_edit(
     assert mw.mod_log.last_message.embeds[0].footer.text == (
         "The member's DMs are closed: they were not told."
     )
+
+
+async def test_a_warn_whose_answer_fails_still_tells_the_member_and_the_mod_log(
+    env: simcord.Env, mw: World
+) -> None:
+    """The DM and the mod-log post follow the answer, and do not depend on it."""
+    env.inject_error(
+        "POST",
+        f"/channels/{mw.general.id}/messages",
+        status=403,
+        code=50013,
+        message="Missing Permissions",
+        times=None,
+    )
+    await mw.moderator.send(mw.general, f"!warn {mw.member.mention} spam")
+    await env.settle()
+
+    [case] = await cases(env, mw)
+    assert (case.case_type, case.case_number) == ("WARN", 1)
+    dm = mw.member.user.dm_channel.last_message
+    assert dm is not None and "spam" in dm.content
+    log = mw.mod_log.last_message
+    assert log is not None and log.embeds[0].footer.text == "The member was told by DM."
+    assert case.mod_log_message_id == log.id
+    # The failed answer reached the error policy (acknowledged here).
+    assert any(isinstance(unwrap(e), discord.Forbidden) for e in env.errors)
 
 
 async def test_a_case_that_cannot_be_recorded_stops_the_action(

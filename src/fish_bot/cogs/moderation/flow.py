@@ -24,11 +24,11 @@ Every action command runs the same steps::
    the steps leaves a pending case that
    :meth:`~fish_bot.cogs.moderation.reconcile.ReconcileMixin.reconcile_pending_cases` settles at
    start-up against the guild's bans, timeouts and members.
-5. It answers the moderator and, at the same time, DMs the member after the other actions
-   (warn, timeout, jail...) unless ``--silent``, posts the case embed to the mod-log channel
-   and stores the message id on the case. A DM that turns out closed is added to the answer
-   by one edit. (:meth:`perform_action` without an ``answer``, the automod cog's way, runs
-   the same steps unanswered.)
+5. It answers the moderator; once the answer has left, it DMs the member after the other
+   actions (warn, timeout, jail...) unless ``--silent``, posts the case embed to the mod-log
+   channel and stores the message id on the case (also when the answer failed). A DM that
+   turns out closed is added to the answer by one edit. (:meth:`perform_action` without an
+   ``answer``, the automod cog's way, runs the same steps unanswered.)
 
 Nothing here pings: the bot's default is ``AllowedMentions.none()``; answers go through
 ``BaseCog.reply`` (clipped to Discord's limits).
@@ -36,7 +36,6 @@ Nothing here pings: the bot's default is ``AllowedMentions.none()``; answers go 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -287,7 +286,7 @@ class ModerationUtilsMixin(ReconcileMixin):
         """Steps 2-5: record, DM, act, confirm, then the DM after and the mod log.
 
         ``answer`` (a command's reply; :meth:`execute_action` gives it) is sent as soon as the
-        case is recorded and the action done, beside step 5: the moderator waits for the
+        case is recorded and the action done, before step 5: the moderator waits for the
         record and the action, not for the DM and the mod log. Without it (the automod cog,
         with the bot as the moderator) nothing is answered. Raises :class:`ModerationError`
         when the database is down (nothing done) or Discord refused (the case is voided).
@@ -343,12 +342,14 @@ class ModerationUtilsMixin(ReconcileMixin):
         )
         if answer is None:
             return await self.finish_action(guild, target, result, expires_at=expires_at)
-        replying = asyncio.create_task(answer(result))
-        await asyncio.sleep(0)  # the answer's request leaves first
+        # The answer first, then the DM and the mod log: in a burst of actions the answers do
+        # not queue behind the DMs' own requests (opening each member's DM channel).
         try:
-            result = await self.finish_action(guild, target, result, expires_at=expires_at)
-        finally:
-            message = await replying
+            message = await answer(result)
+        except Exception:
+            await self.finish_action(guild, target, result, expires_at=expires_at)
+            raise
+        result = await self.finish_action(guild, target, result, expires_at=expires_at)
         return replace(result, answer=message)
 
     async def finish_action(
