@@ -151,6 +151,14 @@ async def test_cases_looked_up_at_once_are_read_together_each_caller_its_own(
     assert updated is not None and updated.reason == "edited"
 
 
+async def test_a_batch_of_lookups_whose_callers_all_left_reads_nothing(
+    db: DatabaseCoordinator,
+) -> None:
+    statements = db.service.stats.queries
+    assert await db.case._read_batch(lambda: []) == []
+    assert db.service.stats.queries == statements
+
+
 async def test_a_lookup_sees_what_was_committed_before_it_and_its_own_transaction(
     db: DatabaseCoordinator,
 ) -> None:

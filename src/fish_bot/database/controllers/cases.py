@@ -244,6 +244,8 @@ class CaseController(BaseController[Case]):
         """The lookups that queued while another was read: one ``SELECT`` for them all."""
         async with self._session(read_only=True) as session:
             keys = take()
+            if not keys:  # every caller of the batch was cancelled
+                return []
             wanted: defaultdict[int, set[int]] = defaultdict(set)
             for guild_id, number in keys:
                 wanted[guild_id].add(number)
