@@ -19,6 +19,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from fish_bot.database.coordinator import DatabaseCoordinator
 from fish_bot.database.service import DatabaseService
 
+# The CLI's consoles take their width from COLUMNS when fish_bot.cli is first imported, by
+# whichever test module that is: fixed here, the output of `fish-bot` commands wraps the same
+# way in every test, in whatever order (and pytest-xdist worker) the tests run.
+os.environ["COLUMNS"] = "200"
+
 PG_URL = os.environ.get("FISHBOT_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 

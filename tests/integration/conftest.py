@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,12 +34,81 @@ async def _pg_admin(statement: str) -> None:
         await engine.dispose()
 
 
+class QuickEnv(simcord.Env):
+    """SimCord, polling for settled work every 5 ms instead of every 50 ms.
+
+    A settle waits on the tasks it saw pending; work that ends in a task it did not see (an
+    error reply after a database read, for one) is only noticed at its next poll, so each
+    such command cost 50 ms of waiting. What counts as settled is unchanged.
+    """
+
+    async def _settle_internal(self, **options: Any) -> None:
+        options.setdefault("idle", 0.005)
+        await super()._settle_internal(**options)
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database at the newest migration, made once per test process.
+
+    Each test's bot starts on a copy of it, as a restarted bot finds its database, instead of
+    running every migration on a new file (half a second per test). The first start of a new
+    installation, migrations and all, is tested in tests/db/test_migrations.py and
+    tests/operations; a test that needs it here passes ``fresh_database=True`` to make_bot.
+    """
+    from fish_bot.database.migrations import upgrade
+    from fish_bot.database.service import DatabaseService
+
+    path = tmp_path_factory.mktemp("migrated") / "fish_bot.db"
+
+    async def migrate() -> None:
+        service = DatabaseService(f"sqlite+aiosqlite:///{path.as_posix()}")
+        await service.connect()
+        try:
+            await upgrade(service)
+        finally:
+            await service.disconnect()
+
+    asyncio.run(migrate())
+    assert not path.with_name("fish_bot.db-wal").exists()  # all in the one file
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgresql() -> Iterator[str]:
+    """The name of a PostgreSQL database at the newest migration, the template of the tests'
+    databases (``CREATE DATABASE ... TEMPLATE``), one per test process; "" without PG_URL."""
+    if not PG_URL:
+        yield ""
+        return
+    from fish_bot.database.migrations import upgrade
+    from fish_bot.database.service import DatabaseService
+
+    name = f"fb_template_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+
+    async def migrate() -> None:
+        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        service = DatabaseService(url)
+        await service.connect()
+        try:
+            await upgrade(service)
+        finally:
+            await service.disconnect()
+
+    try:
+        asyncio.run(migrate())
+        yield name
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture
 def fish_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
     """Settings for a test bot: its own data folder and SQLite file, one bot owner.
 
     A test that asks for ``db_backend`` runs once per database: on PostgreSQL the bot gets a
-    database of its own, dropped afterwards.
+    database of its own (a copy of :func:`migrated_postgresql`), dropped afterwards.
     """
     backend = (
         request.getfixturevalue("db_backend") if "db_backend" in request.fixturenames else "sqlite"
@@ -46,20 +116,39 @@ def fish_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Se
     database = ""
     url = ""
     if backend == "postgresql":
+        template = request.getfixturevalue("migrated_postgresql")
         database = f"fb_{uuid.uuid4().hex[:12]}"
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{database}"'))
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{database}" TEMPLATE "{template}"'))
         url = make_url(PG_URL).set(database=database).render_as_string(hide_password=False)
     yield Settings(data_dir=tmp_path / "data", prefix="!", owner_ids=[OWNER_ID], database_url=url)
     if database:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
-@pytest.fixture
-def make_bot(fish_settings: Settings) -> Callable[..., FishBot]:
-    """Build a FishBot on the test settings (call again to 'restart' on the same data)."""
+def start_migrated(settings: Settings, template: Path) -> None:
+    """Give a bot on its default SQLite file a migrated one, unless it already has a file."""
+    if settings.database_url:
+        return
+    path = settings.data_dir / "fish_bot.db"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, path)
 
-    def factory(cogs: Sequence[str] | None = None, **overrides: Any) -> FishBot:
+
+@pytest.fixture
+def make_bot(fish_settings: Settings, migrated_sqlite: Path) -> Callable[..., FishBot]:
+    """Build a FishBot on the test settings (call again to 'restart' on the same data).
+
+    Its database is already migrated (see :func:`migrated_sqlite`); ``fresh_database=True``
+    starts it on no database at all, as a new installation does.
+    """
+
+    def factory(
+        cogs: Sequence[str] | None = None, *, fresh_database: bool = False, **overrides: Any
+    ) -> FishBot:
         settings = fish_settings.model_copy(update=overrides) if overrides else fish_settings
+        if not fresh_database:
+            start_migrated(settings, migrated_sqlite)
         bot = FishBot(settings, cogs=list(BUILTIN_COGS if cogs is None else cogs))
         # One bot, one process: no cache bus listener (on PostgreSQL it would wait on the
         # network forever, which SimCord's settling refuses). test_cache_coherence.py runs it.
@@ -85,7 +174,7 @@ async def env(
     did not handle fail the test), with one shard for the auto-sharded bot.
     """
     bot = make_bot(bot_cogs)
-    environment = simcord.Env(bot, shard_count=1)
+    environment = QuickEnv(bot, shard_count=1)
     _roomier_advance_time(environment)
     await environment.start()
     try:
