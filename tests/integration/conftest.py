@@ -47,22 +47,13 @@ class QuickEnv(simcord.Env):
         await super()._settle_internal(**options)
 
 
-@pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite database at the newest migration, made once per test process.
-
-    Each test's bot starts on a copy of it, as a restarted bot finds its database, instead of
-    running every migration on a new file (half a second per test). The first start of a new
-    installation, migrations and all, is tested in tests/db/test_migrations.py and
-    tests/operations; a test that needs it here passes ``fresh_database=True`` to make_bot.
-    """
+def _migrate(url: str) -> None:
+    """Bring the database at ``url`` to the newest migration (blocking)."""
     from fish_bot.database.migrations import upgrade
     from fish_bot.database.service import DatabaseService
 
-    path = tmp_path_factory.mktemp("migrated") / "fish_bot.db"
-
     async def migrate() -> None:
-        service = DatabaseService(f"sqlite+aiosqlite:///{path.as_posix()}")
+        service = DatabaseService(url)
         await service.connect()
         try:
             await upgrade(service)
@@ -70,7 +61,20 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
             await service.disconnect()
 
     asyncio.run(migrate())
-    assert not path.with_name("fish_bot.db-wal").exists()  # all in the one file
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database at the newest migration, made once per test process.
+
+    Each test's bot starts on a copy of it, as a restarted bot finds its database, instead of
+    running every migration on a new file (half a second per test). The first start of a new
+    installation, migrations and all, is tested in test_first_start.py (``make_bot(...,
+    fresh_database=True)``), tests/db/test_migrations.py and tests/operations.
+    """
+    path = tmp_path_factory.mktemp("migrated") / "fish_bot.db"
+    _migrate(f"sqlite+aiosqlite:///{path.as_posix()}")
+    assert not path.with_name(f"{path.name}-wal").exists()  # all in the one file
     return path
 
 
@@ -81,23 +85,10 @@ def migrated_postgresql() -> Iterator[str]:
     if not PG_URL:
         yield ""
         return
-    from fish_bot.database.migrations import upgrade
-    from fish_bot.database.service import DatabaseService
-
     name = f"fb_template_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-
-    async def migrate() -> None:
-        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-        service = DatabaseService(url)
-        await service.connect()
-        try:
-            await upgrade(service)
-        finally:
-            await service.disconnect()
-
     try:
-        asyncio.run(migrate())
+        _migrate(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
         yield name
     finally:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -129,7 +120,7 @@ def start_migrated(settings: Settings, template: Path) -> None:
     """Give a bot on its default SQLite file a migrated one, unless it already has a file."""
     if settings.database_url:
         return
-    path = settings.data_dir / "fish_bot.db"
+    path = Path(make_url(settings.effective_database_url).database or "")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template, path)
