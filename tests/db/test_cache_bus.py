@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from fish_bot.database.notify import CacheBus, Invalidation
+from fish_bot.database.notify import CacheBus, Invalidation, channel_for
 from fish_bot.database.service import DatabaseService
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.conftest import DatabaseTarget
 
 
@@ -95,3 +97,24 @@ async def test_the_bus_is_off_on_sqlite_and_on_postgresql_hears_only_commits(
         await bus_two.stop()
         await one.disconnect()
         await two.disconnect()
+
+
+def test_the_channel_names_the_database_so_bots_sharing_redis_hear_only_their_own(
+    tmp_path: Path,
+) -> None:
+    """Two SQLite bots (other files), or PostgreSQL bots on other databases or schemas, that
+    share one Redis server get channels of their own; one file reached by two spellings of
+    its path is one channel."""
+    one = DatabaseService(f"sqlite+aiosqlite:///{tmp_path / 'one.db'}")
+    two = DatabaseService(f"sqlite+aiosqlite:///{tmp_path / 'two.db'}")
+    same = DatabaseService(f"sqlite+aiosqlite:///{tmp_path / 'x' / '..' / 'one.db'}")
+    assert channel_for(one) != channel_for(two)
+    assert channel_for(one) == channel_for(same)
+    assert channel_for(one).startswith("fishbot_cache_sqlite_")
+    base = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+    assert channel_for(DatabaseService(f"{base}/fish")) == "fishbot_cache_fish"
+    assert channel_for(DatabaseService(f"{base}/fish")) != channel_for(
+        DatabaseService(f"{base}/other")
+    )
+    for service in (one, two, same):
+        assert len(channel_for(service)) <= 63

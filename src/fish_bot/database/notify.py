@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import inspect
 import json
 import logging
@@ -43,6 +44,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -97,15 +99,20 @@ class BusStats:
 
 def channel_for(service: DatabaseService) -> str:
     """The bus channel of one database: ``fishbot_cache``, then its database name and, when
-    the service works in a schema of its own (``search_path``), that schema.
+    the service works in a schema of its own (``search_path``), that schema. A SQLite
+    database is named by ``sqlite`` and a short hash of its file's absolute path.
 
     PostgreSQL notifications already stay in their database; Redis is shared by everyone who
     uses it, and two bots (or two test runs) on other databases must not hear each other.
     """
     parts = [CHANNEL]
     url = make_url(service.url)
-    if url.get_backend_name() == "postgresql" and url.database:
+    backend = url.get_backend_name()
+    if backend == "postgresql" and url.database:
         parts.append(url.database)
+    elif backend == "sqlite":
+        where = str(Path(url.database).resolve()) if url.database else ":memory:"
+        parts += ["sqlite", hashlib.sha256(where.encode()).hexdigest()[:12]]
     settings = service.engine_options.get("connect_args", {}).get("server_settings", {})
     schema = settings.get("search_path") if isinstance(settings, dict) else None
     if schema:
