@@ -267,3 +267,35 @@ async def test_a_scheduler_that_fails_to_start_is_retried_and_reported_until_it_
     reply = await say(world.member, world.general, "!status")
     fields = {field.name: field.value for field in reply.embeds[0].fields}
     assert fields["Job scheduler"] == "✅ running"
+
+
+async def test_a_read_only_database_file_keeps_the_scheduler_reported_and_retrying(
+    env: simcord.Env,
+    world: Any,
+    make_bot: Callable[..., FishBot],
+    fish_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 16: the scheduler's first write fails on a database file that can only be read
+    (opened read-only: the tests run as root, whom file permissions do not stop). Reads
+    still work; the scheduler is reported down and tried again until a start works."""
+    path = fish_settings.effective_database_url.split("///", 1)[1]
+    await env.bot.close()
+    bot = make_bot(database_url=f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
+    await env.restart_bot(bot)
+    assert not bot.scheduler.is_running
+
+    status, _text, body = await get(env, "/healthz")
+    assert status == 503
+    assert body["database"]["ok"] is True  # it answers reads
+    [reason] = body["reasons"]
+    assert reason.startswith("the job scheduler is not running: OperationalError")
+    assert "attempt to write a readonly database" in reason
+    reply = await say(world.member, world.general, "!status")
+    fields = {field.name: field.value for field in reply.embeds[0].fields}
+    assert fields["Job scheduler"].startswith("❌ not running: OperationalError")
+    assert "The job scheduler could not start (attempt 1)" in caplog.text
+    await env.advance_time(6)
+    assert "The job scheduler could not start (attempt 2)" in caplog.text
+    assert not bot.scheduler.is_running
+    env.errors  # noqa: B018  (the other loops' failed writes, logged)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import discord
 import pytest
 import simcord
 
@@ -206,6 +207,31 @@ async def test_a_reward_role_the_bot_may_not_give_is_refused(env: simcord.Env, l
     assert "can't be a level reward" in reply.content
     env.errors  # noqa: B018
     assert await env.bot.db.levels.get_rewards(lw.guild.id) == []
+
+
+async def test_a_reward_role_above_the_bot_or_the_invoker_is_refused(
+    env: simcord.Env, lw: World
+) -> None:
+    """Issue 16: a role the bot hands out sits below the bot's top role and the invoker's."""
+    guild = lw.guild
+    top = guild.create_role("Top", position=100)
+    reply = await say(lw.owner, lw.general, f"!levels rewards add 3 {top.mention}")
+    assert reply.content.startswith(f"{top.mention} is not below my highest role"), reply.content
+    env.errors  # noqa: B018
+
+    # New roles go just above @everyone: Shiny is created first, so it sits above LowAdmin.
+    shiny = guild.create_role("Shiny")
+    low_admin = guild.create_role("LowAdmin", permissions=discord.Permissions(administrator=True))
+    invoker = guild.add_member(env.create_user("low-admin"), roles=[low_admin])
+    reply = await say(invoker, lw.general, f"!levels rewards add 3 {shiny.mention}")
+    refusal = f"{shiny.mention} is not below your highest role, so you can't make me give it."
+    assert reply.content == refusal
+    env.errors  # noqa: B018
+    result = await invoker.slash(lw.general, "levels rewards add", level=3, role=shiny)
+    assert result.response is not None
+    assert result.response.content == refusal
+    env.errors  # noqa: B018
+    assert await env.bot.db.levels.get_rewards(guild.id) == []
 
 
 async def test_members_cannot_change_xp(env: simcord.Env, lw: World) -> None:

@@ -232,6 +232,57 @@ async def test_access_settings_cannot_lock_out_a_higher_rank(
     simcord.assert_error(env, PermissionCheckFailure)
 
 
+async def test_no_access_setting_of_any_module_locks_out_a_higher_rank(
+    env: simcord.Env, ranked: Ranked
+) -> None:
+    """allowed_channels, another module than Core, and a reset to a locking global value."""
+    world, lead = ranked.world, ranked.lead
+    chan = world.bot_commands
+    bot = fish(env)
+    guild_id = world.guild.id
+    coowner = mention(ranked.coowner_role)
+    hidden = discord.PermissionOverwrite(view_channel=False)
+    secret = world.guild.create_text_channel(
+        "lead-only",
+        overwrites={
+            world.guild.default_role: hidden,
+            ranked.lead_role: discord.PermissionOverwrite(view_channel=True),
+        },
+    )
+    # Only a channel the co-owner cannot see: every Core command closed to them.
+    reply = await say(lead, chan, f"!settings set Core allowed_channels {secret.mention}")
+    refused(
+        env, reply, f"would lock {coowner} (permission rank 10, above yours: 8) out of the Core"
+    )
+    assert bot.config_manager.get("Core", "allowed_channels", guild_id) == []
+
+    # Another module's access settings follow the same rule.
+    reply = await say(
+        lead, chan, f"!settings set Moderation required_roles {mention(ranked.lead_role)}"
+    )
+    refused(
+        env,
+        reply,
+        f"would lock {coowner} (permission rank 10, above yours: 8) out of the Moderation",
+    )
+    assert bot.config_manager.get("Moderation", "required_roles", guild_id) == []
+
+    # A reset that falls back to a global value locking the co-owner out is refused too.
+    await bot.config_manager.set("Core", "required_roles", [ranked.lead_role.id], None)
+    both = f"{mention(ranked.lead_role)}, {coowner}"
+    reply = await say(world.admin, chan, f"!settings set Core required_roles {both}")
+    assert reply.startswith("✅"), reply
+    reply = await say(lead, chan, "!settings reset Core required_roles")
+    refused(
+        env, reply, f"would lock {coowner} (permission rank 10, above yours: 8) out of the Core"
+    )
+    assert set(bot.config_manager.get("Core", "required_roles", guild_id)) == {
+        ranked.lead_role.id,
+        ranked.coowner_role.id,
+    }
+    assert await say(ranked.coowner, chan, "!ping") == "Pong!"
+
+
 async def test_settings_and_perm_commands_stay_usable_by_owner_and_admins(
     env: simcord.Env, ranked: Ranked
 ) -> None:

@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import discord
 import pytest
 import simcord
 
 from fish_bot.bot import FishBot
+from fish_bot.core.views import RoutedView, make_custom_id
 from fish_bot.database.models.reminders import Reminder, ReminderStatus
 
 from .conftest import World
@@ -256,6 +258,30 @@ async def test_reminders_are_listed_by_dm_and_only_the_owner_can_cancel(
     assert [m.content.split(": ", 1)[1].split("\n")[0] for m in deliveries(world.general)] == [
         "second thing"
     ]
+
+
+async def test_a_forged_cancel_button_naming_another_member_changes_nothing(
+    env: simcord.Env, world: World
+) -> None:
+    """A component's member argument must be the member who clicks (issue 16): member2 clicks
+    a button the bot posted in #general that names member's reminder, and nothing happens."""
+    await say(world.member, world.general, "!remind 1h first thing")
+    channel = fish(env).get_channel(world.general.id)
+    assert isinstance(channel, discord.TextChannel)
+    custom_id = make_custom_id("reminders", "cancel", world.member.id, 1, 1)
+    button: discord.ui.Button[Any] = discord.ui.Button(label="Forged", custom_id=custom_id)
+    forged = await channel.send("forged", view=RoutedView(button))
+
+    result = await world.member2.click(forged, label="Forged")
+    assert result.response is not None and result.response.ephemeral
+    assert result.response.content == "This button is no longer supported."
+    [reminder] = await stored(env)
+    assert reminder.status == ReminderStatus.PENDING.value
+    # The same button works for the member it names.
+    result = await world.member.click(forged, label="Forged")
+    assert result.response is not None
+    [reminder] = await stored(env)
+    assert reminder.status == ReminderStatus.CANCELLED.value
 
 
 async def test_slash_list_is_ephemeral_and_clear_cancels_all(
