@@ -51,8 +51,9 @@ async def restart(env: simcord.Env, make_bot: Callable[..., FishBot], owner_id: 
 
 
 async def test_commands_answer_after_a_restart_with_the_database_down(
-    env: simcord.Env, world: World, owner: Any, make_bot: Callable[..., FishBot]
+    env: simcord.Env, world: World, owner: Any, make_bot: Callable[..., FishBot], db_backend: str
 ) -> None:
+    assert env.bot.database.dialect == db_backend
     assert await say(world.member, world.general, "!ping") == "Pong!"
     bot = await restart(env, make_bot, owner.id)
     # The permission rules of the guild are not cached yet: the first check needs the database.

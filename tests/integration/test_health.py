@@ -18,14 +18,14 @@ from fish_bot.config import Settings
 from fish_bot.exceptions import DatabaseUnavailable
 from fish_bot.monitoring.metrics import render_metrics
 
-from .conftest import OWNER_ID
 from .outage import Outage
 
 
 @pytest.fixture
-def fish_settings(tmp_path: Path) -> Settings:
-    """The usual test settings, with the health endpoint on a free port of 127.0.0.1."""
-    return Settings(data_dir=tmp_path / "data", prefix="!", owner_ids=[OWNER_ID], health_port=0)
+def fish_settings(fish_settings: Settings) -> Settings:
+    """The usual test settings (on PostgreSQL too for a test asking for ``db_backend``), with
+    the health endpoint on a free port of 127.0.0.1."""
+    return fish_settings.model_copy(update={"health_port": 0})
 
 
 def base_url(env: simcord.Env) -> str:
@@ -169,8 +169,9 @@ async def test_server_stops_with_the_bot(env: simcord.Env, world: Any) -> None:
 
 
 async def test_healthz_is_503_while_the_database_is_unreachable_and_200_once_it_is_back(
-    env: simcord.Env, world: Any
+    env: simcord.Env, world: Any, db_backend: str
 ) -> None:
+    assert env.bot.database.dialect == db_backend
     outage = Outage(env.bot)
     assert (await get(env, "/healthz"))[0] == 200
 
