@@ -9,7 +9,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -276,15 +276,16 @@ async def test_saves_of_one_file_never_overlap(
     guard = threading.Lock()
     real_write = data_module.atomic_write_text
 
-    def slow_write(path: Path, text: str) -> None:
+    def slow_write(path: Path, text: str | Iterable[str]) -> int:
         nonlocal inside, most_inside
         with guard:
             inside += 1
             most_inside = max(most_inside, inside)
         time.sleep(0.01)
-        real_write(path, text)
+        written = real_write(path, text)
         with guard:
             inside -= 1
+        return written
 
     monkeypatch.setattr(data_module, "atomic_write_text", slow_write)
     await asyncio.gather(*(store.save_data({"n": n}, "cache.json") for n in range(5)))
@@ -299,10 +300,10 @@ async def test_cancelled_caller_does_not_abort_the_write(
     proceed = threading.Event()
     real_write = data_module.atomic_write_text
 
-    def gated_write(path: Path, text: str) -> None:
+    def gated_write(path: Path, text: str | Iterable[str]) -> int:
         started.set()
         proceed.wait(5)
-        real_write(path, text)
+        return real_write(path, text)
 
     monkeypatch.setattr(data_module, "atomic_write_text", gated_write)
     saving = asyncio.create_task(store.save_data({"v": 1}, "cache.json"))
@@ -499,6 +500,20 @@ async def test_a_file_over_the_size_limit_is_quarantined(
     assert await store.load_data("cache.json", default={}) == {"small": True}
 
 
+async def test_a_save_over_the_load_limit_warns(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Written whole (nothing is lost now), but the next load would set it aside: say so."""
+    store = CogDataStore(tmp_path / "cog", LOGGER, max_file_bytes=1024)
+    with caplog.at_level(logging.WARNING, logger=LOGGER.name):
+        await store.save_data({"small": True}, "cache.json")
+        assert not caplog.records
+        await store.save_data({"blob": "x" * 2000}, "cache.json")
+    assert read_json(store.directory / "cache.json") == {"blob": "x" * 2000}
+    [warning] = caplog.records
+    assert "over the load limit of 0.0 MiB (FISHBOT_CACHE_FILE_MAX_BYTES)" in warning.getMessage()
+
+
 async def test_a_directory_at_a_cache_path_is_quarantined(store: CogDataStore) -> None:
     path = store.directory / "cache.json"
     (path / "inside").mkdir(parents=True)
@@ -564,7 +579,8 @@ async def test_temp_files_of_writes_in_progress_are_kept(
     proceed = threading.Event()
     real_write = data_module.atomic_write_text
 
-    def gated_write(path: Path, text: str) -> None:
+    def gated_write(path: Path, pieces: str | Iterable[str]) -> int:
+        text = pieces if isinstance(pieces, str) else "".join(pieces)
         path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.parent / f".{path.name}.ffffffffffff.tmp"
         temp.write_text(text, encoding="utf-8")
@@ -572,7 +588,7 @@ async def test_temp_files_of_writes_in_progress_are_kept(
         started.set()
         proceed.wait(10)
         temp.unlink()
-        real_write(path, text)
+        return real_write(path, text)
 
     monkeypatch.setattr(data_module, "atomic_write_text", gated_write)
     saving = asyncio.create_task(store.save_data({"v": 1}, "a.json"))

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from fish_bot.core.files import _read_json, atomic_write_text, remove_stale_temp_files
-from fish_bot.core.snapshot import _Leaf, _snapshot, _Split, _thaw, to_json_text
+from fish_bot.core.snapshot import _Leaf, _snapshot, _Split, json_chunks, to_json_text
 
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
@@ -75,15 +75,9 @@ class CorruptFile(NamedTuple):
 
 
 def _write_snapshot(path: Path, snapshot: _Leaf | _Split, what: str) -> int:
-    """Worker-thread half of a save: rebuild, serialise, write atomically; returns the size."""
-    text = to_json_text(_thaw(snapshot), what=what)
-    atomic_write_text(path, text)
-    return len(text)
-
-
-def _write_text(path: Path, text: str) -> int:
-    atomic_write_text(path, text)
-    return len(text)
+    """Worker-thread half of a save: the snapshot's JSON written atomically, piece by piece
+    (rebuilt, encoded and dropped one after the other); returns the size."""
+    return atomic_write_text(path, json_chunks(snapshot, what=what))
 
 
 @dataclass(slots=True)
@@ -359,7 +353,7 @@ class CogDataStore:
             snapshot = _snapshot(data)  # the state now; the JSON is made in the worker thread
             if snapshot is None:  # neither codec holds it: serialise here (raises if JSON can't)
                 text = to_json_text(data, what=what)
-                write: Callable[[], int] = functools.partial(_write_text, target, text)
+                write: Callable[[], int] = functools.partial(atomic_write_text, target, text)
             else:
                 write = functools.partial(_write_snapshot, target, snapshot, what)
             was_modified = target in self._modified
@@ -378,7 +372,17 @@ class CogDataStore:
             finally:
                 self._writing.discard(target)
             self.save_count += 1
-            self._logger.debug("Saved %s (%d bytes)", target, size)
+            self._logger.debug("Saved %s (%d characters)", target, size)
+            limit = self._max_file_bytes
+            if limit is not None and size > limit:  # characters: at most the bytes on disk
+                self._logger.warning(
+                    "Saved %s at %.1f MiB or more, over the load limit of %.1f MiB "
+                    "(FISHBOT_CACHE_FILE_MAX_BYTES): the next load will refuse it and set it "
+                    "aside. Raise the limit, or keep less in this file.",
+                    target,
+                    size / 2**20,
+                    limit / 2**20,
+                )
             return True
 
     async def _sweep(self, folder: Path) -> None:

@@ -19,9 +19,10 @@ import re
 import secrets
 import stat
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import discord.utils
 
@@ -73,13 +74,16 @@ def _replace(source: Path, target: Path) -> None:
             time.sleep(0.05 * attempt)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str | Iterable[str]) -> int:
     """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` so that it is never torn.
 
-    Writes a temp file in the same folder, flushes and fsyncs it, replaces ``path`` with it and
-    fsyncs the folder (skipped where unsupported). Creates missing parent folders. On any
-    failure the temp file is removed and ``path`` keeps its previous content. Blocking: call
-    it through :func:`asyncio.to_thread` from async code.
+    ``text`` is a string or an iterable of strings written one after the other (a large file
+    made piece by piece, never whole in memory; an error raised by the iterable fails the
+    write like any other). Writes a temp file in the same folder, flushes and fsyncs it,
+    replaces ``path`` with it and fsyncs the folder (skipped where unsupported). Creates
+    missing parent folders. On any failure the temp file is removed and ``path`` keeps its
+    previous content. Returns the number of characters written. Blocking: call it through
+    :func:`asyncio.to_thread` from async code.
     """
     path = Path(path)
     directory = path.parent
@@ -88,7 +92,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         # "x": never reuse an existing file; permissions follow the umask like a plain open().
         with temp.open("x", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            written = _write_pieces(handle, [text] if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
         with contextlib.suppress(OSError):  # keep the permissions of the file we replace
@@ -99,6 +103,27 @@ def atomic_write_text(path: Path, text: str) -> None:
             temp.unlink()
         raise
     _fsync_directory(directory)
+    return written
+
+
+def _write_pieces(handle: TextIO, pieces: Iterable[str]) -> int:
+    """Write small pieces in batches of about :data:`_WRITE_BATCH` characters."""
+    written = 0
+    batch: list[str] = []
+    size = 0
+    for piece in pieces:
+        batch.append(piece)
+        size += len(piece)
+        if size >= _WRITE_BATCH:
+            handle.write("".join(batch))
+            written += size
+            batch, size = [], 0
+    handle.write("".join(batch))
+    return written + size
+
+
+#: Characters gathered before one write of :func:`atomic_write_text`.
+_WRITE_BATCH = 1 << 20
 
 
 # --- reading and quarantine ----------------------------------------------------------------
