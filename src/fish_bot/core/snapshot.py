@@ -190,33 +190,22 @@ def _node_chunks(node: _Leaf | _Split, level: int) -> Iterator[str]:
         return
     keyed = node.kind is dict
     opening, closing = ("{", "}") if keyed else ("[", "]")
-    pad = "\n" + "  " * (level + 1)
-    empty = True
-    for key, value in _members(node):
-        head = (opening if empty else ",") + pad
-        empty = False
-        if keyed:
-            head += _dumps(_key_text(key)) + ": "
-        if isinstance(value, _Entry):
-            yield head
-            yield from _node_chunks(value.node, level + 1)
-        else:
-            yield head + _indented(_dumps(value), level + 1)
-    yield opening + closing if empty else "\n" + "  " * level + closing
-
-
-def _members(node: _Split) -> Iterator[tuple[Any, Any]]:
-    """A split container's items in order, ``(key, value)`` (key None for a list); an item
-    split further is its :class:`_Entry`, rebuilt when it is written."""
-    keyed = node.kind is dict
+    inner = "\n" + "  " * level
+    first = True
     for part in node.parts:
+        head = opening if first else ","
+        first = False
         if isinstance(part, _Entry):
-            yield part.key, part
-        elif keyed:
-            yield from _decode(part)
+            key = _dumps(_key_text(part.key)) + ": " if keyed else ""
+            yield head + inner + "  " + key
+            yield from _node_chunks(part.node, level + 1)
         else:
-            for item in _decode(part):
-                yield None, item
+            # A run encoded at once, as the container of its items alone: its lines between
+            # the brackets are the items, indented one step deeper than this container.
+            run = _decode(part)
+            text = _dumps(dict(run) if keyed else run)
+            yield head + inner + _indented(text[2:-2], level)
+    yield opening + closing if first else inner + closing
 
 
 def _key_text(key: Any) -> str:
