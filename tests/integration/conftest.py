@@ -116,11 +116,16 @@ def fish_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Se
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
+def sqlite_file(settings: Settings) -> Path:
+    """The SQLite file of a bot on its default database."""
+    return Path(make_url(settings.effective_database_url).database or "")
+
+
 def start_migrated(settings: Settings, template: Path) -> None:
     """Give a bot on its default SQLite file a migrated one, unless it already has a file."""
     if settings.database_url:
         return
-    path = Path(make_url(settings.effective_database_url).database or "")
+    path = sqlite_file(settings)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template, path)

@@ -265,8 +265,14 @@ class Runner:
         if due:
             await env.advance_time(max(due) - now + 0.001)
 
-    def after_timers(self, what: str, invoker: int) -> None:
-        """Run the invocation's short timers, and check what they sent like the reply."""
+    def invoke(self, what: str, action: Coroutine[Any, Any, Any]) -> None:
+        """Run one invocation by the guild owner and check what the bot did: the answer and
+        what its views sent once stopped, then what its short timers sent."""
+        invoker = self.world.owner.id
+        since = self.mark()
+        self.run(action)
+        self.run(self.end_views())
+        self.check(what, since, invoker)
         since = self.mark()
         self.run(self.run_timers())
         self.check(f"timers after {what}", since, invoker)
@@ -374,11 +380,7 @@ def _fuzz_prefix_command(runner: Runner, command: commands.Command[Any, ..., Any
     @given(arguments=prefix_arguments(world, bot_id))
     def invoke(arguments: str) -> None:
         content = limits.clip(f"{head} {arguments}".strip(), limits.CONTENT_LIMIT)
-        since = runner.mark()
-        runner.run(world.owner.send(world.bot_commands, content))
-        runner.run(runner.end_views())
-        runner.check(content, since, world.owner.id)
-        runner.after_timers(content, world.owner.id)
+        runner.invoke(content, world.owner.send(world.bot_commands, content))
 
     for arguments in reversed(PREFIX_EXAMPLES):
         invoke = example(arguments=arguments)(invoke)
@@ -446,11 +448,7 @@ def _fuzz_slash_command(runner: Runner, name: str, leaf: dict[str, Any]) -> None
         for option in options:
             if option.get("required") or data.draw(st.booleans()):
                 values[option["name"]] = _slash_value(runner, option, data)
-        since = runner.mark()
-        runner.run(world.owner.slash(world.bot_commands, name, **values))
-        runner.run(runner.end_views())
-        runner.check(f"/{name} {values}", since, world.owner.id)
-        runner.after_timers(f"/{name} {values}", world.owner.id)
+        runner.invoke(f"/{name} {values}", world.owner.slash(world.bot_commands, name, **values))
 
     invoke()
 

@@ -18,6 +18,7 @@ from fish_bot.config import Settings
 from fish_bot.exceptions import DatabaseUnavailable
 from fish_bot.monitoring.metrics import render_metrics
 
+from .conftest import sqlite_file
 from .outage import Outage
 
 
@@ -280,7 +281,7 @@ async def test_a_read_only_database_file_keeps_the_scheduler_reported_and_retryi
     """Issue 16: the scheduler's first write fails on a database file that can only be read
     (opened read-only: the tests run as root, whom file permissions do not stop). Reads
     still work; the scheduler is reported down and tried again until a start works."""
-    path = fish_settings.effective_database_url.split("///", 1)[1]
+    path = sqlite_file(fish_settings).as_posix()
     await env.bot.close()
     bot = make_bot(database_url=f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
     await env.restart_bot(bot)

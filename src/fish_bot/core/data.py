@@ -35,13 +35,13 @@ import functools
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from fish_bot.core.files import _read_json, atomic_write_text, remove_stale_temp_files
-from fish_bot.core.snapshot import _Leaf, _snapshot, _Split, json_chunks, to_json_text
+from fish_bot.core.snapshot import _snapshot, json_chunks, to_json_text
 
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
@@ -66,18 +66,6 @@ class CorruptFile(NamedTuple):
     """Where its bytes are now (``<name>.corrupt-<time>``)."""
     error: str
     """Why it was refused (parse error or wrong top-level type)."""
-
-
-# --- serialisation -------------------------------------------------------------------------
-
-
-# --- worker-thread halves of a save -------------------------------------------------------
-
-
-def _write_snapshot(path: Path, snapshot: _Leaf | _Split, what: str) -> int:
-    """Worker-thread half of a save: the snapshot's JSON written atomically, piece by piece
-    (rebuilt, encoded and dropped one after the other); returns the size."""
-    return atomic_write_text(path, json_chunks(snapshot, what=what))
 
 
 @dataclass(slots=True)
@@ -352,10 +340,10 @@ class CogDataStore:
             what = str(target)
             snapshot = _snapshot(data)  # the state now; the JSON is made in the worker thread
             if snapshot is None:  # neither codec holds it: serialise here (raises if JSON can't)
-                text = to_json_text(data, what=what)
-                write: Callable[[], int] = functools.partial(atomic_write_text, target, text)
-            else:
-                write = functools.partial(_write_snapshot, target, snapshot, what)
+                text: str | Iterator[str] = to_json_text(data, what=what)
+            else:  # made piece by piece in the worker thread, as the file is written
+                text = json_chunks(snapshot, what=what)
+            write = functools.partial(atomic_write_text, target, text)
             was_modified = target in self._modified
             # The snapshot is taken: marks made while the write runs must survive it.
             self._modified.discard(target)
@@ -372,11 +360,11 @@ class CogDataStore:
             finally:
                 self._writing.discard(target)
             self.save_count += 1
-            self._logger.debug("Saved %s (%d characters)", target, size)
+            self._logger.debug("Saved %s (%d bytes)", target, size)
             limit = self._max_file_bytes
-            if limit is not None and size > limit:  # characters: at most the bytes on disk
+            if limit is not None and size > limit:
                 self._logger.warning(
-                    "Saved %s at %.1f MiB or more, over the load limit of %.1f MiB "
+                    "Saved %s at %.1f MiB, over the load limit of %.1f MiB "
                     "(FISHBOT_CACHE_FILE_MAX_BYTES): the next load will refuse it and set it "
                     "aside. Raise the limit, or keep less in this file.",
                     target,

@@ -82,7 +82,7 @@ def atomic_write_text(path: Path, text: str | Iterable[str]) -> int:
     write like any other). Writes a temp file in the same folder, flushes and fsyncs it,
     replaces ``path`` with it and fsyncs the folder (skipped where unsupported). Creates
     missing parent folders. On any failure the temp file is removed and ``path`` keeps its
-    previous content. Returns the number of characters written. Blocking: call it through
+    previous content. Returns the size of the file written, in bytes. Blocking: call it through
     :func:`asyncio.to_thread` from async code.
     """
     path = Path(path)
@@ -92,9 +92,10 @@ def atomic_write_text(path: Path, text: str | Iterable[str]) -> int:
     try:
         # "x": never reuse an existing file; permissions follow the umask like a plain open().
         with temp.open("x", encoding="utf-8", newline="\n") as handle:
-            written = _write_pieces(handle, [text] if isinstance(text, str) else text)
+            _write_pieces(handle, [text] if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
+            written = os.fstat(handle.fileno()).st_size
         with contextlib.suppress(OSError):  # keep the permissions of the file we replace
             temp.chmod(stat.S_IMODE(path.stat().st_mode))
         _replace(temp, path)
@@ -106,9 +107,8 @@ def atomic_write_text(path: Path, text: str | Iterable[str]) -> int:
     return written
 
 
-def _write_pieces(handle: TextIO, pieces: Iterable[str]) -> int:
+def _write_pieces(handle: TextIO, pieces: Iterable[str]) -> None:
     """Write small pieces in batches of about :data:`_WRITE_BATCH` characters."""
-    written = 0
     batch: list[str] = []
     size = 0
     for piece in pieces:
@@ -116,10 +116,8 @@ def _write_pieces(handle: TextIO, pieces: Iterable[str]) -> int:
         size += len(piece)
         if size >= _WRITE_BATCH:
             handle.write("".join(batch))
-            written += size
             batch, size = [], 0
     handle.write("".join(batch))
-    return written + size
 
 
 #: Characters gathered before one write of :func:`atomic_write_text`.
