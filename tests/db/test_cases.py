@@ -202,7 +202,7 @@ async def test_without_the_sqlite_counter_trigger_numbers_stay_unique(
 ) -> None:
     """A later table rebuild that dropped 0014's trigger must not give two cases one number
     (SQLite falls back to numbering in a transaction; PostgreSQL never had the trigger)."""
-    from fish_bot.database.controllers.cases import CASE_COUNTER_TRIGGER
+    from fish_bot.database.controllers.case_numbering import CASE_COUNTER_TRIGGER
 
     if db.service.is_sqlite:
         async with db.service.engine.begin() as connection:
