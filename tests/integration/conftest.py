@@ -205,6 +205,26 @@ def _roomier_advance_time(environment: simcord.Env, seconds: float = 30.0) -> No
     environment.advance_time = advance_time  # type: ignore[method-assign]
 
 
+@pytest.fixture
+def virtual_log_batches(env: simcord.Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A log channel's batch delay passes in virtual time only (``advance_time``).
+
+    SimCord waits out a plain ``asyncio.sleep`` shorter than its settle deadline in real
+    time, so every command that queued a log entry cost the 2 s delay of waiting (the server
+    logs tests: 99 s for 21 tests). Declared as an external wait, the delay is SimCord's to
+    run: the tests advance the clock past it (``FLUSH``) where they read a log channel, as
+    they would wait for Discord.
+    """
+    from fish_bot.cogs.server_logs.sender import LogSender
+
+    async def gather(self: LogSender) -> None:
+        await env.external_wait(
+            asyncio.sleep(self._batch_delay()), reason="a log channel gathers a burst"
+        )
+
+    monkeypatch.setattr(LogSender, "_gather", gather)
+
+
 @dataclass
 class World:
     """A seeded guild: owner, admin, moderator, two members, three channels."""

@@ -3,6 +3,7 @@ it, listed by `audit` and posted to the server log."""
 
 from __future__ import annotations
 
+import pytest
 import simcord
 
 from fish_bot.database.models.audit import AuditEntry
@@ -11,6 +12,7 @@ from .conftest import World
 from .moderation_helpers import assert_refused, fish, say, set_up_moderation
 
 FLUSH = 5
+pytestmark = pytest.mark.usefixtures("virtual_log_batches")
 
 
 async def trail(env: simcord.Env, world: World) -> list[AuditEntry]:

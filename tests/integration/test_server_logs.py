@@ -16,6 +16,7 @@ from .conftest import World
 from .moderation_helpers import assert_refused, cases, fish, say, set_up_moderation
 
 FLUSH = 5  # seconds of virtual time: more than the batch delay
+pytestmark = pytest.mark.usefixtures("virtual_log_batches")
 
 
 @pytest.fixture

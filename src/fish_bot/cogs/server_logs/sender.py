@@ -98,9 +98,13 @@ class LogSender:
 
     # --- sending ---------------------------------------------------------------------------
 
+    async def _gather(self) -> None:
+        """Wait ``batch_delay`` seconds after a burst's first entry, letting the burst gather."""
+        await asyncio.sleep(self._batch_delay())
+
     async def _drain(self, channel_id: int, *, wait: bool = True) -> None:
         if wait:
-            await asyncio.sleep(self._batch_delay())  # let a burst gather
+            await self._gather()
         queue = self._queues.get(channel_id)
         backoff = 1.0
         while queue:
