@@ -189,7 +189,8 @@ async def test_nickname_and_role_changes(
 async def test_a_raid_of_fifty_joins_is_a_few_messages(
     env: simcord.Env, world: World, logs: dict[str, Any]
 ) -> None:
-    await cog(env).set_setting("new_account_days", 0, world.guild.id)
+    changed = await say(world.owner, world.general, "!settings set logging new_account_days 0")
+    assert changed.startswith("✅")
     for number in range(50):
         world.guild.add_member(env.create_user(f"raider{number}"))
     await env.settle()
