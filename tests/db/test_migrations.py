@@ -359,6 +359,63 @@ def test_the_shipped_head_is_read_from_the_files_as_alembic_reads_it() -> None:
     assert migrations.shipped_head() == head_revision()
 
 
+@pytest.mark.parametrize(
+    ("files", "head"),
+    [
+        # a chain, a typed assignment and single quotes
+        (
+            {
+                "a": 'revision = "a"\ndown_revision = None\n',
+                "b": "revision: str = 'b'\ndown_revision: str | None = 'a'\n",
+            },
+            "b",
+        ),
+        # a merge revision: two parents in a tuple
+        (
+            {
+                "a": 'revision = "a"\ndown_revision = None\n',
+                "b": 'revision = "b"\ndown_revision = "a"\n',
+                "c": 'revision = "c"\ndown_revision = "a"\n',
+                "m": 'revision = "m"\ndown_revision = ("b", "c")\n',
+            },
+            "m",
+        ),
+        # two heads: Alembic must decide
+        (
+            {
+                "a": 'revision = "a"\ndown_revision = None\n',
+                "b": 'revision = "b"\ndown_revision = None\n',
+            },
+            None,
+        ),
+        # a value this reader does not understand: Alembic must decide
+        ({"a": 'revision = "a"\ndown_revision = PARENT\n'}, None),
+        ({"a": 'revision = "a"\nrevision = "b"\n'}, None),
+        # a module without a revision is not one
+        ({"helpers": "X = 1\n", "a": 'revision = "a"\ndown_revision = None\n'}, "a"),
+    ],
+)
+def test_the_shipped_head_reader_understands_chains_and_merges_or_declines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], head: str | None
+) -> None:
+    (tmp_path / "versions").mkdir()
+    for name, text in files.items():
+        (tmp_path / "versions" / f"{name}.py").write_text(
+            '"""A revision."""\n\nfrom alembic import op\n\n' + text, encoding="utf-8"
+        )
+    monkeypatch.setattr(migrations, "MIGRATIONS_DIR", tmp_path)
+    assert migrations.shipped_head() == head
+
+
+def test_the_shipped_head_reader_declines_a_file_that_is_not_utf8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "versions").mkdir()
+    (tmp_path / "versions" / "a.py").write_bytes(b'revision = "a"\n# caf\xe9\n')
+    monkeypatch.setattr(migrations, "MIGRATIONS_DIR", tmp_path)
+    assert migrations.shipped_head() is None
+
+
 async def test_is_at_head_only_once_upgraded(service: DatabaseService) -> None:
     assert await migrations.is_at_head(service) is False  # empty database
     await upgrade(service, "0001_core")

@@ -12,8 +12,8 @@ database is already at the newest revision never loads Alembic.
 
 from __future__ import annotations
 
-import ast
 import io
+import re
 from collections.abc import Callable
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -31,29 +31,38 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent
 VERSION_TABLE = "alembic_version"
 
 
+#: ``revision = "..."`` and ``down_revision = ...`` at the start of a line of a revision file.
+_ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.*?)\s*$", re.MULTILINE)
+#: What this reader understands on the right of those: None, one string or a tuple of them.
+_VALUE = re.compile(r"""None|(?:\(\s*)?(?:["'][\w.-]+["']\s*,?\s*)+\)?""")
+_QUOTED = re.compile(r"""["']([\w.-]+)["']""")
+
+
 def shipped_head() -> str | None:
     """The newest shipped revision, read from the revision files without importing Alembic.
 
-    None when it cannot be told that way (no single head, a file it cannot read): then ask
-    :func:`head_revision`.
+    The files' text is read with regular expressions, not ``ast.parse``: on Python 3.11 before
+    3.11.8 a traceback formatted by a garbage-collected task during ``ast.parse`` (the traceback
+    module parses source lines too) ends the outer parse with "SystemError: AST constructor
+    recursion depth mismatch". None when it cannot be told this way (no single head, a file it
+    cannot read, a value that is not None or quoted names): then ask :func:`head_revision`.
     """
     revisions: set[str] = set()
     parents: set[str] = set()
     try:
         for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
-            values: dict[str, Any] = {}
-            for node in ast.parse(path.read_text(encoding="utf-8")).body:
-                if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
-                    continue
-                target = node.targets[0] if isinstance(node, ast.Assign) else node.target
-                if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
-                    values[target.id] = ast.literal_eval(node.value)
-            if not isinstance(values.get("revision"), str):
+            values: dict[str, list[str]] = {}
+            for name, value in _ASSIGNMENT.findall(path.read_text(encoding="utf-8")):
+                if name in values or not _VALUE.fullmatch(value):
+                    return None
+                values[name] = _QUOTED.findall(value)
+            if "revision" not in values:
                 continue
-            revisions.add(values["revision"])
-            down = values.get("down_revision")
-            parents.update([down] if isinstance(down, str) else list(down or ()))
-    except (OSError, SyntaxError, ValueError):
+            if len(values["revision"]) != 1:
+                return None
+            revisions.update(values["revision"])
+            parents.update(values.get("down_revision", []))
+    except (OSError, ValueError):
         return None
     heads = revisions - parents
     return heads.pop() if len(heads) == 1 else None
