@@ -205,27 +205,43 @@ def _roomier_advance_time(environment: simcord.Env, seconds: float = 30.0) -> No
     environment.advance_time = advance_time  # type: ignore[method-assign]
 
 
-@pytest.fixture
-def virtual_log_batches(env: simcord.Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A log channel's batch delay passes in virtual time only (``advance_time``).
+def virtual_pauses(env: simcord.Env, monkeypatch: pytest.MonkeyPatch, owner: type) -> None:
+    """``owner._pause(seconds)`` passes in virtual time only (``advance_time``).
 
     SimCord waits out a plain ``asyncio.sleep`` shorter than its settle deadline in real
-    time, so every command that queued a log entry cost the 2 s delay of waiting (the server
-    logs tests: 99 s for 21 tests). Declared as an external wait, the delay is SimCord's to
-    run: the tests advance the clock past it (``FLUSH``) where they read a log channel, as
-    they would wait for Discord. An entry queued from a test's own task (not the bot's work,
-    where SimCord refuses the declaration) waits as before.
+    time, and one that ends near the deadline can fire in the middle of a later command. A
+    pause declared as an external wait is SimCord's to run: the tests advance the clock past
+    it, as they would wait in Discord. A pause in a task a test started itself (not the bot's
+    work, where SimCord refuses the declaration) waits as before.
     """
+
+    async def pause(self: Any, seconds: float) -> None:
+        try:
+            await env.external_wait(asyncio.sleep(seconds), reason=f"{owner.__name__} pauses")
+        except simcord.SetupError:  # a test's own task, not the bot's work
+            await asyncio.sleep(seconds)
+
+    monkeypatch.setattr(owner, "_pause", pause)
+
+
+@pytest.fixture
+def virtual_log_batches(env: simcord.Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A log channel's batch delay (2 s, then retries) passes in virtual time only: waited out
+    in real time, it cost every command that queued a log entry 2 s (the server-log tests:
+    99 s for 21 tests)."""
     from fish_bot.cogs.server_logs.sender import LogSender
 
-    async def gather(self: LogSender) -> None:
-        delay = self._batch_delay()
-        try:
-            await env.external_wait(asyncio.sleep(delay), reason="a log channel gathers a burst")
-        except simcord.SetupError:  # queued from a test's own task, not the bot's work
-            await asyncio.sleep(delay)
+    virtual_pauses(env, monkeypatch, LogSender)
 
-    monkeypatch.setattr(LogSender, "_gather", gather)
+
+@pytest.fixture
+def virtual_scheduler_retries(env: simcord.Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job scheduler's wait between start attempts (5 s first) passes in virtual time
+    only: SimCord's 5 s settle deadline made the first retry fire in real time, in the middle
+    of a command or not, depending on the machine's load."""
+    from fish_bot.core.scheduler import JobScheduler
+
+    virtual_pauses(env, monkeypatch, JobScheduler)
 
 
 @dataclass

@@ -203,6 +203,7 @@ async def say(actor: Any, channel: Any, text: str) -> Any:
     return last.content if not last.embeds else last
 
 
+@pytest.mark.usefixtures("virtual_scheduler_retries")
 async def test_a_scheduler_that_fails_to_start_is_retried_and_reported_until_it_starts(
     env: simcord.Env,
     world: Any,
@@ -271,6 +272,7 @@ async def test_a_scheduler_that_fails_to_start_is_retried_and_reported_until_it_
     assert fields["Job scheduler"] == "✅ running"
 
 
+@pytest.mark.usefixtures("virtual_scheduler_retries")
 async def test_a_read_only_database_file_keeps_the_scheduler_reported_and_retrying(
     env: simcord.Env,
     world: Any,

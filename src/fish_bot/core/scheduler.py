@@ -260,7 +260,7 @@ class JobScheduler(JobRunner):
                     self.start_error,
                     delay,
                 )
-                await asyncio.sleep(delay)
+                await self._pause(delay)
                 delay = min(delay * 2, self.start_backoff_max)
                 continue
             if self.start_attempts:
@@ -270,6 +270,10 @@ class JobScheduler(JobRunner):
             self.start_error = None
             self.start_attempts = 0
             self.next_start_at = None
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait before the next start attempt."""
+        await asyncio.sleep(seconds)
 
     def health(self) -> dict[str, Any]:
         """``running``, and while it is not: why the last start failed and when it retries."""

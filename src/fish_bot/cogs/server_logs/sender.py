@@ -98,13 +98,13 @@ class LogSender:
 
     # --- sending ---------------------------------------------------------------------------
 
-    async def _gather(self) -> None:
-        """Wait ``batch_delay`` seconds after a burst's first entry, letting the burst gather."""
-        await asyncio.sleep(self._batch_delay())
+    async def _pause(self, seconds: float) -> None:
+        """Wait; after a burst's first entry, ``batch_delay`` seconds let the burst gather."""
+        await asyncio.sleep(seconds)
 
     async def _drain(self, channel_id: int, *, wait: bool = True) -> None:
         if wait:
-            await self._gather()
+            await self._pause(self._batch_delay())
         queue = self._queues.get(channel_id)
         backoff = 1.0
         while queue:
@@ -137,7 +137,7 @@ class LogSender:
                     error.status,
                     backoff,
                 )
-                await asyncio.sleep(backoff)
+                await self._pause(backoff)
                 backoff = min(backoff * 2, MAX_RETRY_DELAY)
                 continue
             backoff = 1.0
