@@ -54,12 +54,6 @@ def text_of(embed: discord.Embed) -> str:
     return "\n".join(parts)
 
 
-def cog(env: simcord.Env) -> Any:
-    found = fish(env).get_cog("Logging")
-    assert found is not None
-    return found
-
-
 # --- messages ---------------------------------------------------------------------------------
 
 
