@@ -6,8 +6,8 @@ For each size, a cache shaped like most cogs' (one key holding a dict of members
 dict with a list) is saved while a ticker task sleeps 1 ms at a time and records the longest
 gap between its wake-ups: the longest the loop could not answer anything. Two ways of saving:
 
-* ``on the loop``: ``json.dumps(indent=2)`` and a plain write, as a bot without a data store
-  does (the baseline: the whole save is one stall);
+* ``on the loop``: the same JSON (``to_json_text``: ``json.dumps(indent=2)``) and a plain
+  write, as a bot without a data store does (the baseline: the whole save is one stall);
 * ``CogDataStore``: ``save_data`` (a consistent snapshot on the loop, then the JSON made and
   written piece by piece in a worker thread).
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import logging
 import statistics
 import tempfile
@@ -80,9 +79,7 @@ async def main() -> None:
         store = CogDataStore(folder, logging.getLogger("bench"), max_file_bytes=None)
 
         async def on_loop(cache: dict[str, Any] = cache, folder: Path = folder) -> None:
-            (folder / "plain.json").write_text(
-                json.dumps(cache, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-            )
+            (folder / "plain.json").write_text(to_json_text(cache), encoding="utf-8")
 
         async def data_store(cache: dict[str, Any] = cache, store: CogDataStore = store) -> None:
             await store.save_data(cache, "cache.json")

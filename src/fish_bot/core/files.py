@@ -107,6 +107,10 @@ def atomic_write_text(path: Path, text: str | Iterable[str]) -> int:
     return written
 
 
+#: Characters gathered before one write of :func:`atomic_write_text`.
+_WRITE_BATCH = 1 << 20
+
+
 def _write_pieces(handle: TextIO, pieces: Iterable[str]) -> None:
     """Write small pieces in batches of about :data:`_WRITE_BATCH` characters."""
     batch: list[str] = []
@@ -118,10 +122,6 @@ def _write_pieces(handle: TextIO, pieces: Iterable[str]) -> None:
             handle.write("".join(batch))
             batch, size = [], 0
     handle.write("".join(batch))
-
-
-#: Characters gathered before one write of :func:`atomic_write_text`.
-_WRITE_BATCH = 1 << 20
 
 
 # --- reading and quarantine ----------------------------------------------------------------

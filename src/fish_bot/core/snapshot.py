@@ -16,6 +16,7 @@ import json
 import marshal
 import pickle
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from datetime import time as dt_time
@@ -48,8 +49,15 @@ def to_json_text(data: Any, *, what: str = "data") -> str:
     :class:`~datetime.date` and :class:`~datetime.time` become ISO strings, sets sorted lists.
     Any other value JSON cannot represent raises :class:`TypeError` naming ``what``.
     """
-    try:
+    with _naming(what):
         return _dumps(data) + "\n"
+
+
+@contextmanager
+def _naming(what: str) -> Iterator[None]:
+    """JSON's refusals (a value it cannot represent, a circular reference) naming ``what``."""
+    try:
+        yield
     except TypeError as exc:
         raise TypeError(f"cannot save {what} as JSON: {exc}") from exc
     except ValueError as exc:  # circular reference
@@ -171,12 +179,8 @@ def json_chunks(snapshot: _Leaf | _Split, *, what: str = "data") -> Iterator[str
     a piece encoded on its own is indented by prefixing its lines). Raises like
     :func:`to_json_text`, possibly after some pieces were produced.
     """
-    try:
+    with _naming(what):
         yield from _node_chunks(snapshot, 0)
-    except TypeError as exc:
-        raise TypeError(f"cannot save {what} as JSON: {exc}") from exc
-    except ValueError as exc:  # circular reference
-        raise ValueError(f"cannot save {what} as JSON: {exc}") from exc
     yield "\n"
 
 
